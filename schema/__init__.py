@@ -1,0 +1,61 @@
+"""The GraphQL contract: per-domain Query/Mutation classes merged into one schema."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import strawberry
+from graphql import GraphQLError
+from strawberry import relay
+from strawberry.extensions import SchemaExtension
+from strawberry.tools import merge_types
+
+from resolvers.errors import DomainError
+from schema.crm import CrmQuery
+from schema.errors import ALL_ERROR_TYPES
+from schema.followups import FollowUpMutation, FollowUpQuery
+from schema.phone import PhoneMutation
+from schema.preferences import PreferenceMutation, PreferenceQuery
+
+
+@strawberry.type
+class NodeQuery:
+    node: relay.Node | None = relay.node()
+
+
+class DomainErrors(SchemaExtension):
+    """Give expected errors a code; hide unexpected ones unless in debug mode."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not getattr(result, "errors", None):
+            return
+        debug = getattr(self.execution_context.context, "settings", None)
+        show = bool(debug and debug.debug)
+        result.errors = [self._format(error, show) for error in result.errors]
+
+    @staticmethod
+    def _format(error: GraphQLError, show: bool) -> GraphQLError:
+        original = error.original_error
+        if original is None:
+            return error
+        if isinstance(original, DomainError):
+            error.extensions = {"code": original.code, "path": list(original.path)}
+            return error
+        if show:
+            return error
+        return GraphQLError(
+            "internal error", nodes=error.nodes, path=error.path, extensions={"code": "INTERNAL"}
+        )
+
+
+Query = merge_types("Query", (NodeQuery, CrmQuery, FollowUpQuery, PreferenceQuery))
+Mutation = merge_types("Mutation", (FollowUpMutation, PreferenceMutation, PhoneMutation))
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=list(ALL_ERROR_TYPES),
+    extensions=[DomainErrors],
+)

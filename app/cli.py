@@ -1,0 +1,117 @@
+"""The ``followups`` command: serve, migrate, demo data, schema export and API tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+
+from app.settings import get_settings
+from orm import db
+
+
+async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
+    url = get_settings().database_url
+    await db.migrate(url)
+    await db.close()
+    await db.connect(url)
+    try:
+        await work()
+    finally:
+        await db.close()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.web import create_app
+
+    settings = get_settings()
+    uvicorn.run(
+        create_app(settings),
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        log_level="info",
+    )
+
+
+def cmd_migrate(_: argparse.Namespace) -> None:
+    async def run() -> None:
+        await db.migrate(get_settings().database_url)
+        await db.close()
+
+    asyncio.run(run())
+    print("database is up to date")
+
+
+def cmd_demo(_: argparse.Namespace) -> None:
+    from app.demo import load_demo
+
+    async def work() -> None:
+        token = await load_demo()
+        print("Demo data loaded. API token for the demo admin (Ada Admin):")
+        print(f"  Authorization: Bearer {token}")
+
+    asyncio.run(_with_db(work))
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    from app.auth import create_token
+    from orm.models import Associate
+
+    async def work() -> None:
+        query = Associate.filter(email__iexact=args.associate)
+        if args.associate.isdigit():
+            query = Associate.filter(id=int(args.associate))
+        associate = await query.first()
+        if associate is None:
+            sys.exit(f"no associate with id or e-mail {args.associate!r}")
+        lifetime = timedelta(days=args.days) if args.days else None
+        print(await create_token(associate, args.name, lifetime))
+
+    asyncio.run(_with_db(work))
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from schema import schema
+
+    text = schema.as_str() + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="followups", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the HTTP service (GraphiQL at /graphql)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
+    sub.add_parser("demo", help="load demo data and print an API token").set_defaults(func=cmd_demo)
+    export = sub.add_parser("export-schema", help="write the GraphQL schema (SDL)")
+    export.add_argument("output", nargs="?", default="schema.graphql")
+    export.set_defaults(func=cmd_export_schema)
+    token = sub.add_parser("token", help="create an API token for an associate")
+    token.add_argument("associate", help="associate id or e-mail address")
+    token.add_argument("--name", default="cli")
+    token.add_argument("--days", type=int, help="expire after this many days")
+    token.set_defaults(func=cmd_token)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

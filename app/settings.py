@@ -1,0 +1,103 @@
+"""Settings: the one module that reads the environment.
+
+Every safety limit is a documented setting with a sane default (see README).  Secrets
+are wrapped in ``Secret`` so they never print.  Tests override the environment, not
+module globals: call ``load_settings()`` again.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+class Secret:
+    """A string that does not show itself in repr, str or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://followups.sqlite3"
+    debug: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    base_url: str = "http://127.0.0.1:8000"
+    max_page_size: int = 200
+    default_page_size: int = 50
+    max_window_days: int = 400
+    max_ids_per_query: int = 100
+    max_occurrences_per_series: int = 10_000
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    smtp_starttls: bool = True
+    smtp_tls: bool = False
+    mail_from_domain: str = "followups.invalid"
+    secret_key: Secret = field(default_factory=lambda: Secret(""))
+
+    @property
+    def mail_configured(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment (variables are named in the README)."""
+    env = os.environ.get
+    return Settings(
+        database_url=env("DATABASE_URL") or Settings.database_url,
+        debug=_bool("DEBUG", False),
+        host=env("HOST") or Settings.host,
+        port=_int("PORT", Settings.port),
+        base_url=(env("BASE_URL") or Settings.base_url).rstrip("/"),
+        max_page_size=_int("MAX_PAGE_SIZE", Settings.max_page_size),
+        default_page_size=_int("DEFAULT_PAGE_SIZE", Settings.default_page_size),
+        max_window_days=_int("MAX_WINDOW_DAYS", Settings.max_window_days),
+        max_ids_per_query=_int("MAX_IDS_PER_QUERY", Settings.max_ids_per_query),
+        max_occurrences_per_series=_int(
+            "MAX_OCCURRENCES_PER_SERIES", Settings.max_occurrences_per_series
+        ),
+        smtp_host=env("SMTP_HOST") or "",
+        smtp_port=_int("SMTP_PORT", Settings.smtp_port),
+        smtp_user=env("SMTP_USER") or "",
+        smtp_password=Secret(env("SMTP_PASSWORD") or ""),
+        smtp_starttls=_bool("SMTP_STARTTLS", True),
+        smtp_tls=_bool("SMTP_TLS", False),
+        mail_from_domain=env("MAIL_FROM_DOMAIN") or Settings.mail_from_domain,
+        secret_key=Secret(env("SECRET_KEY") or ""),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

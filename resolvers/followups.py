@@ -1,0 +1,210 @@
+"""Creating, changing, completing, calling and deleting follow-ups (one transaction each).
+
+Input arrives as a dict of the fields the client gave (absent = unchanged), already
+decoded from GraphQL; every rule is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from orm import models as m
+from resolvers import followup_rules as rules
+from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
+from resolvers.preference_keys import PreferenceKey
+from resolvers.preferences import effective_for
+from resolvers.visibility import may_edit, sees_details
+
+MAX_TITLE = 500
+MAX_AGENDA = 20_000
+MAX_LOCATION = 500
+MAX_ALARM_MINUTES = 40_320
+REFERENCES: dict[str, type[Any]] = {
+    "type_id": m.ActivityType,
+    "company_id": m.Company,
+    "person_id": m.Person,
+    "sale_id": m.Sale,
+    "project_id": m.Project,
+}
+SIGNIFICANT = ("kind", "start_at", "end_at", "deadline", "location")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _text(data: dict[str, Any], key: str, limit: int, *, required: bool = False) -> None:
+    if key not in data:
+        return
+    value = (data[key] or "").strip()
+    if required and not value:
+        raise ValidationFailed(key, f"{key} must not be empty")
+    if len(value) > limit or any(ord(c) < 32 and c not in "\n\t\r" for c in value):
+        raise ValidationFailed(key, f"{key} must be at most {limit} printable characters")
+    data[key] = value
+
+
+async def _check_references(data: dict[str, Any]) -> None:
+    for key, model in REFERENCES.items():
+        value = data.get(key)
+        if value is not None and not await model.exists(id=value):
+            raise NotFound(model.__name__, value, key.removesuffix("_id") + "Id")
+
+
+async def _durations(owner: m.Associate) -> tuple[int, int]:
+    prefs = (await effective_for([owner]))[owner.id]
+    return (
+        int(prefs[PreferenceKey.MEETING_DURATION].value),
+        int(prefs[PreferenceKey.CALL_DURATION].value),
+    )
+
+
+async def _owner(data: dict[str, Any], viewer: m.Associate) -> m.Associate:
+    owner_id = data.get("owner_id") or viewer.id
+    owner = await m.Associate.get_or_none(id=owner_id)
+    if owner is None or not owner.active:
+        raise NotFound("Associate", owner_id, "ownerId")
+    return owner
+
+
+def _check_scalars(data: dict[str, Any]) -> None:
+    _text(data, "title", MAX_TITLE, required=True)
+    _text(data, "agenda", MAX_AGENDA)
+    _text(data, "location", MAX_LOCATION)
+    alarm = data.get("alarm_minutes")
+    if alarm is not None and not 0 <= alarm <= MAX_ALARM_MINUTES:
+        raise ValidationFailed("alarmMinutes", f"alarmMinutes must be 0..{MAX_ALARM_MINUTES}")
+    for key in ("start_at", "end_at", "deadline"):
+        if key in data:
+            data[key] = rules.aware(data[key], {"start_at": "start", "end_at": "end"}.get(key, key))
+
+
+async def create(viewer: m.Associate, data: dict[str, Any]) -> m.FollowUp:
+    """Create a follow-up from the fields given; defaults from the owner's preferences."""
+    if "title" not in data:
+        raise ValidationFailed("title", "title must not be empty")
+    _check_scalars(data)
+    await _check_references(data)
+    owner = await _owner(data, viewer)
+    kind = data.get("kind")
+    if kind is None:
+        activity_type = (
+            await m.ActivityType.get_or_none(id=data["type_id"]) if data.get("type_id") else None
+        )
+        kind = activity_type.default_kind if activity_type else m.Kind.MEETING
+    meeting, call = await _durations(owner)
+    timing = rules.normalise(
+        rules.Timing(kind, data.get("start_at"), data.get("end_at"), data.get("deadline")),
+        meeting_minutes=meeting,
+        call_minutes=call,
+    )
+    fields = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
+    fields.update(
+        kind=timing.kind,
+        start_at=timing.start,
+        end_at=timing.end,
+        deadline=timing.deadline,
+        sort_at=rules.sort_time(timing),
+        owner_id=owner.id,
+        uid=f"{uuid.uuid4()}@followups",
+    )
+    if fields.get("done"):
+        fields["done_at"] = now()
+    return await m.FollowUp.create(**fields)
+
+
+async def editable(viewer: m.Associate, followup_id: int) -> m.FollowUp:
+    """The follow-up, if the viewer may change it; NotFound if they may not even see it."""
+    row = await m.FollowUp.get_or_none(id=followup_id)
+    if row is None:
+        raise NotFound("FollowUp", followup_id, "id")
+    if not may_edit(viewer, row):
+        participants = await m.Participant.filter(followup_id=row.id)
+        if not sees_details(viewer, row, participants):
+            raise NotFound("FollowUp", followup_id, "id")
+        raise Forbidden("only the owner or an administrator may change this follow-up")
+    return row
+
+
+async def _save(row: m.FollowUp, version: int | None, changes: dict[str, Any]) -> m.FollowUp:
+    """Write ``changes`` if the row is still at ``version`` (optimistic lock)."""
+    expected = row.version if version is None else version
+    if any(getattr(row, k) != v for k, v in changes.items() if k in SIGNIFICANT):
+        changes["sequence"] = row.sequence + 1
+    changes.update(version=expected + 1, updated_at=now())
+    updated = await m.FollowUp.filter(id=row.id, version=expected).update(**changes)
+    if not updated:
+        current = await m.FollowUp.get(id=row.id)
+        raise VersionConflict(current.version)
+    return await m.FollowUp.get(id=row.id)
+
+
+async def update(
+    viewer: m.Associate, followup_id: int, version: int, data: dict[str, Any]
+) -> m.FollowUp:
+    """Change the given fields; a kind change converts the times (followup_rules.convert)."""
+    row = await editable(viewer, followup_id)
+    if row.version != version:
+        raise VersionConflict(row.version)
+    _check_scalars(data)
+    await _check_references(data)
+    owner = (
+        await _owner(data, viewer) if "owner_id" in data else await m.Associate.get(id=row.owner_id)
+    )
+    old = rules.Timing(row.kind, row.start_at, row.end_at, row.deadline)
+    timing = rules.convert(old, data.get("kind") or row.kind)
+    if "start_at" in data and "end_at" not in data and timing.kind is old.kind:
+        data["end_at"] = rules.move(old, data["start_at"])
+    timing = rules.Timing(
+        timing.kind,
+        data.get("start_at", timing.start),
+        data.get("end_at", timing.end),
+        data.get("deadline", timing.deadline),
+    )
+    meeting, call = await _durations(owner)
+    timing = rules.normalise(timing, meeting_minutes=meeting, call_minutes=call)
+    changes = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
+    changes.update(
+        kind=timing.kind,
+        start_at=timing.start,
+        end_at=timing.end,
+        deadline=timing.deadline,
+        sort_at=rules.sort_time(timing),
+        owner_id=owner.id,
+    )
+    return await _save(row, version, changes)
+
+
+async def set_done(
+    viewer: m.Associate, followup_id: int, done: bool, version: int | None
+) -> m.FollowUp:
+    """Mark done (with the time) or reopen."""
+    row = await editable(viewer, followup_id)
+    return await _save(row, version, {"done": done, "done_at": now() if done else None})
+
+
+async def make_call(viewer: m.Associate, followup_id: int, version: int | None) -> m.FollowUp:
+    """Make a planned call: it starts now and lasts the owner's call duration."""
+    row = await editable(viewer, followup_id)
+    if row.kind is not m.Kind.CALL:
+        raise ValidationFailed("id", "only a call can be made")
+    if row.start_at is not None:
+        raise ValidationFailed("id", "this call has already been made")
+    _, call = await _durations(await m.Associate.get(id=row.owner_id))
+    timing = rules.normalise(
+        rules.Timing(m.Kind.CALL, now(), None, row.deadline), meeting_minutes=60, call_minutes=call
+    )
+    return await _save(
+        row,
+        version,
+        {"start_at": timing.start, "end_at": timing.end, "sort_at": timing.start},
+    )
+
+
+async def delete(viewer: m.Associate, followup_id: int, version: int | None) -> None:
+    row = await editable(viewer, followup_id)
+    if version is not None and row.version != version:
+        raise VersionConflict(row.version)
+    await row.delete()

@@ -1,0 +1,100 @@
+"""Typed errors in mutation payloads, and the wrapper that runs a mutation in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+from tortoise.transactions import in_transaction
+
+from resolvers import errors as domain
+
+
+@strawberry.enum
+class ErrorCode(Enum):
+    VALIDATION = "VALIDATION"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    CONFLICT = "CONFLICT"
+    MAIL_NOT_CONFIGURED = "MAIL_NOT_CONFIGURED"
+
+
+@strawberry.interface
+class UserError:
+    code: ErrorCode
+    message: str
+    path: list[str]
+
+
+@strawberry.type
+class ValidationError(UserError):
+    pass
+
+
+@strawberry.type
+class NotFoundError(UserError):
+    id: str
+
+
+@strawberry.type
+class ForbiddenError(UserError):
+    pass
+
+
+@strawberry.type
+class VersionConflictError(UserError):
+    current_version: int
+
+
+@strawberry.type
+class ConflictError(UserError):
+    pass
+
+
+@strawberry.type
+class MailNotConfiguredError(UserError):
+    pass
+
+
+ALL_ERROR_TYPES = (
+    ValidationError,
+    NotFoundError,
+    ForbiddenError,
+    VersionConflictError,
+    ConflictError,
+    MailNotConfiguredError,
+)
+
+
+def to_user_error(exc: domain.DomainError) -> UserError:
+    """The GraphQL error type for a domain failure."""
+    code = ErrorCode(exc.code)
+    common = {"code": code, "message": exc.message, "path": list(exc.path)}
+    if isinstance(exc, domain.NotFound):
+        return NotFoundError(id=exc.ident, **common)
+    if isinstance(exc, domain.VersionConflict):
+        return VersionConflictError(current_version=exc.current_version, **common)
+    if isinstance(exc, domain.ValidationFailed):
+        return ValidationError(**common)
+    if isinstance(exc, domain.Forbidden):
+        return ForbiddenError(**common)
+    if isinstance(exc, domain.BookingConflict):
+        return ConflictError(**common)
+    if isinstance(exc, domain.MailNotConfigured):
+        return MailNotConfiguredError(**common)
+    return ValidationError(**common)
+
+
+T = TypeVar("T")
+
+
+async def atomically(work: Callable[[], Awaitable[T]], fail: Callable[[list[UserError]], T]) -> T:
+    """Run ``work`` in one transaction; on a domain error roll back and build ``fail``."""
+    try:
+        async with in_transaction():
+            return await work()
+    except domain.DomainError as exc:
+        return fail([to_user_error(exc)])

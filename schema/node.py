@@ -1,0 +1,31 @@
+"""The base of every GraphQL type backed by a table: Relay node lookups through loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Self
+
+from strawberry import relay
+from tortoise.models import Model
+
+from resolvers.context import Info
+
+
+class ModelNode(relay.Node):
+    """A node whose ``id`` is the primary key of ``orm_model()``."""
+
+    @classmethod
+    def orm_model(cls) -> type[Model]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_model(cls, row: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
+        rows = await info.context.loaders.by_id(cls.orm_model()).load_many(keys)
+        return [cls.from_model(row) if row is not None else None for row in rows]
