@@ -1,0 +1,104 @@
+"""Typed failures of the CalDAV transport, and the map from HTTP outcomes to them.
+
+Owns the exception hierarchy that the outbox worker acts on:
+
+- ``AuthError``: 401/403 (RFC 9110 §15.5.2, §15.5.4) - wrong credentials or no access;
+  the caller marks the account failed and stops retrying.
+- ``PreconditionFailed``: 412 (RFC 9110 §13.1.1-2, RFC 4791 §5.3.4) - carries the
+  server's copy and ETag so the caller can re-apply its change and retry.
+- ``TransientError``: connection refused, timeout, 429, 5xx - retry later.
+- ``NotFoundError``: 404 on a read.
+- ``CalDAVError``: anything else, with the status and an excerpt of the body.
+
+Response bodies are untrusted: only a short, printable excerpt is kept.
+"""
+
+from __future__ import annotations
+
+EXCERPT_CHARS = 300
+
+
+def body_excerpt(body: bytes | str | None, limit: int = EXCERPT_CHARS) -> str:
+    """Return a short printable excerpt of an (untrusted) response body."""
+    if not body:
+        return ""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    text = text[: limit * 2]
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = " ".join(cleaned.split())
+    return cleaned[:limit]
+
+
+class CalDAVError(Exception):
+    """Raise for a CalDAV exchange that failed for a reason with no narrower type."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: bytes | str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.status = status
+        self.body_excerpt = body_excerpt(body)
+        self.url = url
+        parts = [message]
+        if status is not None:
+            parts.append(f"status={status}")
+        if url:
+            parts.append(f"url={url}")
+        if self.body_excerpt:
+            parts.append(f"body={self.body_excerpt!r}")
+        super().__init__(" ".join(parts))
+
+
+class AuthError(CalDAVError):
+    """Raise when the server refuses the credentials or the access (401/403)."""
+
+
+class TransientError(CalDAVError):
+    """Raise when the server is unreachable, too slow or failing (5xx, 429): retry later."""
+
+
+class NotFoundError(CalDAVError):
+    """Raise when the requested object does not exist (404)."""
+
+
+class ResponseTooLarge(CalDAVError):
+    """Raise when a response body exceeds the configured size cap."""
+
+
+class InvalidXML(CalDAVError):
+    """Raise when a response body is not acceptable XML (malformed, DTD, entities)."""
+
+
+class PreconditionFailed(CalDAVError):
+    """Raise on 412: the object changed (or exists, or vanished) on the server.
+
+    ``server_ics``/``server_etag`` hold the server's current copy, fetched right after
+    the 412; both are ``None`` when the object no longer exists on the server.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        url: str | None = None,
+        server_ics: bytes | None = None,
+        server_etag: str | None = None,
+    ) -> None:
+        super().__init__(message, status=412, url=url)
+        self.server_ics = server_ics
+        self.server_etag = server_etag
+
+
+def error_for_status(status: int, body: bytes | str | None, url: str, what: str) -> CalDAVError:
+    """Return the typed error for an unexpected HTTP status of a request."""
+    if status in (401, 403):
+        return AuthError(f"{what}: access refused", status=status, body=body, url=url)
+    if status == 404:
+        return NotFoundError(f"{what}: not found", status=status, body=body, url=url)
+    if status == 429 or status >= 500:
+        return TransientError(f"{what}: server busy or failing", status=status, body=body, url=url)
+    return CalDAVError(f"{what}: unexpected answer", status=status, body=body, url=url)

@@ -1,0 +1,123 @@
+"""One reused, size-capped, counted HTTP/1.1 keep-alive session for a CalDAV account.
+
+Owns the wire: an ``httpx.AsyncClient`` with Basic auth (RFC 7617) and keep-alive
+connections reused across requests, a cap on every response body (server answers are
+untrusted), a request counter (for the request-count budget of a reconcile), and the
+map from transport failures and statuses to ``sync.errors``.
+
+Why httpx here and not ``caldav.aio``: the transport needs per-request conditional
+headers (``If-Match``/``If-None-Match``, RFC 9110 §13.1) with the 412 surfaced as a
+value, the ETag response header, streaming bodies with a size cap, and a request
+counter; caldav 3.6's ``AsyncDAVClient`` wraps every answer in its own parsed
+``DAVResponse`` (lxml, uncapped), re-tries auth negotiation on its own and hides the
+raw status behind exception classes, which is the wrong shape for a transport that must
+report what the server answered. Discovery, where none of that matters, uses caldav.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import httpx
+
+from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_conditions
+from sync.errors import (
+    AuthError,
+    CalDAVError,
+    ResponseTooLarge,
+    TransientError,
+    error_for_status,
+)
+
+USER_AGENT = "followups-caldav/0.1"
+
+
+class DavSession:
+    """Send DAV requests on one keep-alive connection pool; count them; cap bodies."""
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        *,
+        timeout: float,
+        max_response_bytes: int = DEFAULT_MAX_XML_BYTES,
+        max_connections: int = 4,
+    ) -> None:
+        self.max_response_bytes = max_response_bytes
+        self.request_count = 0
+        self._client = httpx.AsyncClient(
+            auth=httpx.BasicAuth(username, password),
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=False,
+        )
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+    ) -> tuple[httpx.Response, bytes]:
+        """Send one request; return the response and its (capped) body; raise on transport."""
+        self.request_count += 1
+        try:
+            request = self._client.build_request(method, url, headers=headers, content=content)
+            response = await self._client.send(request, stream=True)
+            try:
+                body = await self._read_capped(response, url)
+            finally:
+                await response.aclose()
+        except httpx.TimeoutException as exc:
+            raise TransientError(f"{method}: timed out ({type(exc).__name__})", url=url) from exc
+        except httpx.TransportError as exc:
+            raise TransientError(
+                f"{method}: server unreachable ({type(exc).__name__})", url=url
+            ) from exc
+        return response, body
+
+    async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
+        """Read a streamed body, refusing more than ``max_response_bytes``."""
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_response_bytes:
+            raise ResponseTooLarge(
+                f"declared body of {declared} bytes exceeds cap",
+                status=response.status_code,
+                url=url,
+            )
+        chunks: list[bytes] = []
+        total = 0
+        async for chunk in response.aiter_bytes():
+            total += len(chunk)
+            if total > self.max_response_bytes:
+                raise ResponseTooLarge(
+                    f"body exceeds cap of {self.max_response_bytes} bytes",
+                    status=response.status_code,
+                    url=url,
+                )
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def aclose(self) -> None:
+        """Close the pooled connections."""
+        await self._client.aclose()
+
+
+def raise_for_status(response: httpx.Response, body: bytes, what: str) -> CalDAVError:
+    """Return the typed error for an unexpected status (for the caller to raise).
+
+    A 403 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16, e.g.
+    RFC 4791 §5.3.2.1 ``no-uid-conflict``) is a refused operation, not bad credentials.
+    """
+    url = str(response.request.url)
+    status = response.status_code
+    if status == 403 and error_conditions(body):
+        return CalDAVError(f"{what}: precondition refused", status=status, body=body, url=url)
+    if status in (401, 403):
+        return AuthError(f"{what}: access refused", status=status, body=body, url=url)
+    return error_for_status(status, body, url, what)
