@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 MODELS_MODULE = "orm.models"
@@ -33,9 +34,22 @@ async def connect(database_url: str) -> None:
 
 
 async def migrate(database_url: str) -> None:
-    """Bring the database schema up to the latest migration (keeps the data)."""
+    """Bring the database schema up to the latest migration (keeps the data).
+
+    Connecting first binds the models to this engine's SQL dialect; the migration API
+    alone would reuse whatever dialect an earlier connection in this process used.
+    """
+    await connect(database_url)
     await tortoise_migrate(config=tortoise_config(database_url))
 
 
 async def close() -> None:
+    """Close the connections and forget the models' binding to this database's dialect.
+
+    Tortoise keeps each model's base query and its executor's cached INSERT/UPDATE SQL
+    (keyed by connection name, not dialect) after closing; clearing both lets the next
+    ``connect`` in this process use another engine (the test suite runs on two).
+    """
     await Tortoise.close_connections()
+    await Tortoise._reset_apps()
+    EXECUTOR_CACHE.clear()

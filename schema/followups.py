@@ -50,6 +50,11 @@ class FollowUpInput:
     done: bool | None = strawberry.UNSET
 
 
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def to_fields(data: FollowUpInput) -> dict[str, Any]:
     """The given input fields as model columns, IDs decoded; absent fields left out."""
     fields: dict[str, Any] = {}
@@ -58,11 +63,12 @@ def to_fields(data: FollowUpInput) -> dict[str, Any]:
         if value is strawberry.UNSET:
             continue
         if name in _REFS:
-            fields[name] = None if value is None else ids.decode(value, _REFS[name], name)
+            path = camel(name)
+            fields[name] = None if value is None else ids.decode(value, _REFS[name], path)
         elif name == "availability":
             fields["busy"] = value is not Availability.FREE
         elif value is None and name in ("kind", "title", "private", "done"):
-            raise ValidationFailed(name, f"{name} cannot be null")
+            raise ValidationFailed(camel(name), f"{camel(name)} cannot be null")
         else:
             fields[renames.get(name, name)] = value
     return fields
@@ -146,7 +152,7 @@ class FollowUpQuery:
         after: str | None = None,
     ) -> Connection[FollowUp]:
         given = {
-            key: ids.decode(value, _REFS[key], key)
+            key: ids.decode(value, _REFS[key], camel(key))
             for key, value in {
                 "company_id": company_id,
                 "person_id": person_id,

@@ -1,0 +1,103 @@
+"""Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+The ``db`` fixture is parametrised over both engines (session-scoped, so pytest groups
+the tests by engine).  Each engine gets a fresh database built by the real migrations;
+tables are emptied after every test.  PostgreSQL is 127.0.0.1:5432 database ``test``
+(override with ``TEST_POSTGRES_URL``); with ``CI=true`` a missing server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tortoise import Tortoise
+from tortoise.connection import get_connection
+
+from app.settings import Settings
+from app.web import create_app
+from orm import db as orm_db
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
+ENGINES = ["sqlite", "postgres"]
+
+
+async def _postgres_admin() -> Any:
+    import asyncpg
+
+    try:
+        return await asyncpg.connect(
+            POSTGRES_URL.replace("postgres://", "postgresql://"), timeout=5
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"PostgreSQL is required in CI but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+async def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A migrated, empty database on one engine; yields its URL."""
+    if request.param == "sqlite":
+        url = f"sqlite://{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        admin = None
+    else:
+        admin = await _postgres_admin()
+        name = f"followups_test_{uuid.uuid4().hex[:10]}"
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    await orm_db.migrate(url)
+    await orm_db.close()
+    await orm_db.connect(url)
+    try:
+        yield url
+    finally:
+        await orm_db.close()
+        if admin is not None:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await admin.close()
+
+
+def _tables() -> list[str]:
+    return [model._meta.db_table for model in Tortoise.apps["models"].values()]
+
+
+@pytest.fixture
+async def db(engine: str) -> AsyncIterator[str]:
+    """An empty database for one test (on each engine); yields the engine URL."""
+    yield engine
+    conn = get_connection("default")
+    tables = _tables()
+    if engine.startswith("postgres"):
+        names = ", ".join(f'"{t}"' for t in tables)
+        await conn.execute_script(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    else:
+        await conn.execute_script(
+            "PRAGMA foreign_keys=OFF;"
+            + "".join(f'DELETE FROM "{t}";' for t in tables)
+            + "DELETE FROM sqlite_sequence;PRAGMA foreign_keys=ON;"
+        )
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(database_url="unused", debug=False)
+
+
+@pytest.fixture
+async def http(db: str, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the real ASGI app (no lifespan: the db fixture owns it)."""
+    app = create_app(settings, manage_db=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+ROOT = Path(__file__).resolve().parent.parent

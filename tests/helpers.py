@@ -1,0 +1,56 @@
+"""Test helpers: seed records, tokens, and a GraphQL client that speaks HTTP."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from app.auth import create_token
+from orm import models as m
+from schema.ids import encode
+
+
+@dataclass
+class Gql:
+    """Posts GraphQL over HTTP as one associate."""
+
+    http: httpx.AsyncClient
+    token: str
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = await self.raw(query, variables)
+        assert not body.get("errors"), body["errors"]
+        return dict(body["data"])
+
+
+async def associate(name: str = "Ann", **fields: Any) -> m.Associate:
+    fields.setdefault("email", f"{name.lower()}@example.com")
+    return await m.Associate.create(name=name, **fields)
+
+
+async def client_for(http: httpx.AsyncClient, who: m.Associate) -> Gql:
+    return Gql(http, await create_token(who))
+
+
+def gid(type_name: str, key: int) -> str:
+    return encode(type_name, key)
+
+
+async def snapshot() -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every follow-up-related table, to prove a failure changed nothing."""
+    result: dict[str, list[tuple[Any, ...]]] = {}
+    for model in (m.FollowUp, m.Participant, m.ResourceBooking, m.Preference):
+        rows = await model.all().order_by("id").values()
+        result[model.__name__] = [tuple(sorted(row.items())) for row in rows]
+    return result
