@@ -1,0 +1,252 @@
+"""The one builder from an ``EventSnapshot`` to an ``icalendar.Calendar``.
+
+Owns the mapping of a follow-up to iCalendar (RFC 5545): VEVENT for meetings and made
+calls (section 3.6.1), VTODO for tasks and planned calls (section 3.6.2), the VTIMEZONE
+for every TZID used (section 3.6.5), recurrence (RRULE/RDATE/EXDATE, sections
+3.8.5.1-3.8.5.3) and overridden occurrences as extra components with RECURRENCE-ID
+(section 3.8.4.4), attendees (section 3.8.4.1), the alarm (section 3.6.6).
+
+The same function serves CalDAV objects (``method=None``, RFC 4791 section 4.1) and iTIP
+messages (a METHOD, RFC 5546 section 1.4); ``calcore.itip`` adds the per-method rules.
+Text values are escaped by icalendar (RFC 5545 section 3.3.11).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from icalendar import Alarm, Calendar, Event, Todo, vCalAddress, vRecur
+from icalendar.cal.component import Component
+
+from calcore.model import Attendee, EventSnapshot, Kind, Person
+
+PRODID = "-//followups//calcore 1.0//EN"
+
+_VTIMEZONE_FIRST = date(1970, 1, 1)
+_VTIMEZONE_LAST = date(2038, 1, 1)
+
+
+def zone(tzid: str) -> ZoneInfo:
+    """Return the IANA zone for ``tzid``; raise ``ValueError`` when it is unknown."""
+    try:
+        return ZoneInfo(tzid)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {tzid!r}") from exc
+
+
+def mailto(email: str) -> str:
+    """Return the calendar user address (RFC 5545 section 3.3.3) of an e-mail address."""
+    return f"mailto:{email}"
+
+
+def is_event(snapshot: EventSnapshot) -> bool:
+    """Tell whether the snapshot becomes a VEVENT (else a VTODO)."""
+    if snapshot.kind is Kind.MEETING:
+        return True
+    if snapshot.kind is Kind.CALL:
+        return snapshot.start is not None
+    return False
+
+
+def build_calendar(
+    snapshot: EventSnapshot,
+    method: str | None = None,
+    *,
+    dtstamp: datetime | None = None,
+) -> Calendar:
+    """Build the calendar object of a follow-up, with its overrides and time zones."""
+    stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC).replace(microsecond=0)
+    cal = new_calendar(method)
+    cal.add_component(build_component(snapshot, dtstamp=stamp))
+    for override in snapshot.overrides:
+        cal.add_component(build_component(override, dtstamp=stamp, master=snapshot))
+    add_timezones(cal, _dates_of(snapshot), open_ended=_open_ended(snapshot))
+    return cal
+
+
+def new_calendar(method: str | None = None) -> Calendar:
+    """Return an empty VCALENDAR with PRODID, VERSION and CALSCALE (and METHOD)."""
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method is not None:
+        cal.add("method", method.upper())
+    return cal
+
+
+def add_timezones(
+    cal: Calendar, moments: Iterable[datetime] = (), *, open_ended: bool = True
+) -> None:
+    """Add a VTIMEZONE for every TZID used (RFC 5545 section 3.6.5).
+
+    The rules cover the years of ``moments`` (and up to 2038 when ``open_ended``), so a
+    single meeting carries a short VTIMEZONE and a series one that lasts.
+    """
+    years = [m.year for m in moments]
+    first, last = _VTIMEZONE_FIRST, _VTIMEZONE_LAST
+    if years:
+        first = date(max(min(years) - 1, 1), 1, 1)
+        last = date(min(max(years) + 2, 9999), 1, 1)
+        if open_ended:
+            last = max(last, _VTIMEZONE_LAST)
+    cal.add_missing_timezones(first_date=first, last_date=last)
+    missing = cal.get_missing_tzids()
+    if missing:
+        raise ValueError(f"no VTIMEZONE can be generated for {sorted(missing)}")
+
+
+def build_component(
+    snapshot: EventSnapshot,
+    *,
+    dtstamp: datetime,
+    master: EventSnapshot | None = None,
+) -> Component:
+    """Build one VEVENT or VTODO; ``master`` is given for an overridden occurrence."""
+    tz = zone(snapshot.tzid)
+    event = is_event(master if master is not None else snapshot)
+    comp: Component = Event() if event else Todo()
+    comp.add("uid", snapshot.uid)
+    comp.add("dtstamp", dtstamp)
+    comp.add("sequence", snapshot.sequence)
+    if snapshot.created is not None:
+        comp.add("created", _utc(snapshot.created))
+    if snapshot.last_modified is not None:
+        comp.add("last-modified", _utc(snapshot.last_modified))
+    comp.add("summary", snapshot.title)
+    if snapshot.description:
+        comp.add("description", snapshot.description)
+    if snapshot.location:
+        comp.add("location", snapshot.location)
+    if snapshot.recurrence_id is not None:
+        comp.add("recurrence-id", _local(snapshot.recurrence_id, tz))
+    if event:
+        _add_event_times(comp, snapshot, tz)
+    else:
+        _add_todo_times(comp, snapshot, tz)
+    if master is None:
+        _add_recurrence(comp, snapshot, tz)
+    _add_people(comp, snapshot.organizer, snapshot.attendees)
+    comp.add("class", "PRIVATE" if snapshot.private else "PUBLIC")
+    if event:
+        comp.add("transp", "TRANSPARENT" if snapshot.transparent else "OPAQUE")
+    if snapshot.categories:
+        comp.add("categories", list(snapshot.categories))
+    if snapshot.url:
+        comp.add("url", snapshot.url)
+    if snapshot.alarm_minutes is not None:
+        comp.add_component(_alarm(snapshot, related_end=not event and snapshot.start is None))
+    return comp
+
+
+def _add_event_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> None:
+    """Add DTSTART/DTEND and STATUS of a VEVENT (RFC 5545 section 3.6.1)."""
+    if snapshot.start is None:
+        raise ValueError(f"follow-up {snapshot.uid} has no start and cannot be a VEVENT")
+    comp.add("dtstart", _local(snapshot.start, tz))
+    end = snapshot.end if snapshot.end is not None else snapshot.start
+    if end < snapshot.start:
+        raise ValueError(f"follow-up {snapshot.uid} ends before it starts")
+    comp.add("dtend", _local(end, tz))
+    comp.add("status", "CANCELLED" if snapshot.cancelled else "CONFIRMED")
+
+
+def _add_todo_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> None:
+    """Add DTSTART/DUE, STATUS and COMPLETED of a VTODO (RFC 5545 section 3.6.2)."""
+    due = snapshot.due if snapshot.due is not None else snapshot.end
+    if snapshot.start is not None:
+        comp.add("dtstart", _local(snapshot.start, tz))
+    if due is not None:
+        if snapshot.start is not None and due < snapshot.start:
+            raise ValueError(f"follow-up {snapshot.uid} is due before it starts")
+        comp.add("due", _local(due, tz))
+    if snapshot.cancelled:
+        comp.add("status", "CANCELLED")
+    elif snapshot.done:
+        comp.add("status", "COMPLETED")
+        completed = snapshot.completed_at or snapshot.last_modified
+        if completed is not None:
+            comp.add("completed", _utc(completed))
+        comp.add("percent-complete", 100)
+    else:
+        comp.add("status", "NEEDS-ACTION")
+
+
+def _add_recurrence(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> None:
+    """Add RRULE, RDATE and EXDATE (RFC 5545 sections 3.8.5.1-3.8.5.3)."""
+    if snapshot.rrule:
+        text = snapshot.rrule.strip()
+        if text.upper().startswith("RRULE:"):
+            text = text[len("RRULE:") :]
+        comp.add("rrule", vRecur.from_ical(text))
+    if snapshot.rdates:
+        comp.add("rdate", [_local(d, tz) for d in snapshot.rdates])
+    if snapshot.exdates:
+        comp.add("exdate", [_local(d, tz) for d in snapshot.exdates])
+
+
+def _add_people(
+    comp: Component, organizer: Person | None, attendees: Iterable[Attendee]
+) -> None:
+    """Add ORGANIZER and ATTENDEE lines (RFC 5545 sections 3.8.4.1 and 3.8.4.3)."""
+    if organizer is not None:
+        org = vCalAddress(mailto(organizer.email))
+        if organizer.name:
+            org.params["CN"] = organizer.name
+        comp.add("organizer", org)
+    for attendee in attendees:
+        comp.add("attendee", attendee_address(attendee))
+
+
+def attendee_address(attendee: Attendee) -> vCalAddress:
+    """Return the ATTENDEE value with CN, CUTYPE, ROLE, PARTSTAT and RSVP parameters."""
+    addr = vCalAddress(mailto(attendee.email))
+    if attendee.name:
+        addr.params["CN"] = attendee.name
+    addr.params["CUTYPE"] = attendee.cutype.value
+    addr.params["ROLE"] = attendee.role
+    addr.params["PARTSTAT"] = attendee.partstat.value
+    addr.params["RSVP"] = "TRUE" if attendee.rsvp else "FALSE"
+    return addr
+
+
+def _alarm(snapshot: EventSnapshot, *, related_end: bool) -> Alarm:
+    """Return a display VALARM ``alarm_minutes`` before the start (or due)."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    minutes = snapshot.alarm_minutes or 0
+    params = {"RELATED": "END"} if related_end else {}
+    alarm.add("trigger", timedelta(minutes=-minutes), parameters=params)
+    alarm.add("description", snapshot.title or "Reminder")
+    return alarm
+
+
+def _utc(moment: datetime) -> datetime:
+    """Return an aware datetime in UTC, without microseconds."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime in a snapshot; all datetimes must be aware")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> datetime:
+    """Return the wall-clock time of ``moment`` in ``tz`` (UTC stays UTC)."""
+    utc = _utc(moment)
+    if tz.key == "UTC":
+        return utc
+    return utc.astimezone(tz)
+
+
+def _open_ended(snapshot: EventSnapshot) -> bool:
+    """Tell whether the follow-up repeats by a rule (its end is not among its dates)."""
+    return bool(snapshot.rrule)
+
+
+def _dates_of(snapshot: EventSnapshot) -> list[datetime]:
+    """Return every moment of the snapshot that the VTIMEZONE must cover."""
+    moments: list[datetime] = []
+    for snap in (snapshot, *snapshot.overrides):
+        moments += [m for m in (snap.start, snap.end, snap.due, snap.recurrence_id) if m]
+        moments += list(snap.rdates) + list(snap.exdates)
+    return moments
