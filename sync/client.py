@@ -7,7 +7,7 @@ Owns the operations the outbox worker and the reconciler call on a calendar coll
   copy; there is no unconditional overwrite. DELETE takes ``If-Match``; 404 is "gone".
 - GET of one object, calendar-multiget of many (RFC 4791 §7.9) in one request;
 - PROPFIND Depth 1 ``getetag`` listing (RFC 4918 §9.1) and sync-collection
-  (RFC 6578 §3) with fallback to a full sync when the token is refused (403/409
+  (RFC 6578 §3) with fallback to a full sync when the token is refused (403/409/412
   ``valid-sync-token``, RFC 6578 §3.2) and continuation of truncated answers (§3.6);
 - the supported-calendar-component-set check for VTODO (RFC 4791 §5.2.3);
 - "test connection" (PROPFIND current-user-principal, RFC 5397 §3) as a report;
@@ -265,7 +265,8 @@ class CalendarClient:
                 "REPORT", self.calendar_url, headers=self._xml_headers(depth="0"), content=body
             )
             status = response.status_code
-            if status in (403, 409) and current is not None:
+            if status in (403, 409, 412) and current is not None:
+                # RFC 6578 §3.2 says 403/409 + DAV:valid-sync-token; Xandikos sends 412
                 conditions = dx.error_conditions(raw)
                 if status == 409 or f"{{{dx.DAV}}}valid-sync-token" in conditions:
                     full, current, changed, deleted = True, None, {}, []

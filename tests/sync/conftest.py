@@ -1,0 +1,79 @@
+"""Fixtures for the CalDAV transport tests: real Radicale and Xandikos on loopback.
+
+- ``radicale_server`` / ``xandikos_server``: session-scoped ``DavServer`` subprocesses
+  (temp storage, free 127.0.0.1 port). Radicale has htpasswd (plain) auth for user
+  ``alice``; Xandikos has no authentication of its own (its ``--htpasswd`` needs TLS via
+  ``--autocert``), so wrong-password tests run on Radicale only (``has_auth``).
+- ``dav_server``: parametrized over both servers.
+- ``calendar_url``: a fresh calendar collection (MKCALENDAR) per test on ``dav_server``.
+- ``client``: a ``CalendarClient`` on ``calendar_url``, closed after the test.
+- ``own_radicale``: a function-scoped Radicale the test may ``stop()``/``start()``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from sync.client import CalendarClient
+from tests.sync.servers import DavServer
+
+USERNAME = "alice"
+PASSWORD = "s3cret-pw"
+SERVERS = ["radicale", "xandikos"]
+
+
+def _server(kind: str) -> Iterator[DavServer]:
+    server = DavServer(kind=kind, username=USERNAME, password=PASSWORD, has_auth=kind == "radicale")
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def radicale_server() -> Iterator[DavServer]:
+    """Start one Radicale for the session."""
+    yield from _server("radicale")
+
+
+@pytest.fixture(scope="session")
+def xandikos_server() -> Iterator[DavServer]:
+    """Start one Xandikos for the session."""
+    yield from _server("xandikos")
+
+
+@pytest.fixture(params=SERVERS)
+def dav_server(request: pytest.FixtureRequest) -> DavServer:
+    """Run the test on each real server."""
+    server: DavServer = request.getfixturevalue(f"{request.param}_server")
+    server.start()  # no-op unless a test left it stopped
+    return server
+
+
+@pytest.fixture
+def calendar_url(dav_server: DavServer) -> str:
+    """Create a fresh, empty calendar collection for the test."""
+    return dav_server.make_calendar(f"test-{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+async def client(dav_server: DavServer, calendar_url: str) -> AsyncIterator[CalendarClient]:
+    """Return a CalendarClient bound to the fresh calendar."""
+    async with CalendarClient(
+        dav_server.base_url,
+        dav_server.username,
+        dav_server.password,
+        timeout=10.0,
+        calendar_url=calendar_url,
+    ) as cal:
+        yield cal
+
+
+@pytest.fixture
+def own_radicale() -> Iterator[DavServer]:
+    """Start a private Radicale that the test may stop and start again."""
+    yield from _server("radicale")
