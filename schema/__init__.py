@@ -33,7 +33,7 @@ class DomainErrors(SchemaExtension):
             return
         debug = getattr(self.execution_context.context, "settings", None)
         show = bool(debug and debug.debug)
-        result.errors = [self._format(error, show) for error in result.errors]
+        result.errors = [self._format(error, show) for error in result.errors or []]
 
     @staticmethod
     def _format(error: GraphQLError, show: bool) -> GraphQLError:

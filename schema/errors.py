@@ -71,21 +71,19 @@ ALL_ERROR_TYPES = (
 
 def to_user_error(exc: domain.DomainError) -> UserError:
     """The GraphQL error type for a domain failure."""
-    code = ErrorCode(exc.code)
-    common = {"code": code, "message": exc.message, "path": list(exc.path)}
+    code, message, path = ErrorCode(exc.code), exc.message, list(exc.path)
     if isinstance(exc, domain.NotFound):
-        return NotFoundError(id=exc.ident, **common)
+        return NotFoundError(code=code, message=message, path=path, id=exc.ident)
     if isinstance(exc, domain.VersionConflict):
-        return VersionConflictError(current_version=exc.current_version, **common)
-    if isinstance(exc, domain.ValidationFailed):
-        return ValidationError(**common)
-    if isinstance(exc, domain.Forbidden):
-        return ForbiddenError(**common)
-    if isinstance(exc, domain.BookingConflict):
-        return ConflictError(**common)
-    if isinstance(exc, domain.MailNotConfigured):
-        return MailNotConfiguredError(**common)
-    return ValidationError(**common)
+        return VersionConflictError(
+            code=code, message=message, path=path, current_version=exc.current_version
+        )
+    plain: dict[str, type[UserError]] = {
+        "FORBIDDEN": ForbiddenError,
+        "CONFLICT": ConflictError,
+        "MAIL_NOT_CONFIGURED": MailNotConfiguredError,
+    }
+    return plain.get(exc.code, ValidationError)(code=code, message=message, path=path)
 
 
 T = TypeVar("T")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from strawberry import relay
 
 from resolvers.errors import NotFound, ValidationFailed
@@ -30,7 +32,7 @@ def decode(value: str, type_name: str, path: str) -> int:
     return int(raw)
 
 
-def decode_many(values: list[str], type_name: str, path: str, limit: int) -> list[int]:
+def decode_many(values: Sequence[str], type_name: str, path: str, limit: int) -> list[int]:
     if len(values) > limit:
         raise ValidationFailed(path, f"{path} takes at most {limit} IDs")
     return [decode(v, type_name, f"{path}.{i}") for i, v in enumerate(values)]

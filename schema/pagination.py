@@ -85,9 +85,9 @@ async def keyset_page(
                 last_id = int(last_id)
             except (TypeError, ValueError) as exc:
                 raise ValidationFailed("after", "after is not a valid cursor") from exc
-            query = query.filter(
-                Q(**{f"{sort}__{op}": moment}) | Q(**{sort: moment, f"id__{op}": last_id})
-            )
+            before: dict[str, Any] = {f"{sort}__{op}": moment}
+            tie: dict[str, Any] = {sort: moment, f"id__{op}": last_id}
+            query = query.filter(Q(**before) | Q(**tie))
     prefix = "-" if descending else ""
     order = [f"{prefix}{sort}"] if sort else []
     rows = await query.order_by(*order, f"{prefix}id").limit(first + 1)

@@ -54,3 +54,36 @@ async def snapshot() -> dict[str, list[tuple[Any, ...]]]:
         rows = await model.all().order_by("id").values()
         result[model.__name__] = [tuple(sorted(row.items())) for row in rows]
     return result
+
+
+class QueryCounter:
+    """Counts the SQL statements Tortoise sends while it is active (a context manager)."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.count = 0
+        self.statements: list[str] = []
+        self._logger = logging.getLogger("tortoise.db_client")
+        counter = self
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                message = record.getMessage()
+                if message.split(None, 1)[0].upper() in {"SELECT", "INSERT", "UPDATE", "DELETE"}:
+                    counter.count += 1
+                    counter.statements.append(message)
+
+        self._handler = Handler()
+
+    def __enter__(self) -> QueryCounter:
+        import logging
+
+        self._level = self._logger.level
+        self._logger.setLevel(logging.DEBUG)
+        self._logger.addHandler(self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._logger.removeHandler(self._handler)
+        self._logger.setLevel(self._level)

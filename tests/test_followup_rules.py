@@ -140,7 +140,10 @@ async def test_done_tasks_leave_todo_and_reopen(gql: Any) -> None:
     task = (await create(gql, kind="TASK", title="Send quote", deadline=iso(past)))["followUp"]
     todo = (await gql(TODO % "false"))["todo"]
     assert todo[0]["overdue"] is True
-    done = "mutation($id: ID!, $d: Boolean!) { completeFollowUp(id: $id, done: $d) { followUp { done doneAt } } }"
+    done = (
+        "mutation($id: ID!, $d: Boolean!) "
+        "{ completeFollowUp(id: $id, done: $d) { followUp { done doneAt } } }"
+    )
     result = await gql(done, {"id": task["id"], "d": True})
     assert result["completeFollowUp"]["followUp"]["done"] is True
     assert result["completeFollowUp"]["followUp"]["doneAt"] is not None
