@@ -187,9 +187,7 @@ def _add_recurrence(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> N
         comp.add("exdate", [_local(d, tz) for d in snapshot.exdates])
 
 
-def _add_people(
-    comp: Component, organizer: Person | None, attendees: Iterable[Attendee]
-) -> None:
+def _add_people(comp: Component, organizer: Person | None, attendees: Iterable[Attendee]) -> None:
     """Add ORGANIZER and ATTENDEE lines (RFC 5545 sections 3.8.4.1 and 3.8.4.3)."""
     if organizer is not None:
         org = vCalAddress(mailto(organizer.email))
