@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from tortoise import Tortoise
@@ -53,3 +54,7 @@ async def close() -> None:
     await Tortoise.close_connections()
     await Tortoise._reset_apps()
     EXECUTOR_CACHE.clear()
+
+
+TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://followups.sqlite3"))
+"""For Tortoise's own CLI: ``tortoise -c orm.db.TORTOISE_ORM makemigrations``."""
