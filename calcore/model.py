@@ -97,3 +97,8 @@ class EventSnapshot:
     overrides: tuple[EventSnapshot, ...] = field(default=())
     created: datetime | None = None
     last_modified: datetime | None = None
+    #: DATE (all-day) values: ``start``/``end`` are midnights in ``tzid``, converted to UTC.
+    all_day: bool = False
+    #: An override given with ``RECURRENCE-ID;RANGE=THISANDFUTURE`` (RFC 5545 section
+    #: 3.2.13): its time shift and properties apply to all later occurrences too.
+    this_and_future: bool = False
