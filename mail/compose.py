@@ -1,0 +1,220 @@
+"""Compose iMIP invitation mails that every calendar program treats as meeting requests.
+
+Owns the MIME shape (RFC 6047 section 2.4, as Outlook, Gmail, Apple Mail and Thunderbird
+expect): ``multipart/mixed`` holding ``multipart/alternative`` (text/plain, text/html,
+``text/calendar; method=...; charset=UTF-8``) and the same calendar again as an
+``invite.ics`` attachment; the headers Message-ID, Date, From (the organiser, RFC 6047
+section 3), To, Reply-To; and a subject and body in the organiser's language saying what,
+when (in the recipient's zone when known), where and who, and for an update what changed.
+The calendar itself comes from ``calcore.itip``; this module only wraps it.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+
+from calcore import itip
+from calcore.builder import zone
+from calcore.model import Attendee, EventSnapshot, PartStat
+from mail.i18n import Texts, texts
+
+#: Order in which changes are listed in an update.
+CHANGE_ORDER = (
+    "time", "recurrence", "occurrences", "location", "status", "title", "description",
+    "attendees", "alarm", "privacy", "availability",
+)  # fmt: skip
+
+
+def compose_invitation(
+    snapshot: EventSnapshot,
+    method: str,
+    recipient: Attendee,
+    *,
+    organizer_language: str | None = "en",
+    recipient_tz: str | None = None,
+    changes: Collection[str] = (),
+    reply_links: Mapping[PartStat, str] | None = None,
+    reply_to: str | None = None,
+    message_id_domain: str,
+    recurrence_id: datetime | None = None,
+    dtstamp: datetime | None = None,
+    now: datetime | None = None,
+) -> EmailMessage:
+    """Return the REQUEST or CANCEL mail for one recipient (never the organiser)."""
+    method = method.upper()
+    organizer = snapshot.organizer
+    if organizer is None:
+        raise ValueError("an invitation needs an organiser")
+    if itip.same_address(recipient.email, organizer.email):
+        raise ValueError("the organiser does not get an invitation")
+    if method == itip.REQUEST:
+        message = itip.request(snapshot, [recipient], dtstamp=dtstamp)
+    elif method == itip.CANCEL:
+        message = itip.cancel(snapshot, [recipient], recurrence_id, dtstamp=dtstamp)
+    else:
+        raise ValueError(f"cannot compose an invitation with METHOD {method}")
+    words = texts(organizer_language)
+    ics = message.to_ical()
+    subject, intro = _headline(words, method, bool(changes), recurrence_id is not None)
+    title = snapshot.title
+    lines = _facts(snapshot, words, recipient_tz, recurrence_id)
+    changed = _changed(words, changes) if method == itip.REQUEST else ""
+    links = reply_links if method == itip.REQUEST else None
+    organizer_label = organizer.name or organizer.email
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = subject.format(title=title)
+    msg["From"] = formataddr((organizer.name or "", organizer.email))
+    msg["To"] = formataddr((recipient.name or "", recipient.email))
+    msg["Reply-To"] = reply_to or organizer.email
+    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC))
+    msg["Message-ID"] = make_msgid(domain=message_id_domain)
+    msg["MIME-Version"] = "1.0"
+    msg.set_content(
+        _plain(intro.format(organizer=organizer_label), lines, changed, words, links),
+        charset="utf-8",
+        cte="quoted-printable",
+    )
+    msg.add_alternative(
+        _html(intro.format(organizer=organizer_label), lines, changed, words, links),
+        subtype="html",
+        charset="utf-8",
+        cte="quoted-printable",
+    )
+    msg.add_alternative(ics, maintype="text", subtype="calendar")
+    msg.add_attachment(
+        ics, maintype="application", subtype="ics", filename="invite.ics",
+        params={"name": "invite.ics"},
+    )  # fmt: skip
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]
+        if part.get_content_type() == "text/calendar":
+            part.replace_header("Content-Type", f"text/calendar; method={method}; charset=UTF-8")
+    return msg
+
+
+def _headline(words: Texts, method: str, update: bool, occurrence: bool) -> tuple[str, str]:
+    """Return the subject and intro templates for the kind of mail."""
+    if method == itip.CANCEL:
+        if occurrence:
+            return words.subject_cancel_occurrence, words.intro_cancel_occurrence
+        return words.subject_cancel, words.intro_cancel
+    if update:
+        return words.subject_update, words.intro_update
+    return words.subject_request, words.intro_request
+
+
+def _facts(
+    snapshot: EventSnapshot, words: Texts, recipient_tz: str | None, rid: datetime | None
+) -> list[tuple[str, str]]:
+    """Return the label/value lines: what, when, repeats, where, organiser, participants."""
+    tzid = recipient_tz or snapshot.tzid
+    try:
+        tz = zone(tzid)
+    except ValueError:
+        tzid, tz = snapshot.tzid, zone(snapshot.tzid)
+    start, end = _when(snapshot, rid)
+    lines = [(words.what, snapshot.title)]
+    if start is not None:
+        lines.append(
+            (words.when, words.span(start.astimezone(tz), end and end.astimezone(tz), tzid))
+        )
+    elif snapshot.due is not None:
+        lines.append((words.due, words.span(snapshot.due.astimezone(tz), None, tzid)))
+    if snapshot.rrule and rid is None:
+        lines.append((words.repeats, _frequency(words, snapshot.rrule)))
+    if snapshot.location:
+        lines.append((words.where, snapshot.location))
+    organizer = snapshot.organizer
+    if organizer is not None:
+        lines.append((words.organizer, _person(organizer.name, organizer.email)))
+    people = [_person(a.name, a.email) for a in snapshot.attendees]
+    if people:
+        lines.append((words.participants, ", ".join(people)))
+    return lines
+
+
+def _when(snapshot: EventSnapshot, rid: datetime | None) -> tuple[datetime | None, ...]:
+    """Return the start and end shown: the occurrence's when one is cancelled."""
+    if rid is None:
+        return snapshot.start, snapshot.end
+    rid = rid.astimezone(UTC)
+    for override in snapshot.overrides:
+        if override.recurrence_id == rid:
+            return override.start, override.end
+    if snapshot.start is not None and snapshot.end is not None:
+        return rid, rid + (snapshot.end - snapshot.start)
+    return rid, None
+
+
+def _frequency(words: Texts, rrule: str) -> str:
+    """Return the rule's frequency in words, with its interval when not 1."""
+    parts = dict(
+        p.split("=", 1) for p in rrule.upper().removeprefix("RRULE:").split(";") if "=" in p
+    )
+    text = words.frequencies.get(parts.get("FREQ", ""), parts.get("FREQ", "").lower())
+    interval = parts.get("INTERVAL", "1")
+    return f"{text} (\u00d7{interval})" if interval not in ("", "1") else text
+
+
+def _changed(words: Texts, changes: Collection[str]) -> str:
+    """Return the translated list of what changed, in a stable order."""
+    known = [c for c in CHANGE_ORDER if c in changes]
+    known += sorted(c for c in changes if c not in CHANGE_ORDER)
+    return ", ".join(words.change_names.get(c, c) for c in known)
+
+
+def _person(name: str | None, email: str) -> str:
+    """Return 'Name <email>' or the bare address."""
+    return f"{name} <{email}>" if name else email
+
+
+def _plain(
+    intro: str,
+    lines: list[tuple[str, str]],
+    changed: str,
+    words: Texts,
+    links: Mapping[PartStat, str] | None,
+) -> str:
+    """Return the text/plain body."""
+    out = [intro, ""]
+    if changed:
+        out += [f"{words.changed}: {changed}", ""]
+    out += [f"{label}: {value}" for label, value in lines]
+    if links:
+        out += ["", f"{words.answer}:"]
+        out += [f"  {words.answers[p.value]}: {url}" for p, url in links.items()]
+    return "\n".join(out) + "\n"
+
+
+def _html(
+    intro: str,
+    lines: list[tuple[str, str]],
+    changed: str,
+    words: Texts,
+    links: Mapping[PartStat, str] | None,
+) -> str:
+    """Return the text/html body; every value is escaped."""
+    esc = html.escape
+    rows = "".join(
+        f'<tr><th align="left">{esc(label)}</th><td>{esc(value)}</td></tr>'
+        for label, value in lines
+    )
+    parts = [f"<p>{esc(intro)}</p>"]
+    if changed:
+        parts.append(f"<p><strong>{esc(words.changed)}:</strong> {esc(changed)}</p>")
+    parts.append(f"<table>{rows}</table>")
+    if links:
+        anchors = " | ".join(
+            f'<a href="{esc(url, quote=True)}">{esc(words.answers[p.value])}</a>'
+            for p, url in links.items()
+        )
+        parts.append(f"<p>{esc(words.answer)}: {anchors}</p>")
+    body = "\n".join(parts)
+    return f'<!DOCTYPE html>\n<html lang="{words.code}"><body>\n{body}\n</body></html>\n'
