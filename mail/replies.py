@@ -157,8 +157,9 @@ _REPLY_PARTSTATS = {p.value: p for p in PartStat}
 def response_uid(calendar: Calendar) -> str | None:
     """Return the UID to look the meeting up by (the first component's)."""
     for comp in _components(calendar):
-        if "UID" in comp:
-            return str(comp["UID"]).strip() or None
+        uid = _uid(comp)
+        if uid:
+            return uid
     return None
 
 
@@ -173,7 +174,7 @@ def parse_responses(calendar: Calendar, tzid: str = "UTC") -> list[ParsedRespons
             ParsedResponse(
                 method=method,
                 component=str(comp.name),
-                uid=(str(comp["UID"]).strip() or None) if "UID" in comp else None,
+                uid=_uid(comp),
                 sequence=_int(comp.get("SEQUENCE")),
                 dtstamp=_utc(comp, "DTSTAMP", tz),
                 organizer=normalize_address(str(organizer)) if organizer else None,
@@ -204,7 +205,7 @@ def decide(calendar: Calendar, sender: str, meeting: StoredMeeting | None) -> li
     uids = {r.uid for r in responses}
     if None in uids:
         return [Reject(RejectCode.NO_UID, "a component has no UID")]
-    if len(uids) > 1:
+    if len(uids) > 1 or "" in uids:
         return [
             Reject(
                 RejectCode.SEVERAL_UIDS,
@@ -324,6 +325,17 @@ def _components(calendar: Calendar) -> list[Component]:
     return [c for c in calendar.subcomponents if c.name in ("VEVENT", "VTODO")]
 
 
+def _uid(comp: Component) -> str | None:
+    """Return the UID; a repeated identical UID counts once, conflicting ones as ''."""
+    value = comp.get("UID")
+    if value is None:
+        return None
+    values = {str(v).strip() for v in (value if isinstance(value, list) else [value])}
+    if len(values) > 1:
+        return ""
+    return values.pop() or None
+
+
 def _attendees(comp: Component) -> list[ResponseAttendee]:
     """Return the ATTENDEE lines with their PARTSTAT, SENT-BY and CN."""
     values = comp.get("ATTENDEE")
@@ -353,8 +365,7 @@ def _request_status(comp: Component) -> str | None:
         return None
     if isinstance(value, list):
         value = value[0]
-    text = value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
-    code = text.split(";", 1)[0].strip()
+    code = str(value).split(";", 1)[0].strip()
     return code or None
 
 
