@@ -306,6 +306,14 @@ class FollowUp(Model):
     sequence = fields.IntField(default=0)
     version = fields.IntField(default=1)
     tzid = fields.CharField(max_length=64, default="UTC")
+    rrule = fields.CharField(max_length=1000, null=True, description="RFC 5545 RRULE, series only")
+    rdates: list[str] = fields.JSONField(  # type: ignore[assignment]
+        default=list, description="extra occurrence starts, ISO UTC"
+    )
+    exdates: list[str] = fields.JSONField(  # type: ignore[assignment]
+        default=list, description="excluded occurrence starts, ISO UTC"
+    )
+    series_end = fields.DatetimeField(null=True, description="end of the last occurrence")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -318,7 +326,38 @@ class FollowUp(Model):
 
     class Meta:
         table = "followup"
-        indexes = (("owner_id", "start_at"), ("owner_id", "deadline"))
+        indexes = (
+            ("owner_id", "start_at"),
+            ("owner_id", "end_at"),
+            ("owner_id", "deadline"),
+            ("owner_id", "rrule"),
+        )
+
+
+class Occurrence(Model):
+    """An override of one occurrence of a series, keyed by its original start."""
+
+    id = fields.IntField(primary_key=True)
+    series: fields.ForeignKeyRelation[FollowUp] = fields.ForeignKeyField(
+        "models.FollowUp", related_name="occurrences", on_delete=fields.CASCADE
+    )
+    recurrence_id = fields.DatetimeField(description="original start, UTC")
+    start_at = fields.DatetimeField(null=True)
+    end_at = fields.DatetimeField(null=True)
+    deadline = fields.DatetimeField(null=True)
+    title = fields.CharField(max_length=500, null=True)
+    agenda = fields.TextField(null=True)
+    location = fields.CharField(max_length=500, null=True)
+    cancelled = fields.BooleanField(default=False)
+    done = fields.BooleanField(default=False)
+    done_at = fields.DatetimeField(null=True)
+    sequence = fields.IntField(default=0)
+
+    series_id: int
+
+    class Meta:
+        table = "occurrence"
+        unique_together = (("series", "recurrence_id"),)
 
 
 class Participant(Model):
@@ -341,6 +380,7 @@ class Participant(Model):
     )
     status_set_at = fields.DatetimeField(null=True)
     email_invitation = fields.BooleanField(default=False)
+    organiser = fields.BooleanField(default=False)
 
     followup_id: int
     associate_id: int | None
@@ -350,6 +390,29 @@ class Participant(Model):
     class Meta:
         table = "participant"
         unique_together = (("followup", "associate"), ("followup", "person"))
+        indexes = (("associate_id", "followup_id"), ("person_id", "followup_id"))
+
+
+class StatusChange(Model):
+    """One change of a participant status: who set it, when and how."""
+
+    id = fields.IntField(primary_key=True)
+    participant: fields.ForeignKeyRelation[Participant] = fields.ForeignKeyField(
+        "models.Participant", related_name="status_changes", on_delete=fields.CASCADE
+    )
+    status = fields.CharEnumField(ParticipantStatus)
+    set_by: fields.ForeignKeyNullableRelation[Associate] = fields.ForeignKeyField(
+        "models.Associate", related_name="status_changes_made", null=True, on_delete=fields.SET_NULL
+    )
+    via = fields.CharField(max_length=16, default="API", description="API, EMAIL or LINK")
+    recurrence_id = fields.DatetimeField(null=True, description="one occurrence only")
+    set_at = fields.DatetimeField(auto_now_add=True)
+
+    participant_id: int
+    set_by_id: int | None
+
+    class Meta:
+        table = "status_change"
 
 
 class ResourceBooking(Model):

@@ -1,15 +1,22 @@
-"""The read side of follow-ups: diary windows, to-do lists and activities lists."""
+"""The read side of follow-ups: diary windows and to-do lists, occurrences expanded."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from tortoise.expressions import Q, Subquery
+from tortoise.queryset import QuerySet
 
 from app.settings import Settings
 from orm import models as m
 from resolvers.errors import ValidationFailed
 from resolvers.followup_rules import aware
+from resolvers.occurrences import Span, spans
+
+#: How far back and ahead the to-do list looks for occurrences of recurring tasks.
+TODO_SERIES_REACH = timedelta(days=31)
 
 
 def check_window(start: datetime, end: datetime, settings: Settings) -> tuple[datetime, datetime]:
@@ -23,25 +30,67 @@ def check_window(start: datetime, end: datetime, settings: Settings) -> tuple[da
     return lo, hi
 
 
-async def diary(associate_ids: list[int], start: datetime, end: datetime) -> list[m.FollowUp]:
-    """Timed follow-ups (meetings, made calls, timed tasks) owned or attended in the window."""
-    attending = Subquery(
+def overlapping_series(
+    query: QuerySet[m.FollowUp], lo: datetime, hi: datetime
+) -> QuerySet[m.FollowUp]:
+    """Series masters whose occurrences may fall in [lo, hi)."""
+    return query.filter(rrule__isnull=False, sort_at__lt=hi).filter(
+        Q(series_end__isnull=True) | Q(series_end__gt=lo)
+    )
+
+
+async def expand_rows(
+    rows: Iterable[m.FollowUp], lo: datetime, hi: datetime, limit: int
+) -> list[Span]:
+    """Every span of ``rows`` in the window; overrides loaded in one query."""
+    rows = list(rows)
+    series_ids = [r.id for r in rows if r.rrule is not None]
+    overrides: dict[int, list[m.Occurrence]] = defaultdict(list)
+    if series_ids:
+        for o in await m.Occurrence.filter(series_id__in=series_ids):
+            overrides[o.series_id].append(o)
+    out: list[Span] = []
+    for row in rows:
+        out.extend(spans(row, overrides.get(row.id, ()), lo, hi, limit))
+    return out
+
+
+def _attending(associate_ids: list[int]) -> Subquery:
+    return Subquery(
         m.Participant.filter(associate_id__in=associate_ids)
         .exclude(status=m.ParticipantStatus.DECLINED)
         .values("followup_id")
     )
-    return (
-        await m.FollowUp.filter(Q(owner_id__in=associate_ids) | Q(id__in=attending))
-        .filter(start_at__lt=end, end_at__gt=start)
-        .order_by("start_at", "id")
-    )
 
 
-async def todo(associate_id: int, include_done: bool, limit: int) -> list[m.FollowUp]:
-    """Tasks and planned calls by deadline."""
+async def diary(associate_ids: list[int], start: datetime, end: datetime, limit: int) -> list[Span]:
+    """Timed follow-ups (meetings, made calls, timed tasks) owned or attended in the window."""
+    mine = m.FollowUp.filter(Q(owner_id__in=associate_ids) | Q(id__in=_attending(associate_ids)))
+    singles = await mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start)
+    series = await overlapping_series(mine.filter(start_at__isnull=False), start, end)
+    result = [Span.single(r) for r in singles] + await expand_rows(series, start, end, limit)
+    result.sort(key=lambda s: (s.start, s.row.id))
+    return result
+
+
+async def todo(
+    associate_id: int, include_done: bool, size: int, now: datetime, limit: int
+) -> list[Span]:
+    """Tasks and planned calls by deadline; recurring ones within a month of now."""
     query = m.FollowUp.filter(owner_id=associate_id).filter(
         Q(kind=m.Kind.TASK) | Q(kind=m.Kind.CALL, start_at__isnull=True)
     )
+    singles = query.filter(rrule__isnull=True)
     if not include_done:
-        query = query.filter(done=False)
-    return await query.order_by("deadline", "id").limit(limit)
+        singles = singles.filter(done=False)
+    rows = await singles.order_by("deadline", "id").limit(size)
+    lo, hi = now - TODO_SERIES_REACH, now + TODO_SERIES_REACH
+    series = await overlapping_series(query, lo, hi)
+    occurrences = [
+        s
+        for s in await expand_rows(series, lo, hi, limit)
+        if include_done or not (s.override and s.override.done)
+    ]
+    result = [Span.single(r) for r in rows] + occurrences
+    result.sort(key=lambda s: (s.deadline or s.start or now, s.row.id))
+    return result[:size]

@@ -21,7 +21,7 @@ class ValidationFailed(DomainError):
 
     def __init__(self, path: list[str] | str, message: str) -> None:
         super().__init__(message)
-        self.path = [path] if isinstance(path, str) else list(path)
+        self.path = path.split(".") if isinstance(path, str) else list(path)
 
 
 class NotFound(DomainError):

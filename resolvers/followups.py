@@ -7,14 +7,16 @@ decoded from GraphQL; every rule is checked before anything is written.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orm import models as m
 from resolvers import followup_rules as rules
+from resolvers import occurrences, series
 from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from resolvers.preference_keys import PreferenceKey
 from resolvers.preferences import effective_for
+from resolvers.series import RecurrenceSpec
 from resolvers.visibility import may_edit, sees_details
 
 MAX_TITLE = 500
@@ -28,7 +30,8 @@ REFERENCES: dict[str, type[Any]] = {
     "sale_id": m.Sale,
     "project_id": m.Project,
 }
-SIGNIFICANT = ("kind", "start_at", "end_at", "deadline", "location")
+SIGNIFICANT = ("kind", "start_at", "end_at", "deadline", "location", "rrule", "rdates", "exdates")
+DEFAULT_LIMIT = 10_000
 
 
 def now() -> datetime:
@@ -61,6 +64,19 @@ async def _durations(owner: m.Associate) -> tuple[int, int]:
     )
 
 
+async def _zone(owner: m.Associate) -> str:
+    return (await effective_for([owner]))[owner.id][PreferenceKey.TIME_ZONE].value
+
+
+def _series_columns(
+    spec: RecurrenceSpec, timing: rules.Timing, tzid: str, limit: int
+) -> dict[str, Any]:
+    anchor = timing.start or timing.deadline
+    assert anchor is not None
+    duration = timing.end - timing.start if timing.start and timing.end else timedelta(0)
+    return series.columns(spec, anchor, duration, tzid, limit)
+
+
 async def _owner(data: dict[str, Any], viewer: m.Associate) -> m.Associate:
     owner_id = data.get("owner_id") or viewer.id
     owner = await m.Associate.get_or_none(id=owner_id)
@@ -81,7 +97,9 @@ def _check_scalars(data: dict[str, Any]) -> None:
             data[key] = rules.aware(data[key], {"start_at": "start", "end_at": "end"}.get(key, key))
 
 
-async def create(viewer: m.Associate, data: dict[str, Any]) -> m.FollowUp:
+async def create(
+    viewer: m.Associate, data: dict[str, Any], limit: int = DEFAULT_LIMIT
+) -> m.FollowUp:
     """Create a follow-up from the fields given; defaults from the owner's preferences."""
     if "title" not in data:
         raise ValidationFailed("title", "title must not be empty")
@@ -100,6 +118,7 @@ async def create(viewer: m.Associate, data: dict[str, Any]) -> m.FollowUp:
         meeting_minutes=meeting,
         call_minutes=call,
     )
+    spec = data.pop("recurrence", None)
     fields = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
     fields.update(
         kind=timing.kind,
@@ -109,7 +128,10 @@ async def create(viewer: m.Associate, data: dict[str, Any]) -> m.FollowUp:
         sort_at=rules.sort_time(timing),
         owner_id=owner.id,
         uid=f"{uuid.uuid4()}@followups",
+        tzid=await _zone(owner),
     )
+    if spec is not None:
+        fields.update(_series_columns(spec, timing, fields["tzid"], limit))
     if fields.get("done"):
         fields["done_at"] = now()
     return await m.FollowUp.create(**fields)
@@ -142,7 +164,11 @@ async def _save(row: m.FollowUp, version: int | None, changes: dict[str, Any]) -
 
 
 async def update(
-    viewer: m.Associate, followup_id: int, version: int, data: dict[str, Any]
+    viewer: m.Associate,
+    followup_id: int,
+    version: int,
+    data: dict[str, Any],
+    limit: int = DEFAULT_LIMIT,
 ) -> m.FollowUp:
     """Change the given fields; a kind change converts the times (followup_rules.convert)."""
     row = await editable(viewer, followup_id)
@@ -165,6 +191,7 @@ async def update(
     )
     meeting, call = await _durations(owner)
     timing = rules.normalise(timing, meeting_minutes=meeting, call_minutes=call)
+    spec = data.pop("recurrence", None)
     changes = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
     changes.update(
         kind=timing.kind,
@@ -174,7 +201,38 @@ async def update(
         sort_at=rules.sort_time(timing),
         owner_id=owner.id,
     )
-    return await _save(row, version, changes)
+    if spec is None and row.rrule is not None:
+        spec = series.RecurrenceSpec(
+            series.parse_rrule(row.rrule),
+            [datetime.fromisoformat(v) for v in row.rdates],
+            [datetime.fromisoformat(v) for v in row.exdates],
+        )
+    if spec is not None:
+        changes.update(_series_columns(spec, timing, row.tzid, limit))
+    saved = await _save(row, version, changes)
+    if saved.rrule is not None:
+        await prune_overrides(saved)
+    elif row.rrule is not None:
+        await m.Occurrence.filter(series_id=row.id).delete()
+    return saved
+
+
+async def prune_overrides(row: m.FollowUp) -> None:
+    """Drop overrides whose original start is no longer an occurrence of the series."""
+    from zoneinfo import ZoneInfo
+
+    from calcore.recurrence import is_occurrence
+
+    local = occurrences.anchor(row).astimezone(ZoneInfo(row.tzid))
+    rdates = [datetime.fromisoformat(v) for v in row.rdates]
+    exdates = [datetime.fromisoformat(v) for v in row.exdates]
+    stale = [
+        o.id
+        for o in await m.Occurrence.filter(series_id=row.id)
+        if not is_occurrence(local, row.rrule, rdates, exdates, o.recurrence_id)
+    ]
+    if stale:
+        await m.Occurrence.filter(id__in=stale).delete()
 
 
 async def set_done(

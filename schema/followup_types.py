@@ -6,15 +6,20 @@ links and participants read as null/empty (``redacted`` says so).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Self
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 
+from calcore.recurrence import is_occurrence, parse_rrule, summarize
 from orm import models as m
+from resolvers import occurrences
 from resolvers.context import Info
+from resolvers.preference_keys import PreferenceKey
 from resolvers.visibility import sees_details
 from schema.crm_types import (
     ActivityType,
@@ -24,9 +29,37 @@ from schema.crm_types import (
     Person,
     Project,
     Sale,
+    effective_prefs,
     load,
 )
-from schema.node import ModelNode
+from schema.ids import encode
+
+
+async def _resolve_one(info: Info, key: str) -> FollowUp | None:
+    try:
+        series_id, recurrence_id = occurrences.parse_key(key)
+    except ValueError:
+        return None
+    row = await info.context.loaders.by_id(m.FollowUp).load(series_id)
+    if row is None:
+        return None
+    if recurrence_id is None:
+        return FollowUp.from_model(row)
+    override = await m.Occurrence.get_or_none(series_id=row.id, recurrence_id=recurrence_id)
+    if override is None and (
+        row.rrule is None
+        or not is_occurrence(
+            occurrences.anchor(row).astimezone(ZoneInfo(row.tzid)),
+            row.rrule,
+            [datetime.fromisoformat(v) for v in row.rdates],
+            [datetime.fromisoformat(v) for v in row.exdates],
+            recurrence_id,
+        )
+    ):
+        return None
+    if override is not None and override.cancelled:
+        return None
+    return FollowUp.from_span(occurrences.one(row, override, recurrence_id))
 
 
 @strawberry.enum
@@ -36,8 +69,51 @@ class Availability(Enum):
 
 
 @strawberry.type
-class FollowUp(ModelNode):
-    id: relay.NodeID[int]
+class Recurrence:
+    rrule: str
+    freq: str
+    interval: int
+    by_day: list[str]
+    by_month_day: list[int]
+    by_month: list[int]
+    by_set_pos: list[int]
+    count: int | None
+    until: datetime | None
+    rdates: list[datetime]
+    exdates: list[datetime]
+    time_zone: str = strawberry.field(description="The zone whose wall clock the rule follows.")
+    summary: str
+
+
+_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _recurrence(row: m.FollowUp, language: str) -> Recurrence | None:
+    if row.rrule is None:
+        return None
+    rule = parse_rrule(row.rrule)
+    anchor = occurrences.anchor(row).astimezone(ZoneInfo(row.tzid))
+    until = rule.until
+    return Recurrence(
+        rrule=row.rrule,
+        freq=rule.freq.value,
+        interval=rule.interval,
+        by_day=[f"{n or ''}{_DAYS[d]}" for n, d in rule.byday],
+        by_month_day=list(rule.bymonthday),
+        by_month=list(rule.bymonth),
+        by_set_pos=list(rule.bysetpos),
+        count=rule.count,
+        until=until if isinstance(until, datetime) else None,
+        rdates=[datetime.fromisoformat(v) for v in row.rdates],
+        exdates=[datetime.fromisoformat(v) for v in row.exdates],
+        time_zone=row.tzid,
+        summary=summarize(rule, anchor, language),
+    )
+
+
+@strawberry.type
+class FollowUp(relay.Node):
+    id: relay.NodeID[str]
     kind: FollowUpKind  # type: ignore[valid-type]
     start: datetime | None
     end: datetime | None
@@ -52,32 +128,58 @@ class FollowUp(ModelNode):
     version: int
     created_at: datetime
     updated_at: datetime
+    series_id: strawberry.ID = strawberry.field(
+        description="The global ID of the single follow-up or of the whole series."
+    )
+    recurrence_id: datetime | None = strawberry.field(
+        description="For an occurrence of a series: its original start."
+    )
     row: strawberry.Private[m.FollowUp]
-
-    @classmethod
-    def orm_model(cls) -> type[m.FollowUp]:
-        return m.FollowUp
+    override: strawberry.Private[m.Occurrence | None]
 
     @classmethod
     def from_model(cls, row: m.FollowUp) -> Self:
+        return cls.from_span(occurrences.Span.single(row))
+
+    @classmethod
+    def from_span(cls, span: occurrences.Span) -> Self:
+        row, over = span.row, span.override
         return cls(
-            id=row.id,
+            id=span.key,
             kind=row.kind,
-            start=row.start_at,
-            end=row.end_at,
-            deadline=row.deadline,
+            start=span.start,
+            end=span.end,
+            deadline=span.deadline,
             availability=Availability.BUSY if row.busy else Availability.FREE,
             alarm_minutes=row.alarm_minutes,
             private=row.private,
-            done=row.done,
-            done_at=row.done_at,
+            done=over.done if over else row.done,
+            done_at=over.done_at if over else row.done_at,
             uid=row.uid,
-            sequence=row.sequence,
+            sequence=max(row.sequence, over.sequence if over else 0),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,
+            series_id=strawberry.ID(encode("FollowUp", row.id)),
+            recurrence_id=span.recurrence_id,
             row=row,
+            override=over,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[FollowUp | None]:
+        return [await _resolve_one(info, key) for key in node_ids]
+
+    def _text(self, name: str) -> str | None:
+        value = getattr(self.override, name, None) if self.override else None
+        return value if value is not None else getattr(self.row, name)
+
+    @strawberry.field(description="How the series repeats; null for a single follow-up.")
+    async def recurrence(self, info: Info) -> Recurrence | None:
+        language = (await effective_prefs(info, info.context.viewer))[PreferenceKey.LANGUAGE]
+        return _recurrence(self.row, language.value)
 
     async def _participants(self, info: Info) -> list[m.Participant]:
         loader = info.context.loaders.by_parent(m.Participant, "followup_id")
@@ -97,15 +199,15 @@ class FollowUp(ModelNode):
 
     @strawberry.field
     async def title(self, info: Info) -> str | None:
-        return await self._detail(info, self.row.title)
+        return await self._detail(info, self._text("title"))
 
     @strawberry.field
     async def agenda(self, info: Info) -> str | None:
-        return await self._detail(info, self.row.agenda)
+        return await self._detail(info, self._text("agenda"))
 
     @strawberry.field
     async def location(self, info: Info) -> str | None:
-        return await self._detail(info, self.row.location)
+        return await self._detail(info, self._text("location"))
 
     @strawberry.field
     async def owner(self, info: Info) -> Associate:

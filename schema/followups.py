@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -11,8 +12,11 @@ from tortoise.expressions import Q
 from orm import models as m
 from resolvers import diary as reads
 from resolvers import followups as writes
+from resolvers import occurrences
+from resolvers import series_edits as edits
 from resolvers.context import Info
-from resolvers.errors import ValidationFailed
+from resolvers.errors import NotFound, ValidationFailed, VersionConflict
+from resolvers.series import RecurrenceSpec, parse_spec
 from schema import ids
 from schema.crm_types import FollowUpKind
 from schema.errors import UserError, atomically
@@ -27,6 +31,48 @@ _REFS = {
     "project_id": "Project",
     "owner_id": "Associate",
 }
+
+
+@strawberry.enum(description="Which occurrences of a series a change or deletion affects.")
+class EditScope(Enum):
+    THIS = "THIS"
+    FOLLOWING = "FOLLOWING"
+    ALL = "ALL"
+
+
+@strawberry.input(
+    description="A recurrence rule, as RRULE text (rrule) or as fields (freq, interval, ...)."
+)
+class RecurrenceInput:
+    rrule: str | None = None
+    freq: str | None = None
+    interval: int = 1
+    by_day: list[str] = strawberry.field(default_factory=list)
+    by_month_day: list[int] = strawberry.field(default_factory=list)
+    by_month: list[int] = strawberry.field(default_factory=list)
+    by_set_pos: list[int] = strawberry.field(default_factory=list)
+    count: int | None = None
+    until: datetime | None = None
+    rdates: list[datetime] = strawberry.field(default_factory=list)
+    exdates: list[datetime] = strawberry.field(default_factory=list)
+
+
+def to_spec(data: RecurrenceInput) -> RecurrenceSpec:
+    fields = None
+    if data.freq is not None:
+        fields = {
+            "freq": data.freq,
+            "interval": data.interval,
+            "byday": data.by_day,
+            "bymonthday": data.by_month_day,
+            "bymonth": data.by_month,
+            "bysetpos": data.by_set_pos,
+            "count": data.count,
+            "until": data.until,
+        }
+    elif not data.rrule:
+        raise ValidationFailed("recurrence", "give rrule text or freq")
+    return parse_spec(data.rrule, fields, data.rdates, data.exdates)
 
 
 @strawberry.input(description="Fields of a follow-up; leave a field out to keep it.")
@@ -48,6 +94,9 @@ class FollowUpInput:
     alarm_minutes: int | None = strawberry.UNSET
     private: bool | None = strawberry.UNSET
     done: bool | None = strawberry.UNSET
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=strawberry.UNSET, description="null makes a series a single follow-up again"
+    )
 
 
 def camel(name: str) -> str:
@@ -67,6 +116,8 @@ def to_fields(data: FollowUpInput) -> dict[str, Any]:
             fields[name] = None if value is None else ids.decode(value, _REFS[name], path)
         elif name == "availability":
             fields["busy"] = value is not Availability.FREE
+        elif name == "recurrence":
+            fields["recurrence"] = RecurrenceSpec(None) if value is None else to_spec(value)
         elif value is None and name in ("kind", "title", "private", "done"):
             raise ValidationFailed(camel(name), f"{camel(name)} cannot be null")
         else:
@@ -97,6 +148,13 @@ async def _run(work: Any) -> FollowUpPayload:
     return await atomically(job, _failed)
 
 
+async def _present(work: Any) -> FollowUpPayload:
+    async def job() -> FollowUpPayload:
+        return FollowUpPayload(follow_up=await work())
+
+    return await atomically(job, _failed)
+
+
 @strawberry.type
 class TodoItem:
     follow_up: FollowUp
@@ -118,9 +176,9 @@ class FollowUpQuery:
             associate_ids, "Associate", "associateIds", settings.max_ids_per_query
         )
         lo, hi = reads.check_window(from_, to, settings)
-        rows = await reads.diary(keys, lo, hi)
-        info.context.loaders.prime(rows)
-        return [FollowUp.from_model(row) for row in rows]
+        found = await reads.diary(keys, lo, hi, settings.max_occurrences_per_series)
+        info.context.loaders.prime([s.row for s in found])
+        return [FollowUp.from_span(span) for span in found]
 
     @strawberry.field(description="Open tasks and planned calls by deadline.")
     async def todo(
@@ -135,8 +193,15 @@ class FollowUpQuery:
             if associate_id is None
             else ids.decode(associate_id, "Associate", "associateId")
         )
-        rows = await reads.todo(key, include_done, page_size(first, info.context.settings))
-        return [FollowUp.from_model(row) for row in rows]
+        settings = info.context.settings
+        found = await reads.todo(
+            key,
+            include_done,
+            page_size(first, settings),
+            writes.now(),
+            settings.max_occurrences_per_series,
+        )
+        return [FollowUp.from_span(span) for span in found]
 
     @strawberry.field(description="All follow-ups of one record, newest first.")
     async def activities(
@@ -181,31 +246,93 @@ def _version(value: int | None) -> int | None:
     return value
 
 
+def _occurrence_id(value: str) -> tuple[int, datetime | None]:
+    raw = ids.decode_raw(value, "FollowUp", "id")
+    try:
+        return occurrences.parse_key(raw)
+    except ValueError:
+        raise NotFound("FollowUp", value, "id") from None
+
+
+async def _update(
+    info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
+) -> FollowUp:
+    viewer, limit = info.context.viewer, info.context.settings.max_occurrences_per_series
+    series_id, rid = _occurrence_id(id)
+    row = await writes.editable(viewer, series_id)
+    if rid is None:
+        return FollowUp.from_model(await writes.update(viewer, row.id, version, data, limit))
+    if row.version != version:
+        raise VersionConflict(row.version)
+    if scope is EditScope.THIS:
+        override = await edits.update_this(row, rid, version, data)
+        fresh = await m.FollowUp.get(id=row.id)
+        return FollowUp.from_span(occurrences.one(fresh, override, rid))
+    current = occurrences.one(row, await edits.occurrence_of(row, rid), rid)
+    if scope is EditScope.FOLLOWING:
+        new = await edits.split(row, rid, version)
+        if new is not None:
+            updated = await writes.update(viewer, new.id, new.version, data, limit)
+            return FollowUp.from_model(updated)
+    for column, now_value in (
+        ("start_at", current.start),
+        ("end_at", current.end),
+        ("deadline", current.deadline),
+    ):
+        master_value = getattr(row, column)
+        if data.get(column) is not None and now_value is not None and master_value is not None:
+            data[column] = master_value + (data[column] - now_value)
+    return FollowUp.from_model(await writes.update(viewer, row.id, version, data, limit))
+
+
+async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
+    series_id, rid = _occurrence_id(id)
+    row = await writes.editable(info.context.viewer, series_id)
+    if rid is None or scope is EditScope.ALL:
+        await writes.delete(info.context.viewer, row.id, version)
+    elif scope is EditScope.THIS:
+        await edits.delete_this(row, rid, version)
+    else:
+        await edits.delete_following(row, rid, version)
+
+
+async def _complete(info: Info, id: str, done: bool, version: int | None) -> FollowUp:
+    series_id, rid = _occurrence_id(id)
+    if rid is None:
+        return FollowUp.from_model(
+            await writes.set_done(info.context.viewer, series_id, done, version)
+        )
+    row = await writes.editable(info.context.viewer, series_id)
+    override = await edits.set_done_this(row, rid, done)
+    return FollowUp.from_span(occurrences.one(await m.FollowUp.get(id=row.id), override, rid))
+
+
 @strawberry.type
 class FollowUpMutation:
     @strawberry.mutation
     async def create_follow_up(self, info: Info, input: FollowUpInput) -> FollowUpPayload:
-        return await _run(lambda: writes.create(info.context.viewer, to_fields(input)))
+        limit = info.context.settings.max_occurrences_per_series
+        return await _run(lambda: writes.create(info.context.viewer, to_fields(input), limit))
 
-    @strawberry.mutation(description="Change the given fields; version must be the one read.")
+    @strawberry.mutation(
+        description="Change the given fields; version must be the one read. For an "
+        "occurrence ID, scope says whether this one, this and the following, or all change."
+    )
     async def update_follow_up(
-        self, info: Info, id: strawberry.ID, version: int, input: FollowUpInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int,
+        input: FollowUpInput,
+        scope: EditScope = EditScope.THIS,
     ) -> FollowUpPayload:
-        return await _run(
-            lambda: writes.update(
-                info.context.viewer, ids.decode(id, "FollowUp", "id"), version, to_fields(input)
-            )
-        )
+        return await _present(lambda: _update(info, id, version, to_fields(input), scope))
 
-    @strawberry.mutation(description="Mark a follow-up done (done: false reopens it).")
+    @strawberry.mutation(description="Mark done (done: false reopens); one occurrence only.")
     async def complete_follow_up(
         self, info: Info, id: strawberry.ID, done: bool = True, version: int | None = None
     ) -> FollowUpPayload:
-        return await _run(
-            lambda: writes.set_done(
-                info.context.viewer, ids.decode(id, "FollowUp", "id"), done, version
-            )
-        )
+        return await _present(lambda: _complete(info, id, done, version))
 
     @strawberry.mutation(description="Make a planned call: it starts now.")
     async def make_call(
@@ -215,12 +342,16 @@ class FollowUpMutation:
             lambda: writes.make_call(info.context.viewer, ids.decode(id, "FollowUp", "id"), version)
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(description="Delete a follow-up, or occurrences of a series by scope.")
     async def delete_follow_up(
-        self, info: Info, id: strawberry.ID, version: int | None = None
+        self,
+        info: Info,
+        id: strawberry.ID,
+        version: int | None = None,
+        scope: EditScope = EditScope.THIS,
     ) -> DeletePayload:
         async def job() -> DeletePayload:
-            await writes.delete(info.context.viewer, ids.decode(id, "FollowUp", "id"), version)
+            await _delete(info, id, version, scope)
             return DeletePayload(deleted_id=id)
 
         return await atomically(job, lambda errors: DeletePayload(errors=errors))

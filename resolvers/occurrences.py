@@ -1,0 +1,130 @@
+"""Occurrences: what a follow-up (single or series) puts in a time window.
+
+A single follow-up is one span.  A series is expanded in its owner's zone by
+``calcore.recurrence`` and its overrides (``orm.models.Occurrence``) are applied:
+cancelled ones vanish, moved ones appear at their new time and not at the old one.
+An occurrence's ID is ``<series id>@<original start as YYYYMMDDTHHMMSSZ>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from calcore.recurrence import ExpansionLimitError, expand, parse_rrule
+from orm.models import FollowUp, Occurrence
+from resolvers.errors import ValidationFailed
+
+STAMP = "%Y%m%dT%H%M%SZ"
+
+
+@dataclass(frozen=True)
+class Span:
+    """One appearance of a follow-up in time."""
+
+    row: FollowUp
+    start: datetime | None
+    end: datetime | None
+    recurrence_id: datetime | None = None
+    override: Occurrence | None = None
+    deadline: datetime | None = None
+
+    @classmethod
+    def single(cls, row: FollowUp) -> Span:
+        return cls(row, row.start_at, row.end_at, deadline=row.deadline)
+
+    @property
+    def key(self) -> str:
+        return occurrence_key(self.row.id, self.recurrence_id)
+
+
+def occurrence_key(series_id: int, recurrence_id: datetime | None) -> str:
+    if recurrence_id is None:
+        return str(series_id)
+    return f"{series_id}@{recurrence_id.astimezone(UTC).strftime(STAMP)}"
+
+
+def parse_key(key: str) -> tuple[int, datetime | None]:
+    """Split an occurrence key; raises ValueError on garbage."""
+    base, _, stamp = key.partition("@")
+    if not base.isdigit() or len(base) > 18:
+        raise ValueError(key)
+    if not stamp:
+        return int(base), None
+    return int(base), datetime.strptime(stamp, STAMP).replace(tzinfo=UTC)
+
+
+def anchor(row: FollowUp) -> datetime:
+    """What a series' rule repeats: the start, or the deadline of an untimed task/call."""
+    value = row.start_at or row.deadline
+    assert value is not None
+    return value
+
+
+def _duration(row: FollowUp) -> timedelta:
+    return (row.end_at - row.start_at) if row.end_at and row.start_at else timedelta(0)
+
+
+def _deadline_offset(row: FollowUp) -> timedelta | None:
+    if row.deadline is None:
+        return None
+    return row.deadline - anchor(row)
+
+
+def _series_starts(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[datetime]:
+    assert row.rrule is not None
+    try:
+        return expand(
+            anchor(row).astimezone(ZoneInfo(row.tzid)),
+            parse_rrule(row.rrule),
+            rdates=[datetime.fromisoformat(v) for v in row.rdates or []],
+            exdates=[datetime.fromisoformat(v) for v in row.exdates or []],
+            window_start=lo,
+            window_end=hi,
+            limit=limit,
+            duration=_duration(row),
+        )
+    except ExpansionLimitError as exc:
+        raise ValidationFailed(
+            "to",
+            f"the window holds more than {limit} occurrences of one series; ask for a "
+            "shorter window",
+        ) from exc
+
+
+def spans(
+    row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
+) -> list[Span]:
+    """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows)."""
+    if row.rrule is None:
+        return [Span.single(row)]
+    by_id = {o.recurrence_id.astimezone(UTC): o for o in overrides}
+    out = [
+        one(row, None, start) for start in _series_starts(row, lo, hi, limit) if start not in by_id
+    ]
+    for rid, override in by_id.items():
+        if override.cancelled:
+            continue
+        span = one(row, override, rid)
+        at = span.start or span.deadline
+        end = span.end or at
+        if at is not None and end is not None and at < hi and (end > lo or at >= lo):
+            out.append(span)
+    out.sort(key=lambda s: (s.start or s.deadline or lo, s.row.id))
+    return out
+
+
+def one(row: FollowUp, override: Occurrence | None, recurrence_id: datetime) -> Span:
+    """The span of one occurrence by its original start (override applied)."""
+    timed = row.start_at is not None
+    offset = _deadline_offset(row)
+    start = recurrence_id if timed else None
+    end = recurrence_id + _duration(row) if timed else None
+    deadline = recurrence_id + offset if offset is not None else None
+    if override is not None:
+        start = override.start_at if override.start_at is not None else start
+        end = override.end_at if override.end_at is not None else end
+        deadline = override.deadline if override.deadline is not None else deadline
+    return Span(row, start, end, recurrence_id, override, deadline)
