@@ -32,6 +32,7 @@ def _server(kind: str) -> Iterator[DavServer]:
         yield server
     finally:
         server.stop()
+        server.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ temporary storage folder; unlike it they run as child processes, so a test can s
 from __future__ import annotations
 
 import contextlib
+import shutil
 import socket
 import subprocess
 import sys
@@ -119,6 +120,10 @@ class DavServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self.process = None
+
+    def cleanup(self) -> None:
+        """Remove the server's storage folder (after stop)."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def log_tail(self) -> str:
         """Return the end of the server log (for failure messages)."""
