@@ -120,10 +120,12 @@ def build_component(
         comp.add("description", snapshot.description)
     if snapshot.location:
         comp.add("location", snapshot.location)
+    day = (master or snapshot).all_day
     if snapshot.recurrence_id is not None:
-        comp.add("recurrence-id", _local(snapshot.recurrence_id, tz))
+        params = {"RANGE": "THISANDFUTURE"} if snapshot.this_and_future else {}
+        comp.add("recurrence-id", _value(snapshot.recurrence_id, tz, day), parameters=params)
     if event:
-        _add_event_times(comp, snapshot, tz)
+        _add_event_times(comp, snapshot, tz, day)
     else:
         _add_todo_times(comp, snapshot, tz)
     if master is None:
@@ -141,15 +143,15 @@ def build_component(
     return comp
 
 
-def _add_event_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> None:
+def _add_event_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo, day: bool) -> None:
     """Add DTSTART/DTEND and STATUS of a VEVENT (RFC 5545 section 3.6.1)."""
     if snapshot.start is None:
         raise ValueError(f"follow-up {snapshot.uid} has no start and cannot be a VEVENT")
-    comp.add("dtstart", _local(snapshot.start, tz))
+    comp.add("dtstart", _value(snapshot.start, tz, day))
     end = snapshot.end if snapshot.end is not None else snapshot.start
     if end < snapshot.start:
         raise ValueError(f"follow-up {snapshot.uid} ends before it starts")
-    comp.add("dtend", _local(end, tz))
+    comp.add("dtend", _value(end, tz, day))
     comp.add("status", "CANCELLED" if snapshot.cancelled else "CONFIRMED")
 
 
@@ -182,9 +184,9 @@ def _add_recurrence(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> N
             text = text[len("RRULE:") :]
         comp.add("rrule", vRecur.from_ical(text))
     if snapshot.rdates:
-        comp.add("rdate", [_local(d, tz) for d in snapshot.rdates])
+        comp.add("rdate", [_value(d, tz, snapshot.all_day) for d in snapshot.rdates])
     if snapshot.exdates:
-        comp.add("exdate", [_local(d, tz) for d in snapshot.exdates])
+        comp.add("exdate", [_value(d, tz, snapshot.all_day) for d in snapshot.exdates])
 
 
 def _add_people(comp: Component, organizer: Person | None, attendees: Iterable[Attendee]) -> None:
@@ -239,6 +241,12 @@ def _local(moment: datetime, tz: ZoneInfo) -> datetime:
 def _open_ended(snapshot: EventSnapshot) -> bool:
     """Tell whether the follow-up repeats by a rule (its end is not among its dates)."""
     return bool(snapshot.rrule)
+
+
+def _value(moment: datetime, tz: ZoneInfo, all_day: bool) -> datetime | date:
+    """Return the DATE-TIME in ``tz``, or the DATE there for all-day follow-ups."""
+    local = _local(moment, tz)
+    return local.date() if all_day else local
 
 
 def _dates_of(snapshot: EventSnapshot) -> list[datetime]:

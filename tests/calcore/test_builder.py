@@ -165,3 +165,21 @@ def test_any_meeting_round_trips(title: str, start: datetime, minutes: int, tzid
     assert event["DTEND"].dt.astimezone(UTC) == start + timedelta(minutes=minutes)
     assert str(event["SUMMARY"]) == title
     assert str(event.get("LOCATION", "")) == title
+
+
+def test_all_day_uses_dates_and_this_and_future_range() -> None:
+    midnight = datetime(2025, 6, 1, 22, 0, tzinfo=UTC)  # 2 June 00:00 in Oslo (CEST)
+    override = EventSnapshot(
+        uid="d", kind=Kind.MEETING, title="moved", start=midnight + timedelta(days=8),
+        end=midnight + timedelta(days=9), tzid="Europe/Oslo",
+        recurrence_id=midnight + timedelta(days=7), this_and_future=True,
+    )  # fmt: skip
+    snap = EventSnapshot(uid="d", kind=Kind.MEETING, title="Holiday", start=midnight,
+                         end=midnight + timedelta(days=1), tzid="Europe/Oslo", all_day=True,
+                         rrule="FREQ=WEEKLY;COUNT=3", overrides=(override,))  # fmt: skip
+    master, moved = roundtrip(snap).walk("VEVENT")
+    assert master["DTSTART"].dt == datetime(2025, 6, 2).date()
+    assert master["DTEND"].dt == datetime(2025, 6, 3).date()
+    assert moved["RECURRENCE-ID"].dt == datetime(2025, 6, 9).date()
+    assert moved["RECURRENCE-ID"].params["RANGE"] == "THISANDFUTURE"
+    assert moved["DTSTART"].dt == datetime(2025, 6, 10).date()
