@@ -12,6 +12,10 @@ counter; caldav 3.6's ``AsyncDAVClient`` wraps every answer in its own parsed
 ``DAVResponse`` (lxml, uncapped), re-tries auth negotiation on its own and hides the
 raw status behind exception classes, which is the wrong shape for a transport that must
 report what the server answered. Discovery, where none of that matters, uses caldav.
+
+Keep-alive is used wherever the server allows it (Xandikos/aiohttp: one connection
+for a whole batch); Radicale's built-in server closes the connection after every
+answer, so there each request reconnects, exactly as the caldav library's client does.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from typing import Any
 
 import pytest
 
@@ -109,3 +111,28 @@ async def test_server_down_then_up(own_radicale: DavServer) -> None:
         new = await cal.put(object_name(uid), vevent(uid, "after", sequence=1), etag=etag)
         body, got = await cal.get(object_name(uid))
         assert got == new and b"SUMMARY:after" in body
+
+
+async def test_one_connection_is_reused(xandikos_server: DavServer) -> None:
+    # Xandikos keeps HTTP/1.1 connections alive (Radicale's server closes each one)
+    url = xandikos_server.make_calendar(f"keep-{uuid.uuid4().hex[:8]}")
+    loop = asyncio.get_running_loop()
+    real = loop.create_connection
+    opened = 0
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal opened
+        opened += 1
+        return await real(*args, **kwargs)
+
+    loop.create_connection = counting  # type: ignore[method-assign]
+    try:
+        async with CalendarClient(xandikos_server.base_url, "any", "any", calendar_url=url) as cal:
+            for i in range(10):
+                uid = f"keep-{i}@t"
+                await cal.put(object_name(uid), vevent(uid), create=True)
+            await cal.list_etags()
+            assert cal.request_count == 11
+    finally:
+        loop.create_connection = real  # type: ignore[method-assign]
+    assert opened == 1
