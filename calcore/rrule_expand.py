@@ -234,8 +234,8 @@ class _Plan:
                 return wy
         return y
 
-    def periods(self, start_from: datetime | None) -> Iterator[tuple[list[datetime], bool]]:
-        """Yield (sorted candidate bases, whether the period may hold instances) per period."""
+    def periods(self, start_from: datetime | None) -> Iterator[tuple[list[datetime], datetime]]:
+        """Yield (sorted candidate bases, earliest moment the period can hold) per period."""
         f, step, dt = self.freq, self.interval, self.dtstart
         if f is Freq.YEARLY:
             y0 = self.first_year()
@@ -243,8 +243,9 @@ class _Plan:
             if start_from is not None and start_from.year - 1 > y0:
                 k = (start_from.year - 1 - y0) // step
             y = y0 + k * step
-            while y <= 9999:
-                yield [datetime.fromordinal(o) for o in self.year_days(y)], True
+            while y <= 9998:
+                yield ([datetime.fromordinal(o) for o in self.year_days(y)],
+                       datetime(y, 1, 1) - timedelta(days=7))
                 y += step
         elif f is Freq.MONTHLY:
             m0 = dt.year * 12 + dt.month - 1
@@ -253,7 +254,9 @@ class _Plan:
                 k = max(0, (start_from.year * 12 + start_from.month - 1 - m0) // step)
             m = m0 + k * step
             while m < 10000 * 12:
-                yield [datetime.fromordinal(o) for o in self.month_days(m // 12, m % 12 + 1)], True
+                year, month = divmod(m, 12)
+                yield ([datetime.fromordinal(o) for o in self.month_days(year, month + 1)],
+                       datetime(year, month + 1, 1))
                 m += step
         elif f is Freq.WEEKLY:
             w0 = self.week_base(dt.date()).toordinal()
@@ -268,7 +271,7 @@ class _Plan:
                     d = date.fromordinal(w + i)
                     if d.weekday() in wds and (not self.months or d.month in self.months):
                         bases.append(datetime.fromordinal(w + i))
-                yield sorted(bases), True
+                yield sorted(bases), datetime.fromordinal(w)
                 w += 7 * step
         elif f is Freq.DAILY:
             d0 = dt.toordinal()
@@ -276,22 +279,23 @@ class _Plan:
             if start_from is not None:
                 k = max(0, (start_from.toordinal() - d0) // step)
             o = d0 + k * step
-            while o <= _MAX.toordinal():
+            while o < _MAX.toordinal():
                 d = date.fromordinal(o)
+                here = datetime.fromordinal(o)
                 if self.day_ok(d):
-                    yield [datetime.fromordinal(o)], True
+                    yield [here], here
                     o += step
                 elif self.months and d.month not in self.months:
                     nxt = date(d.year + d.month // 12, d.month % 12 + 1, 1).toordinal()
                     o += -(-(nxt - o) // step) * step
-                    yield [], False
+                    yield [], here
                 else:
                     o += step
-                    yield [], False
+                    yield [], here
         else:
             yield from self._subdaily(start_from)
 
-    def _subdaily(self, start_from: datetime | None) -> Iterator[tuple[list[datetime], bool]]:
+    def _subdaily(self, start_from: datetime | None) -> Iterator[tuple[list[datetime], datetime]]:
         """Yield the periods of HOURLY, MINUTELY and SECONDLY rules."""
         f, dt = self.freq, self.dtstart
         unit = _STEP[f]
@@ -311,22 +315,22 @@ class _Plan:
         while cur <= _MAX - step:
             d = cur.date()
             if not self.day_ok(d):
-                cur = skip_to(datetime(d.year, d.month, d.day) + _DAY)
-                yield [], False
+                here, cur = cur, skip_to(datetime(d.year, d.month, d.day) + _DAY)
+                yield [], here
                 continue
             if self.hours and cur.hour not in self.hours:
-                cur = skip_to(cur.replace(minute=0, second=0) + timedelta(hours=1))
-                yield [], False
+                here, cur = cur, skip_to(cur.replace(minute=0, second=0) + timedelta(hours=1))
+                yield [], here
                 continue
             if f is not Freq.HOURLY and self.minutes and cur.minute not in self.minutes:
-                cur = skip_to(cur.replace(second=0) + timedelta(minutes=1))
-                yield [], False
+                here, cur = cur, skip_to(cur.replace(second=0) + timedelta(minutes=1))
+                yield [], here
                 continue
             if f is Freq.SECONDLY and self.rule.bysecond and cur.second not in self.seconds:
                 cur += step
-                yield [], False
+                yield [], cur - step
                 continue
-            yield [cur], True
+            yield [cur], cur
             cur += step
 
 
@@ -353,14 +357,14 @@ def iterate(
     produced = 0
     setpos = plan.setpos
     empty = 0
-    for bases, _ in plan.periods(None if count is not None else start_from):
+    for bases, period_start in plan.periods(None if count is not None else start_from):
+        if period_start > end:
+            return
         if not bases:
             empty += 1
             if empty > 200_000:
                 return
             continue
-        if bases[0] > end:
-            return
         if setpos:
             total = len(bases) * len(offsets)
             n = len(offsets)

@@ -24,7 +24,8 @@ def _by_uid(snaps):  # type: ignore[no-untyped-def]
 
 
 def test_globally_unique_tzids_without_vtimezone() -> None:
-    snaps = _by_uid(import_calendar((DATA / "ical_issue_313_globally_unique_tzid.ics").read_bytes()))
+    data = (DATA / "ical_issue_313_globally_unique_tzid.ics").read_bytes()
+    snaps = _by_uid(import_calendar(data))
     assert snaps["libical-evolution@issue-313"].tzid == "Europe/Berlin"
     assert snaps["libical-evolution@issue-313"].start == datetime(2020, 4, 26, 12, tzinfo=UTC)
     assert snaps["mozilla-lightning@issue-313"].tzid == "America/New_York"
@@ -198,7 +199,8 @@ def test_thisandfuture_shifts_later_instances() -> None:
         "BEGIN:VEVENT", "UID:r", "DTSTART;TZID=Europe/Oslo:20260105T090000",
         "DTEND;TZID=Europe/Oslo:20260105T100000", "RRULE:FREQ=DAILY;COUNT=6", "SUMMARY:old",
         "END:VEVENT",
-        "BEGIN:VEVENT", "UID:r", "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Oslo:20260107T090000",
+        "BEGIN:VEVENT", "UID:r",
+        "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Oslo:20260107T090000",
         "DTSTART;TZID=Europe/Oslo:20260107T110000", "DTEND;TZID=Europe/Oslo:20260107T113000",
         "SUMMARY:new", "END:VEVENT",
     )
