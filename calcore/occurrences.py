@@ -114,8 +114,19 @@ def occurrences(
         all_day=snapshot.all_day,
     )
     seq = max([snapshot.sequence, *(o.sequence for o in snapshot.overrides)])
-    out: list[Occurrence] = []
     skip_master = snapshot.cancelled and not include_cancelled
+    if not snapshot.overrides:
+        if skip_master:
+            return []
+        out = [
+            Occurrence(rid, rid, rid + length, snapshot, None, seq)
+            for rid in instants
+            if rid + length > window_start or rid >= window_start
+        ]
+        if len(out) > limit:
+            raise ExpansionLimitError(limit)
+        return out
+    out = []
     for rid in instants:
         if rid in explicit:
             continue

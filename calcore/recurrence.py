@@ -26,8 +26,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from itertools import pairwise
 
-from calcore.rrule_expand import iterate
+from calcore.rrule_expand import iterate, simple_walls
 from calcore.rrule_model import (
     ExpansionLimitError,
     Freq,
@@ -100,6 +101,11 @@ def _until_instant(rule: RecurrenceRule, zone: tzinfo, all_day: bool) -> datetim
     return None
 
 
+def _ascending(values: list[datetime]) -> bool:
+    """Whether a list is strictly increasing (wall times in a DST gap can break this)."""
+    return all(a < b for a, b in pairwise(values))
+
+
 def _check_aware(name: str, value: datetime) -> None:
     """Reject naive datetimes where instants are needed."""
     if not isinstance(value, datetime) or value.tzinfo is None:
@@ -156,21 +162,33 @@ def expand(
     if rule is not None and start_utc < window_end:
         until_exact = _until_instant(rule, zone, all_day)
         local0 = dtstart.replace(tzinfo=None)
-        for wall in iterate(
-            local0,
-            rule,
-            date_only=all_day,
-            until=local_until(rule, zone, all_day=all_day),
-            start_from=_wall(lower, zone) - _MARGIN,
-            stop_after=_wall(window_end, zone) + _MARGIN,
-        ):
+        bound = local_until(rule, zone, all_day=all_day)
+        start_from = _wall(lower, zone) - _MARGIN
+        stop_after = _wall(window_end, zone) + _MARGIN
+        walls: Iterable[datetime] | None = simple_walls(
+            local0, rule, until=bound, start_from=start_from, stop_after=stop_after
+        )
+        if walls is None:
+            walls = iterate(
+                local0, rule, date_only=all_day, until=bound, start_from=start_from,
+                stop_after=stop_after,
+            )
+        lo = window_start - span
+        plain: list[datetime] = []
+        for wall in walls:
             inst = wall.replace(tzinfo=zone).astimezone(UTC)
-            if until_exact is not None and inst > until_exact:
-                continue
-            if wanted(inst):
-                out.add(inst)
-                if len(out) > limit:
+            if (
+                inst < window_end
+                and (inst > lo if span else inst >= window_start)
+                and (until_exact is None or inst <= until_exact)
+                and inst not in ex
+            ):
+                plain.append(inst)
+                if len(plain) > limit:
                     raise ExpansionLimitError(limit)
+        if not out and isinstance(rdates, (tuple, list)) and not rdates:
+            return plain if _ascending(plain) else sorted(set(plain))
+        out.update(plain)
     for r in rdates:
         inst = r.astimezone(UTC)
         if wanted(inst):

@@ -389,3 +389,63 @@ def iterate(
         empty = 0 if hit else empty + 1
         if empty > 200_000:
             return
+
+
+def simple_walls(
+    dtstart: datetime,
+    rule: RecurrenceRule,
+    *,
+    until: datetime | None,
+    start_from: datetime,
+    stop_after: datetime,
+) -> list[datetime] | None:
+    """Return the instances of a plain DAILY/WEEKLY rule arithmetically, or None.
+
+    "Plain" means no COUNT, no BYSETPOS and no BY* part other than weekday-only BYDAY;
+    the common diary series.  Same result as ``iterate`` without the per-period work.
+    """
+    if (
+        rule.freq not in (Freq.DAILY, Freq.WEEKLY)
+        or rule.count is not None
+        or rule.bysetpos
+        or rule.bymonth
+        or rule.bymonthday
+        or rule.byyearday
+        or rule.byhour
+        or rule.byminute
+        or rule.bysecond
+        or any(o is not None for o, _ in rule.byday)
+    ):
+        return None
+    end = min(until or _MAX, stop_after)
+    out: list[datetime] = []
+    d0 = dtstart.toordinal()
+    if rule.freq is Freq.DAILY:
+        if rule.byday:
+            return None
+        step = rule.interval
+        k = max(0, (start_from.toordinal() - d0) // step)
+        wall = dtstart + timedelta(days=k * step)
+        delta = timedelta(days=step)
+        while wall <= end:
+            out.append(wall)
+            wall += delta
+        return out
+    wkst = rule.wkst
+    weekdays = {w for _, w in rule.byday} or {dtstart.weekday()}
+    offsets = sorted((w - wkst) % 7 for w in weekdays)
+    w0 = d0 - (dtstart.weekday() - wkst) % 7
+    span = 7 * rule.interval
+    k = max(0, (start_from.toordinal() - w0) // span)
+    base = dtstart - timedelta(days=d0 - w0) + timedelta(days=k * span)
+    deltas = [timedelta(days=o) for o in offsets]
+    stride = timedelta(days=span)
+    while base <= end:
+        for delta in deltas:
+            wall = base + delta
+            if wall > end:
+                return out
+            if wall >= dtstart:
+                out.append(wall)
+        base += stride
+    return out

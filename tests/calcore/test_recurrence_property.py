@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcore.recurrence import expand
+from calcore.rrule_expand import iterate, simple_walls
 from calcore.rrule_model import Freq, RecurrenceRule
 from calcore.rrule_parse import check_rule
 
@@ -87,3 +88,28 @@ def test_window_equals_slice_of_full_expansion(
     got = expand(dtstart, rule, window_start=window_start, window_end=window_end,
                  limit=10**7, duration=duration)
     assert got == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    freq=st.sampled_from([Freq.DAILY, Freq.WEEKLY]),
+    interval=st.integers(1, 6),
+    weekdays=st.lists(st.integers(0, 6), max_size=4, unique=True),
+    wkst=st.integers(0, 6),
+    start=st.datetimes(datetime(2018, 1, 1), datetime(2026, 12, 31)),
+    skip_days=st.integers(0, 4000),
+)
+def test_arithmetic_fast_path_matches_the_period_iterator(
+    freq: Freq, interval: int, weekdays: list[int], wkst: int, start: datetime, skip_days: int
+) -> None:
+    rule = RecurrenceRule(
+        freq=freq, interval=interval, wkst=wkst,
+        byday=tuple((None, w) for w in sorted(weekdays)) if freq is Freq.WEEKLY else (),
+    )
+    dtstart = start.replace(microsecond=0)
+    start_from = dtstart + timedelta(days=skip_days)
+    stop = start_from + timedelta(days=60)
+    fast = simple_walls(dtstart, rule, until=None, start_from=start_from, stop_after=stop)
+    slow = list(iterate(dtstart, rule, start_from=start_from, stop_after=stop))
+    assert fast is not None
+    assert [w for w in fast if w >= start_from] == slow
