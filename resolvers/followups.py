@@ -163,6 +163,11 @@ async def _save(row: m.FollowUp, version: int | None, changes: dict[str, Any]) -
     return await m.FollowUp.get(id=row.id)
 
 
+async def touch(row: m.FollowUp, version: int | None) -> m.FollowUp:
+    """Bump the version of a follow-up whose participants or resources changed."""
+    return await _save(row, version, {})
+
+
 async def update(
     viewer: m.Associate,
     followup_id: int,
@@ -210,6 +215,10 @@ async def update(
     if spec is not None:
         changes.update(_series_columns(spec, timing, row.tzid, limit))
     saved = await _save(row, version, changes)
+    if saved.sequence != row.sequence:
+        from resolvers.participants import recheck_bookings
+
+        await recheck_bookings(saved)
     if saved.rrule is not None:
         await prune_overrides(saved)
     elif row.rrule is not None:

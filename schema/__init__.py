@@ -14,6 +14,7 @@ from resolvers.errors import DomainError
 from schema.crm import CrmQuery
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
+from schema.participants import ParticipantMutation, ParticipantQuery
 from schema.phone import PhoneMutation
 from schema.preferences import PreferenceMutation, PreferenceQuery
 
@@ -50,8 +51,12 @@ class DomainErrors(SchemaExtension):
         )
 
 
-Query = merge_types("Query", (NodeQuery, CrmQuery, FollowUpQuery, PreferenceQuery))
-Mutation = merge_types("Mutation", (FollowUpMutation, PreferenceMutation, PhoneMutation))
+Query = merge_types(
+    "Query", (NodeQuery, CrmQuery, FollowUpQuery, ParticipantQuery, PreferenceQuery)
+)
+Mutation = merge_types(
+    "Mutation", (FollowUpMutation, ParticipantMutation, PreferenceMutation, PhoneMutation)
+)
 
 schema = strawberry.Schema(
     query=Query,

@@ -18,7 +18,10 @@ from strawberry import relay
 from calcore.recurrence import is_occurrence, parse_rrule, summarize
 from orm import models as m
 from resolvers import occurrences
+from resolvers.availability import Entity
+from resolvers.conflicts import SpanKey, in_conflict
 from resolvers.context import Info
+from resolvers.loaders import custom_loader
 from resolvers.preference_keys import PreferenceKey
 from resolvers.visibility import sees_details
 from schema.crm_types import (
@@ -28,11 +31,13 @@ from schema.crm_types import (
     FollowUpKind,
     Person,
     Project,
+    Resource,
     Sale,
     effective_prefs,
     load,
 )
 from schema.ids import encode
+from schema.participant_types import EntityKind, Participant
 
 
 async def _resolve_one(info: Info, key: str) -> FollowUp | None:
@@ -109,6 +114,12 @@ def _recurrence(row: m.FollowUp, language: str) -> Recurrence | None:
         time_zone=row.tzid,
         summary=summarize(rule, anchor, language),
     )
+
+
+@strawberry.type
+class ConflictEntry:
+    kind: EntityKind  # type: ignore[valid-type]
+    id: strawberry.ID
 
 
 @strawberry.type
@@ -237,6 +248,45 @@ class FollowUp(relay.Node):
     async def project(self, info: Info) -> Project | None:
         row = await load(info, m.Project, await self._detail(info, self.row.project_id))
         return Project.from_model(row) if row else None
+
+    @strawberry.field(description="The people on it, the organiser first (empty if redacted).")
+    async def participants(self, info: Info) -> list[Participant]:
+        if not await self._sees(info):
+            return []
+        rows = sorted(await self._participants(info), key=lambda p: (not p.organiser, p.id))
+        return [Participant.from_model(p) for p in rows]
+
+    @strawberry.field(description="Booked rooms and equipment.")
+    async def resources(self, info: Info) -> list[Resource]:
+        bookings = await info.context.loaders.by_parent(m.ResourceBooking, "followup_id").load(
+            self.row.id
+        )
+        rows = await info.context.loaders.by_id(m.Resource).load_many(
+            [b.resource_id for b in bookings]
+        )
+        return [Resource.from_model(r) for r in rows if r is not None]
+
+    @strawberry.field(
+        description="Participants and resources busy with another follow-up at this time."
+    )
+    async def conflicts(self, info: Info) -> list[ConflictEntry]:
+        if self.start is None or self.end is None or not self.row.busy:
+            return []
+        limit = info.context.settings.max_occurrences_per_series
+
+        async def batch(keys: list[SpanKey]) -> list[list[tuple[Entity, int]]]:
+            return await in_conflict(keys, limit)
+
+        found = await custom_loader(info.context.loaders, "conflicts", batch).load(
+            (self.row.id, self.start, self.end)
+        )
+        return [
+            ConflictEntry(kind=e, id=strawberry.ID(encode(e.value.title(), i))) for e, i in found
+        ]
+
+    @strawberry.field(description="CONFLICT: someone on it is busy elsewhere at this time.")
+    async def conflict(self, info: Info) -> bool:
+        return bool(await self.conflicts(info))
 
     @strawberry.field(description="Minutes between start and end, when timed.")
     def duration_minutes(self) -> int | None:

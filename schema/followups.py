@@ -141,7 +141,7 @@ def _failed(errors: list[UserError]) -> FollowUpPayload:
     return FollowUpPayload(errors=errors)
 
 
-async def _run(work: Any) -> FollowUpPayload:
+async def run_followup(work: Any) -> FollowUpPayload:
     async def job() -> FollowUpPayload:
         return FollowUpPayload(follow_up=FollowUp.from_model(await work()))
 
@@ -246,7 +246,7 @@ def _version(value: int | None) -> int | None:
     return value
 
 
-def _occurrence_id(value: str) -> tuple[int, datetime | None]:
+def occurrence_id(value: str) -> tuple[int, datetime | None]:
     raw = ids.decode_raw(value, "FollowUp", "id")
     try:
         return occurrences.parse_key(raw)
@@ -258,7 +258,7 @@ async def _update(
     info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
 ) -> FollowUp:
     viewer, limit = info.context.viewer, info.context.settings.max_occurrences_per_series
-    series_id, rid = _occurrence_id(id)
+    series_id, rid = occurrence_id(id)
     row = await writes.editable(viewer, series_id)
     if rid is None:
         return FollowUp.from_model(await writes.update(viewer, row.id, version, data, limit))
@@ -286,7 +286,7 @@ async def _update(
 
 
 async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
-    series_id, rid = _occurrence_id(id)
+    series_id, rid = occurrence_id(id)
     row = await writes.editable(info.context.viewer, series_id)
     if rid is None or scope is EditScope.ALL:
         await writes.delete(info.context.viewer, row.id, version)
@@ -297,7 +297,7 @@ async def _delete(info: Info, id: str, version: int | None, scope: EditScope) ->
 
 
 async def _complete(info: Info, id: str, done: bool, version: int | None) -> FollowUp:
-    series_id, rid = _occurrence_id(id)
+    series_id, rid = occurrence_id(id)
     if rid is None:
         return FollowUp.from_model(
             await writes.set_done(info.context.viewer, series_id, done, version)
@@ -312,7 +312,9 @@ class FollowUpMutation:
     @strawberry.mutation
     async def create_follow_up(self, info: Info, input: FollowUpInput) -> FollowUpPayload:
         limit = info.context.settings.max_occurrences_per_series
-        return await _run(lambda: writes.create(info.context.viewer, to_fields(input), limit))
+        return await run_followup(
+            lambda: writes.create(info.context.viewer, to_fields(input), limit)
+        )
 
     @strawberry.mutation(
         description="Change the given fields; version must be the one read. For an "
@@ -338,7 +340,7 @@ class FollowUpMutation:
     async def make_call(
         self, info: Info, id: strawberry.ID, version: int | None = None
     ) -> FollowUpPayload:
-        return await _run(
+        return await run_followup(
             lambda: writes.make_call(info.context.viewer, ids.decode(id, "FollowUp", "id"), version)
         )
 

@@ -1,0 +1,319 @@
+"""Participants and resources on a follow-up: the invitation dialog's rules.
+
+One save replaces the whole selection atomically (cancelling the dialog sends nothing).
+The organiser (owner) is always a participant.  Statuses keep who set them and when.
+A participant gets e-mail invitations only with a valid address and while SMTP is set up.
+A resource that refuses double booking is locked (row lock on PostgreSQL, the database
+write lock on SQLite) while its overlap is checked, so concurrent bookings cannot both win.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from app.settings import Settings
+from orm import models as m
+from resolvers import availability, followups
+from resolvers.availability import Entity
+from resolvers.diary import expand_rows
+from resolvers.errors import (
+    BookingConflict,
+    Forbidden,
+    MailNotConfigured,
+    NotFound,
+    ValidationFailed,
+)
+
+EMAIL = re.compile(
+    r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
+#: How far ahead an unbounded series is checked against resources that refuse double booking.
+SERIES_CHECK_HORIZON = timedelta(days=366)
+TOGGLE = {
+    m.ParticipantStatus.INVITED: m.ParticipantStatus.ACCEPTED,
+    m.ParticipantStatus.TENTATIVE: m.ParticipantStatus.ACCEPTED,
+    m.ParticipantStatus.ACCEPTED: m.ParticipantStatus.DECLINED,
+    m.ParticipantStatus.DECLINED: m.ParticipantStatus.INVITED,
+}
+
+
+def valid_email(address: str | None) -> bool:
+    return bool(address) and len(address or "") <= 254 and bool(EMAIL.match(address or ""))
+
+
+def email_unavailable(address: str | None, organiser: bool, settings: Settings) -> str | None:
+    """Why this participant cannot get an e-mail invitation, or None if they can."""
+    if organiser:
+        return "ORGANISER"
+    if not settings.mail_configured:
+        return "MAIL_NOT_CONFIGURED"
+    if not address:
+        return "NO_ADDRESS"
+    if not valid_email(address):
+        return "INVALID_ADDRESS"
+    return None
+
+
+@dataclass(frozen=True)
+class Wanted:
+    associate_id: int | None = None
+    person_id: int | None = None
+    email_invitation: bool | None = None
+
+
+async def _addresses(wanted: list[Wanted]) -> dict[tuple[str, int], str | None]:
+    a_ids = [w.associate_id for w in wanted if w.associate_id]
+    p_ids = [w.person_id for w in wanted if w.person_id]
+    found: dict[tuple[str, int], str | None] = {}
+    for a in await m.Associate.filter(id__in=a_ids, active=True):
+        found[("a", a.id)] = a.email
+    persons = {p.id for p in await m.Person.filter(id__in=p_ids)}
+    emails: dict[int, str] = {}
+    for e in await m.EmailAddress.filter(person_id__in=p_ids).order_by("-position", "-id"):
+        emails[e.person_id] = e.address
+    for pid in persons:
+        found[("p", pid)] = emails.get(pid)
+    return found
+
+
+async def save(
+    viewer: m.Associate,
+    followup_id: int,
+    version: int,
+    wanted: list[Wanted],
+    resource_ids: list[int],
+    all_email: bool | None,
+    settings: Settings,
+) -> m.FollowUp:
+    """Replace the participants and resources of a follow-up in one go."""
+    row = await followups.editable(viewer, followup_id)
+    if row.version != version:
+        from resolvers.errors import VersionConflict
+
+        raise VersionConflict(row.version)
+    addresses = await _addresses(wanted)
+    existing = {
+        (p.associate_id, p.person_id): p for p in await m.Participant.filter(followup_id=row.id)
+    }
+    keep: set[int] = set()
+    for i, w in enumerate(wanted):
+        if (w.associate_id is None) == (w.person_id is None):
+            raise ValidationFailed(f"participants.{i}", "give exactly one of associateId, personId")
+        key = ("a", w.associate_id) if w.associate_id else ("p", w.person_id)
+        if key not in addresses:
+            kind = "Associate" if w.associate_id else "Person"
+            raise NotFound(kind, key[1], f"participants.{i}.{kind.lower()}Id")
+        if w.associate_id == row.owner_id:
+            continue
+        address = addresses[key]
+        current = existing.get((w.associate_id, w.person_id))
+        flag = w.email_invitation if w.email_invitation is not None else all_email
+        if flag is None:
+            flag = current.email_invitation if current else False
+        if flag:
+            reason = email_unavailable(address, False, settings)
+            if reason == "MAIL_NOT_CONFIGURED":
+                raise MailNotConfigured("e-mail invitations are off until SMTP is configured")
+            if reason is not None and w.email_invitation:
+                raise ValidationFailed(
+                    f"participants.{i}.emailInvitation",
+                    f"this participant cannot get e-mail invitations ({reason})",
+                )
+            flag = reason is None
+        if current is None:
+            current = await m.Participant.create(
+                followup_id=row.id,
+                associate_id=w.associate_id,
+                person_id=w.person_id,
+                email=address,
+                email_invitation=flag,
+            )
+        else:
+            await m.Participant.filter(id=current.id).update(email=address, email_invitation=flag)
+        keep.add(current.id)
+    if keep or resource_ids:
+        organiser = existing.get((row.owner_id, None))
+        if organiser is None:
+            owner = await m.Associate.get(id=row.owner_id)
+            organiser = await m.Participant.create(
+                followup_id=row.id,
+                associate_id=row.owner_id,
+                email=owner.email,
+                status=m.ParticipantStatus.ACCEPTED,
+                organiser=True,
+            )
+        keep.add(organiser.id)
+    await m.Participant.filter(followup_id=row.id).exclude(id__in=sorted(keep) or [0]).delete()
+    await book(row, resource_ids)
+    return await followups.touch(row, version)
+
+
+async def book(row: m.FollowUp, resource_ids: list[int]) -> None:
+    """Replace the resource bookings, refusing overlaps where a resource says so."""
+    wanted = sorted(set(resource_ids))
+    resources = await m.Resource.filter(id__in=wanted, active=True).select_for_update()
+    found = {r.id for r in resources}
+    for i, rid in enumerate(resource_ids):
+        if rid not in found:
+            raise NotFound("Resource", rid, f"resourceIds.{i}")
+    await (
+        m.ResourceBooking.filter(followup_id=row.id).exclude(resource_id__in=wanted or [0]).delete()
+    )
+    have = {b.resource_id for b in await m.ResourceBooking.filter(followup_id=row.id)}
+    for rid in wanted:
+        if rid not in have:
+            await m.ResourceBooking.create(followup_id=row.id, resource_id=rid)
+    await check_refusals(row, [r for r in resources if not r.allow_double_booking])
+
+
+async def check_refusals(row: m.FollowUp, resources: list[m.Resource]) -> None:
+    """Raise BookingConflict if a refusing resource is busy during any span of ``row``."""
+    if not resources or not row.busy or row.start_at is None:
+        return
+    lo = row.start_at
+    hi = row.series_end or (row.end_at if row.rrule is None else lo + SERIES_CHECK_HORIZON)
+    assert hi is not None
+    mine = [
+        (s.start, s.end) for s in await expand_rows([row], lo, hi, 100_000) if s.start and s.end
+    ]
+    busy = await availability.busy_times([], [r.id for r in resources], [], lo, hi, 100_000)
+    for resource in resources:
+        for start, end in mine:
+            if availability.conflicts_with(
+                busy.get((Entity.RESOURCE, resource.id), []), start, end, row.id
+            ):
+                raise BookingConflict(f"{resource.name} is already booked at that time")
+
+
+async def recheck_bookings(row: m.FollowUp) -> None:
+    """After a follow-up moved: its refusing resources must still be free."""
+    ids = [b.resource_id for b in await m.ResourceBooking.filter(followup_id=row.id)]
+    if ids:
+        refusing = await m.Resource.filter(
+            id__in=ids, allow_double_booking=False
+        ).select_for_update()
+        await check_refusals(row, list(refusing))
+
+
+async def participant_for_change(
+    viewer: m.Associate, participant_id: int
+) -> tuple[m.Participant, m.FollowUp]:
+    """The participant, if the viewer is its organiser (or admin) or the participant."""
+    p = await m.Participant.get_or_none(id=participant_id)
+    if p is None:
+        raise NotFound("Participant", participant_id, "participantId")
+    row = await m.FollowUp.get(id=p.followup_id)
+    if viewer.is_admin or row.owner_id == viewer.id or p.associate_id == viewer.id:
+        return p, row
+    others = await m.Participant.filter(followup_id=row.id, associate_id=viewer.id).exists()
+    if row.private and not others:
+        raise NotFound("Participant", participant_id, "participantId")
+    raise Forbidden("only the organiser or the participant may answer")
+
+
+async def set_status(
+    viewer: m.Associate, participant_id: int, status: m.ParticipantStatus | None, via: str = "API"
+) -> m.Participant:
+    """Set (or with None toggle) a status; the change is recorded with who and when."""
+    p, _ = await participant_for_change(viewer, participant_id)
+    if p.organiser:
+        raise ValidationFailed("participantId", "the organiser's own status cannot be changed")
+    new = TOGGLE[p.status] if status is None else status
+    now = followups.now()
+    await m.Participant.filter(id=p.id).update(
+        status=new, status_set_by_id=viewer.id, status_set_at=now
+    )
+    await m.StatusChange.create(participant_id=p.id, status=new, set_by_id=viewer.id, via=via)
+    return await m.Participant.get(id=p.id)
+
+
+async def set_email_switch(
+    viewer: m.Associate, participant_id: int, enabled: bool, settings: Settings
+) -> m.Participant:
+    """One participant's own e-mail invitation switch."""
+    p, row = await participant_for_change(viewer, participant_id)
+    if row.owner_id != viewer.id and not viewer.is_admin:
+        raise Forbidden("only the organiser switches e-mail invitations")
+    if enabled:
+        reason = email_unavailable(p.email, p.organiser, settings)
+        if reason == "MAIL_NOT_CONFIGURED":
+            raise MailNotConfigured("e-mail invitations are off until SMTP is configured")
+        if reason is not None:
+            raise ValidationFailed(
+                "enabled", f"this participant cannot get e-mail invitations ({reason})"
+            )
+    await m.Participant.filter(id=p.id).update(email_invitation=enabled)
+    return await m.Participant.get(id=p.id)
+
+
+async def set_all_email(
+    viewer: m.Associate, followup_id: int, enabled: bool, settings: Settings
+) -> m.FollowUp:
+    """The switch for everyone but the organiser (those without a valid address stay off)."""
+    row = await followups.editable(viewer, followup_id)
+    if enabled and not settings.mail_configured:
+        raise MailNotConfigured("e-mail invitations are off until SMTP is configured")
+    for p in await m.Participant.filter(followup_id=row.id, organiser=False):
+        flag = enabled and email_unavailable(p.email, False, settings) is None
+        if flag != p.email_invitation:
+            await m.Participant.filter(id=p.id).update(email_invitation=flag)
+    return row
+
+
+async def candidates(source: str, filters: dict[str, Any], limit: int) -> list[tuple[Entity, Any]]:
+    """The people or resources one source of the dialog offers."""
+    if source == "ASSOCIATES":
+        query = m.Associate.filter(active=True)
+        if filters.get("user_group_id"):
+            query = query.filter(group_id=filters["user_group_id"])
+        return [(Entity.ASSOCIATE, a) for a in await query.order_by("name", "id").limit(limit)]
+    if source == "RESOURCES":
+        rq = m.Resource.filter(active=True)
+        if filters.get("resource_group_id"):
+            rq = rq.filter(group_id=filters["resource_group_id"])
+        return [(Entity.RESOURCE, r) for r in await rq.order_by("name", "id").limit(limit)]
+    if source == "CONTACTS":
+        company_id = filters.get("company_id")
+        if filters.get("person_id"):
+            person = await m.Person.get_or_none(id=filters["person_id"])
+            if person is None:
+                raise NotFound("Person", filters["person_id"], "personId")
+            if not company_id and person.company_id is None:
+                return [(Entity.PERSON, person)]
+            company_id = company_id or person.company_id
+        if not company_id:
+            raise ValidationFailed("companyId", "contacts need a companyId or personId")
+        staff = (
+            await m.Person.filter(company_id=company_id).order_by("last_name", "id").limit(limit)
+        )
+        return [(Entity.PERSON, p) for p in staff]
+    if source == "PROJECT":
+        team = await m.ProjectMember.filter(project_id=filters.get("project_id")).limit(limit)
+        return await _members(team)
+    if source == "SELECTION":
+        chosen = await m.SelectionMember.filter(selection_id=filters.get("selection_id")).limit(
+            limit
+        )
+        company_ids = [s.company_id for s in chosen if s.company_id]
+        person_ids = {s.person_id for s in chosen if s.person_id}
+        person_ids |= {p.id for p in await m.Person.filter(company_id__in=company_ids or [0])}
+        rows = (
+            await m.Person.filter(id__in=sorted(person_ids) or [0])
+            .order_by("last_name", "id")
+            .limit(limit)
+        )
+        return [(Entity.PERSON, p) for p in rows]
+    raise ValidationFailed("source", f"unknown source {source}")
+
+
+async def _members(members: list[m.ProjectMember]) -> list[tuple[Entity, Any]]:
+    a_ids = [x.associate_id for x in members if x.associate_id]
+    p_ids = [x.person_id for x in members if x.person_id]
+    out: list[tuple[Entity, Any]] = [
+        (Entity.ASSOCIATE, a) for a in await m.Associate.filter(id__in=a_ids or [0], active=True)
+    ]
+    out += [(Entity.PERSON, p) for p in await m.Person.filter(id__in=p_ids or [0])]
+    return out

@@ -1,0 +1,86 @@
+"""GraphQL types of participants (people on a follow-up) and their status history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Self
+
+import strawberry
+from strawberry import relay
+
+from orm import models as m
+from resolvers import participants
+from resolvers.availability import Entity
+from resolvers.context import Info
+from schema.crm_types import Associate, Person, load
+from schema.node import ModelNode
+
+ParticipantStatus = strawberry.enum(m.ParticipantStatus)
+EntityKind = strawberry.enum(Entity, name="EntityKind")
+
+
+@strawberry.type
+class StatusChange:
+    status: ParticipantStatus  # type: ignore[valid-type]
+    set_at: datetime
+    via: str
+    set_by_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def set_by(self, info: Info) -> Associate | None:
+        row = await load(info, m.Associate, self.set_by_id)
+        return Associate.from_model(row) if row else None
+
+
+@strawberry.type
+class Participant(ModelNode):
+    id: relay.NodeID[int]
+    status: ParticipantStatus  # type: ignore[valid-type]
+    status_set_at: datetime | None
+    organiser: bool
+    email: str | None
+    email_invitation: bool
+    row: strawberry.Private[m.Participant]
+
+    @classmethod
+    def orm_model(cls) -> type[m.Participant]:
+        return m.Participant
+
+    @classmethod
+    def from_model(cls, row: m.Participant) -> Self:
+        return cls(
+            id=row.id,
+            status=row.status,
+            status_set_at=row.status_set_at,
+            organiser=row.organiser,
+            email=row.email,
+            email_invitation=row.email_invitation,
+            row=row,
+        )
+
+    @strawberry.field
+    async def associate(self, info: Info) -> Associate | None:
+        row = await load(info, m.Associate, self.row.associate_id)
+        return Associate.from_model(row) if row else None
+
+    @strawberry.field
+    async def person(self, info: Info) -> Person | None:
+        row = await load(info, m.Person, self.row.person_id)
+        return Person.from_model(row) if row else None
+
+    @strawberry.field
+    async def status_set_by(self, info: Info) -> Associate | None:
+        row = await load(info, m.Associate, self.row.status_set_by_id)
+        return Associate.from_model(row) if row else None
+
+    @strawberry.field(description="Every status change: who set it, when and how.")
+    async def status_history(self, info: Info) -> list[StatusChange]:
+        loader = info.context.loaders.by_parent(m.StatusChange, "participant_id")
+        return [
+            StatusChange(status=c.status, set_at=c.set_at, via=c.via, set_by_id=c.set_by_id)
+            for c in await loader.load(self.row.id)
+        ]
+
+    @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")
+    def email_unavailable_reason(self, info: Info) -> str | None:
+        return participants.email_unavailable(self.email, self.organiser, info.context.settings)

@@ -1,0 +1,357 @@
+"""Participants, resources, conflicts and availability in GraphQL (the invitation dialog)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Annotated, Any
+
+import strawberry
+
+from orm import models as m
+from resolvers import availability, slots
+from resolvers import participants as part
+from resolvers.availability import Entity
+from resolvers.context import Info
+from resolvers.diary import check_window
+from resolvers.errors import ValidationFailed
+from resolvers.preference_keys import PreferenceKey, parse_working_hours
+from resolvers.preferences import effective_for
+from schema import ids
+from schema.errors import UserError, atomically
+from schema.followups import FollowUpPayload, occurrence_id, run_followup
+from schema.participant_types import EntityKind, Participant, ParticipantStatus
+
+
+@strawberry.enum
+class CandidateSource(Enum):
+    ASSOCIATES = "ASSOCIATES"
+    CONTACTS = "CONTACTS"
+    PROJECT = "PROJECT"
+    SELECTION = "SELECTION"
+    RESOURCES = "RESOURCES"
+
+
+@strawberry.type
+class Candidate:
+    kind: EntityKind  # type: ignore[valid-type]
+    id: strawberry.ID
+    name: str
+    email: str | None
+    busy: bool = strawberry.field(description="CONFLICT: busy during the proposed time")
+    already_added: bool
+    email_unavailable_reason: str | None
+
+    @strawberry.field
+    def can_receive_email(self) -> bool:
+        return self.email_unavailable_reason is None
+
+
+@strawberry.type
+class EntityBusy:
+    kind: EntityKind  # type: ignore[valid-type]
+    id: strawberry.ID
+    busy: list[str] = strawberry.field(description="Merged busy periods, 'start/end' (UTC)")
+    tentative: list[str] = strawberry.field(description="Tentative periods not already busy")
+
+
+@strawberry.type
+class Slot:
+    start: datetime
+    end: datetime
+
+
+@strawberry.input
+class ParticipantInput:
+    associate_id: strawberry.ID | None = None
+    person_id: strawberry.ID | None = None
+    email_invitation: bool | None = strawberry.field(
+        default=None, description="null: follow emailInvitations (or keep)"
+    )
+
+
+@strawberry.type
+class ParticipantPayload:
+    participant: Participant | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+def _period(pair: tuple[datetime, datetime]) -> str:
+    return "/".join(v.strftime("%Y-%m-%dT%H:%M:%SZ") for v in pair)
+
+
+_TYPE = {Entity.ASSOCIATE: "Associate", Entity.PERSON: "Person", Entity.RESOURCE: "Resource"}
+
+
+def _decode_entities(
+    info: Info,
+    associate_ids: list[strawberry.ID] | None,
+    resource_ids: list[strawberry.ID] | None,
+    person_ids: list[strawberry.ID] | None,
+) -> tuple[list[int], list[int], list[int]]:
+    cap = info.context.settings.max_ids_per_query
+    return (
+        ids.decode_many(associate_ids or [], "Associate", "associateIds", cap),
+        ids.decode_many(resource_ids or [], "Resource", "resourceIds", cap),
+        ids.decode_many(person_ids or [], "Person", "personIds", cap),
+    )
+
+
+async def _candidate_email(entity: Entity, record: Any) -> str | None:
+    if entity is Entity.ASSOCIATE:
+        return record.email
+    if entity is Entity.RESOURCE:
+        return record.email
+    first = await m.EmailAddress.filter(person_id=record.id).order_by("position", "id").first()
+    return first.address if first else None
+
+
+@strawberry.type
+class ParticipantQuery:
+    @strawberry.field(description="Candidates of one source for a proposed time span.")
+    async def participant_candidates(
+        self,
+        info: Info,
+        source: CandidateSource,
+        start: datetime,
+        end: datetime,
+        follow_up_id: strawberry.ID | None = None,
+        user_group_id: strawberry.ID | None = None,
+        company_id: strawberry.ID | None = None,
+        person_id: strawberry.ID | None = None,
+        project_id: strawberry.ID | None = None,
+        selection_id: strawberry.ID | None = None,
+        resource_group_id: strawberry.ID | None = None,
+        first: int = 200,
+    ) -> list[Candidate]:
+        settings = info.context.settings
+        lo, hi = check_window(start, end, settings)
+        if not 1 <= first <= 500:
+            raise ValidationFailed("first", "first must be 1..500")
+        refs = {
+            "user_group_id": (user_group_id, "UserGroup"),
+            "company_id": (company_id, "Company"),
+            "person_id": (person_id, "Person"),
+            "project_id": (project_id, "Project"),
+            "selection_id": (selection_id, "Selection"),
+            "resource_group_id": (resource_group_id, "ResourceGroup"),
+        }
+        filters = {
+            key: ids.decode(value, type_name, key)
+            for key, (value, type_name) in refs.items()
+            if value is not None
+        }
+        found = await part.candidates(source.value, filters, first)
+        own = -1
+        added: set[tuple[Entity, int]] = set()
+        if follow_up_id is not None:
+            own = ids.decode(follow_up_id, "FollowUp", "followUpId")
+            for p in await m.Participant.filter(followup_id=own):
+                added.add(
+                    (Entity.ASSOCIATE, p.associate_id)
+                    if p.associate_id
+                    else (Entity.PERSON, p.person_id or 0)
+                )
+            for b in await m.ResourceBooking.filter(followup_id=own):
+                added.add((Entity.RESOURCE, b.resource_id))
+        busy = await availability.busy_times(
+            [r.id for e, r in found if e is Entity.ASSOCIATE],
+            [r.id for e, r in found if e is Entity.RESOURCE],
+            [r.id for e, r in found if e is Entity.PERSON],
+            lo,
+            hi,
+            settings.max_occurrences_per_series,
+        )
+        out = []
+        for entity, record in found:
+            email = await _candidate_email(entity, record)
+            name = (
+                record.name
+                if entity is not Entity.PERSON
+                else f"{record.first_name} {record.last_name}".strip()
+            )
+            reason = (
+                "RESOURCE"
+                if entity is Entity.RESOURCE
+                else part.email_unavailable(email, False, settings)
+            )
+            out.append(
+                Candidate(
+                    kind=entity,
+                    id=strawberry.ID(ids.encode(_TYPE[entity], record.id)),
+                    name=name,
+                    email=email,
+                    busy=availability.conflicts_with(
+                        busy.get((entity, record.id), []), lo, hi, own
+                    ),
+                    already_added=(entity, record.id) in added,
+                    email_unavailable_reason=reason,
+                )
+            )
+        return out
+
+    @strawberry.field(description="Merged busy and tentative periods per entity.")
+    async def free_busy(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        associate_ids: list[strawberry.ID] | None = None,
+        resource_ids: list[strawberry.ID] | None = None,
+        person_ids: list[strawberry.ID] | None = None,
+    ) -> list[EntityBusy]:
+        settings = info.context.settings
+        lo, hi = check_window(from_, to, settings)
+        a, r, p = _decode_entities(info, associate_ids, resource_ids, person_ids)
+        busy = await availability.busy_times(a, r, p, lo, hi, settings.max_occurrences_per_series)
+        out = []
+        for entity, keys in ((Entity.ASSOCIATE, a), (Entity.RESOURCE, r), (Entity.PERSON, p)):
+            for key in keys:
+                hard, soft = availability.merge(busy.get((entity, key), []))
+                out.append(
+                    EntityBusy(
+                        kind=entity,
+                        id=strawberry.ID(ids.encode(_TYPE[entity], key)),
+                        busy=[_period(x) for x in availability.clip(hard, lo, hi)],
+                        tentative=[_period(x) for x in availability.clip(soft, lo, hi)],
+                    )
+                )
+        return out
+
+    @strawberry.field(
+        description="The first slots where all are free, within each associate's working hours."
+    )
+    async def first_free_slots(
+        self,
+        info: Info,
+        duration_minutes: int,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+        associate_ids: list[strawberry.ID] | None = None,
+        resource_ids: list[strawberry.ID] | None = None,
+        person_ids: list[strawberry.ID] | None = None,
+        limit: int = 5,
+        step_minutes: int = 15,
+    ) -> list[Slot]:
+        settings = info.context.settings
+        lo, hi = check_window(from_, to, settings)
+        if not 1 <= duration_minutes <= 1440:
+            raise ValidationFailed("durationMinutes", "durationMinutes must be 1..1440")
+        if not 1 <= limit <= 100 or not 5 <= step_minutes <= 240:
+            raise ValidationFailed("limit", "limit must be 1..100 and stepMinutes 5..240")
+        a, r, p = _decode_entities(info, associate_ids, resource_ids, person_ids)
+        people = await m.Associate.filter(id__in=a or [0])
+        allowed = [(lo, hi)]
+        for values in (await effective_for(people)).values():
+            hours = parse_working_hours(values[PreferenceKey.WORKING_HOURS].value)
+            zone = values[PreferenceKey.TIME_ZONE].value
+            allowed = slots.intersect(allowed, slots.working_intervals(hours, zone, lo, hi))
+        busy = await availability.busy_times(a, r, p, lo, hi, settings.max_occurrences_per_series)
+        blocked = [(b.start, b.end) for items in busy.values() for b in items]
+        found = slots.first_slots(
+            allowed,
+            blocked,
+            timedelta(minutes=duration_minutes),
+            timedelta(minutes=step_minutes),
+            limit,
+        )
+        return [Slot(start=s, end=e) for s, e in found]
+
+
+def _maybe(value: strawberry.ID | None, type_name: str, path: str) -> int | None:
+    return None if value is None else ids.decode(value, type_name, path)
+
+
+def _participant_payload(work: Any) -> Any:
+    async def job() -> ParticipantPayload:
+        return ParticipantPayload(participant=Participant.from_model(await work()))
+
+    return atomically(job, lambda errors: ParticipantPayload(errors=errors))
+
+
+@strawberry.type
+class ParticipantMutation:
+    @strawberry.mutation(
+        description="Save the invitation dialog: the full list of participants and "
+        "resources replaces the old one in one transaction (the organiser is implicit). "
+        "emailInvitations is the switch for all; each participant may override it."
+    )
+    async def save_participants(
+        self,
+        info: Info,
+        follow_up_id: strawberry.ID,
+        version: int,
+        participants: list[ParticipantInput],
+        resource_ids: list[strawberry.ID] | None = None,
+        email_invitations: bool | None = None,
+    ) -> FollowUpPayload:
+        async def work() -> Any:
+            settings = info.context.settings
+            if len(participants) > 500:
+                raise ValidationFailed("participants", "at most 500 participants")
+            wanted = [
+                part.Wanted(
+                    associate_id=ids.decode(
+                        x.associate_id, "Associate", f"participants.{i}.associateId"
+                    )
+                    if x.associate_id
+                    else None,
+                    person_id=ids.decode(x.person_id, "Person", f"participants.{i}.personId")
+                    if x.person_id
+                    else None,
+                    email_invitation=x.email_invitation,
+                )
+                for i, x in enumerate(participants)
+            ]
+            resources = ids.decode_many(
+                resource_ids or [], "Resource", "resourceIds", settings.max_ids_per_query
+            )
+            series_id, _ = occurrence_id(follow_up_id)
+            return await part.save(
+                info.context.viewer,
+                series_id,
+                version,
+                wanted,
+                resources,
+                email_invitations,
+                settings,
+            )
+
+        return await run_followup(work)
+
+    @strawberry.mutation(description="Answer for a participant (organiser) or for oneself.")
+    async def set_participant_status(
+        self,
+        info: Info,
+        participant_id: strawberry.ID,
+        status: ParticipantStatus,  # type: ignore[valid-type]
+    ) -> ParticipantPayload:
+        key = ids.decode(participant_id, "Participant", "participantId")
+        return await _participant_payload(lambda: part.set_status(info.context.viewer, key, status))
+
+    @strawberry.mutation(description="Cycle the status: accepted, then declined, then invited.")
+    async def toggle_participant_status(
+        self, info: Info, participant_id: strawberry.ID
+    ) -> ParticipantPayload:
+        key = ids.decode(participant_id, "Participant", "participantId")
+        return await _participant_payload(lambda: part.set_status(info.context.viewer, key, None))
+
+    @strawberry.mutation(description="One participant's e-mail invitation switch.")
+    async def set_email_invitation(
+        self, info: Info, participant_id: strawberry.ID, enabled: bool
+    ) -> ParticipantPayload:
+        key = ids.decode(participant_id, "Participant", "participantId")
+        return await _participant_payload(
+            lambda: part.set_email_switch(info.context.viewer, key, enabled, info.context.settings)
+        )
+
+    @strawberry.mutation(description="The e-mail invitation switch for all but the organiser.")
+    async def set_email_invitations(
+        self, info: Info, follow_up_id: strawberry.ID, enabled: bool
+    ) -> FollowUpPayload:
+        series_id, _ = occurrence_id(follow_up_id)
+        return await run_followup(
+            lambda: part.set_all_email(
+                info.context.viewer, series_id, enabled, info.context.settings
+            )
+        )
