@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orm import models as m
+from resolvers import changes, occurrences, series
 from resolvers import followup_rules as rules
-from resolvers import occurrences, series
 from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from resolvers.preference_keys import PreferenceKey
 from resolvers.preferences import effective_for
@@ -134,7 +134,9 @@ async def create(
         fields.update(_series_columns(spec, timing, fields["tzid"], limit))
     if fields.get("done"):
         fields["done_at"] = now()
-    return await m.FollowUp.create(**fields)
+    row = await m.FollowUp.create(**fields)
+    await changes.created(row.id)
+    return row
 
 
 async def editable(viewer: m.Associate, followup_id: int) -> m.FollowUp:

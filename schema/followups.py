@@ -10,9 +10,9 @@ import strawberry
 from tortoise.expressions import Q
 
 from orm import models as m
+from resolvers import changes, occurrences
 from resolvers import diary as reads
 from resolvers import followups as writes
-from resolvers import occurrences
 from resolvers import series_edits as edits
 from resolvers.context import Info
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
@@ -257,6 +257,14 @@ def occurrence_id(value: str) -> tuple[int, datetime | None]:
 async def _update(
     info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
 ) -> FollowUp:
+    series_id, _ = occurrence_id(id)
+    async with changes.track(series_id):
+        return await _update_tracked(info, id, version, data, scope)
+
+
+async def _update_tracked(
+    info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
+) -> FollowUp:
     viewer, limit = info.context.viewer, info.context.settings.max_occurrences_per_series
     series_id, rid = occurrence_id(id)
     row = await writes.editable(viewer, series_id)
@@ -273,6 +281,7 @@ async def _update(
         new = await edits.split(row, rid, version)
         if new is not None:
             updated = await writes.update(viewer, new.id, new.version, data, limit)
+            await changes.created(new.id)
             return FollowUp.from_model(updated)
     for column, now_value in (
         ("start_at", current.start),
@@ -287,6 +296,13 @@ async def _update(
 
 async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
     series_id, rid = occurrence_id(id)
+    async with changes.track(series_id):
+        await _delete_tracked(info, series_id, rid, version, scope)
+
+
+async def _delete_tracked(
+    info: Info, series_id: int, rid: datetime | None, version: int | None, scope: EditScope
+) -> None:
     row = await writes.editable(info.context.viewer, series_id)
     if rid is None or scope is EditScope.ALL:
         await writes.delete(info.context.viewer, row.id, version)
@@ -298,6 +314,13 @@ async def _delete(info: Info, id: str, version: int | None, scope: EditScope) ->
 
 async def _complete(info: Info, id: str, done: bool, version: int | None) -> FollowUp:
     series_id, rid = occurrence_id(id)
+    async with changes.track(series_id):
+        return await _complete_tracked(info, series_id, rid, done, version)
+
+
+async def _complete_tracked(
+    info: Info, series_id: int, rid: datetime | None, done: bool, version: int | None
+) -> FollowUp:
     if rid is None:
         return FollowUp.from_model(
             await writes.set_done(info.context.viewer, series_id, done, version)
@@ -340,9 +363,12 @@ class FollowUpMutation:
     async def make_call(
         self, info: Info, id: strawberry.ID, version: int | None = None
     ) -> FollowUpPayload:
-        return await run_followup(
-            lambda: writes.make_call(info.context.viewer, ids.decode(id, "FollowUp", "id"), version)
-        )
+        async def work() -> Any:
+            key = ids.decode(id, "FollowUp", "id")
+            async with changes.track(key):
+                return await writes.make_call(info.context.viewer, key, version)
+
+        return await run_followup(work)
 
     @strawberry.mutation(description="Delete a follow-up, or occurrences of a series by scope.")
     async def delete_follow_up(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import strawberry
 
 from orm import models as m
-from resolvers import availability, slots
+from resolvers import availability, changes, slots
 from resolvers import participants as part
 from resolvers.availability import Entity
 from resolvers.context import Info
@@ -262,9 +262,13 @@ def _maybe(value: strawberry.ID | None, type_name: str, path: str) -> int | None
     return None if value is None else ids.decode(value, type_name, path)
 
 
-def _participant_payload(work: Any) -> Any:
+def _participant_payload(participant_id: int, work: Any) -> Any:
     async def job() -> ParticipantPayload:
-        return ParticipantPayload(participant=Participant.from_model(await work()))
+        row = await m.Participant.get_or_none(id=participant_id)
+        if row is None:
+            return ParticipantPayload(participant=Participant.from_model(await work()))
+        async with changes.track(row.followup_id):
+            return ParticipantPayload(participant=Participant.from_model(await work()))
 
     return atomically(job, lambda errors: ParticipantPayload(errors=errors))
 
@@ -307,15 +311,16 @@ class ParticipantMutation:
                 resource_ids or [], "Resource", "resourceIds", settings.max_ids_per_query
             )
             series_id, _ = occurrence_id(follow_up_id)
-            return await part.save(
-                info.context.viewer,
-                series_id,
-                version,
-                wanted,
-                resources,
-                email_invitations,
-                settings,
-            )
+            async with changes.track(series_id):
+                return await part.save(
+                    info.context.viewer,
+                    series_id,
+                    version,
+                    wanted,
+                    resources,
+                    email_invitations,
+                    settings,
+                )
 
         return await run_followup(work)
 
@@ -327,14 +332,18 @@ class ParticipantMutation:
         status: ParticipantStatus,  # type: ignore[valid-type]
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
-        return await _participant_payload(lambda: part.set_status(info.context.viewer, key, status))
+        return await _participant_payload(
+            key, lambda: part.set_status(info.context.viewer, key, status)
+        )
 
     @strawberry.mutation(description="Cycle the status: accepted, then declined, then invited.")
     async def toggle_participant_status(
         self, info: Info, participant_id: strawberry.ID
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
-        return await _participant_payload(lambda: part.set_status(info.context.viewer, key, None))
+        return await _participant_payload(
+            key, lambda: part.set_status(info.context.viewer, key, None)
+        )
 
     @strawberry.mutation(description="One participant's e-mail invitation switch.")
     async def set_email_invitation(
@@ -342,7 +351,8 @@ class ParticipantMutation:
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
-            lambda: part.set_email_switch(info.context.viewer, key, enabled, info.context.settings)
+            key,
+            lambda: part.set_email_switch(info.context.viewer, key, enabled, info.context.settings),
         )
 
     @strawberry.mutation(description="The e-mail invitation switch for all but the organiser.")

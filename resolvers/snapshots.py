@@ -1,0 +1,151 @@
+"""Follow-up rows -> ``calcore.model.EventSnapshot``: the one input of every calendar builder.
+
+CalDAV objects and e-mail invitations are derived from these snapshots only, so both
+show the same UID, SEQUENCE, attendees and recurrence.  Participants become ATTENDEEs
+(the organiser is the ORGANIZER), booked resources become ATTENDEEs with CUTYPE=ROOM or
+RESOURCE, the activity type becomes CATEGORIES and the URL points back to the API node.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from calcore.model import Attendee, CuType, EventSnapshot, Kind, PartStat, Person
+from orm import models as m
+
+PARTSTAT = {
+    m.ParticipantStatus.INVITED: PartStat.NEEDS_ACTION,
+    m.ParticipantStatus.ACCEPTED: PartStat.ACCEPTED,
+    m.ParticipantStatus.TENTATIVE: PartStat.TENTATIVE,
+    m.ParticipantStatus.DECLINED: PartStat.DECLINED,
+}
+CUTYPE = {
+    m.ResourceKind.ROOM: CuType.ROOM,
+    m.ResourceKind.EQUIPMENT: CuType.RESOURCE,
+    m.ResourceKind.LOCATION: CuType.ROOM,
+}
+
+
+def _attendee(p: m.Participant, names: dict[tuple[str, int], str]) -> Attendee | None:
+    if not p.email:
+        return None
+    key = ("a", p.associate_id) if p.associate_id else ("p", p.person_id or 0)
+    return Attendee(
+        email=p.email,
+        name=names.get(key),
+        partstat=PARTSTAT[p.status],
+        role="CHAIR" if p.organiser else "REQ-PARTICIPANT",
+        rsvp=not p.organiser,
+    )
+
+
+async def snapshots(rows: list[m.FollowUp], base_url: str) -> dict[int, EventSnapshot]:
+    """Snapshots of several follow-ups, loaded with a fixed number of queries."""
+    ids = [r.id for r in rows]
+    participants: dict[int, list[m.Participant]] = defaultdict(list)
+    for p in await m.Participant.filter(followup_id__in=ids).order_by("-organiser", "id"):
+        participants[p.followup_id].append(p)
+    bookings: dict[int, list[m.Resource]] = defaultdict(list)
+    for b in await m.ResourceBooking.filter(followup_id__in=ids).prefetch_related("resource"):
+        bookings[b.followup_id].append(b.resource)
+    overrides: dict[int, list[m.Occurrence]] = defaultdict(list)
+    for o in await m.Occurrence.filter(series_id__in=ids).order_by("recurrence_id"):
+        overrides[o.series_id].append(o)
+    owners = {a.id: a for a in await m.Associate.filter(id__in={r.owner_id for r in rows})}
+    types = {
+        t.id: t.name
+        for t in await m.ActivityType.filter(id__in={r.type_id for r in rows if r.type_id})
+    }
+    a_ids = {p.associate_id for ps in participants.values() for p in ps if p.associate_id}
+    p_ids = {p.person_id for ps in participants.values() for p in ps if p.person_id}
+    names: dict[tuple[str, int], str] = {
+        ("a", a.id): a.name for a in await m.Associate.filter(id__in=a_ids)
+    }
+    for person in await m.Person.filter(id__in=p_ids):
+        names[("p", person.id)] = f"{person.first_name} {person.last_name}".strip()
+    out: dict[int, EventSnapshot] = {}
+    for row in rows:
+        owner = owners[row.owner_id]
+        people = [a for p in participants[row.id] if (a := _attendee(p, names))]
+        people += [
+            Attendee(
+                email=r.email,
+                name=r.name,
+                partstat=PartStat.ACCEPTED,
+                rsvp=False,
+                cutype=CUTYPE[r.kind],
+            )
+            for r in bookings[row.id]
+            if r.email
+        ]
+        base = _base(row, owner, tuple(people), types.get(row.type_id or 0), base_url)
+        out[row.id] = EventSnapshot(
+            **base,
+            overrides=tuple(_override(row, o, base) for o in overrides[row.id] if not o.cancelled),
+        )
+    return out
+
+
+def _base(
+    row: m.FollowUp,
+    owner: m.Associate,
+    attendees: tuple[Attendee, ...],
+    category: str | None,
+    base_url: str,
+) -> dict[str, Any]:
+    timed = row.start_at is not None
+    return {
+        "uid": row.uid,
+        "kind": Kind(row.kind.value),
+        "title": row.title,
+        "start": row.start_at,
+        "end": row.end_at,
+        "due": row.deadline if row.kind is not m.Kind.MEETING else None,
+        "tzid": row.tzid,
+        "sequence": row.sequence,
+        "description": row.agenda,
+        "location": row.location or None,
+        "organizer": Person(owner.email, owner.name) if owner.email else None,
+        "attendees": attendees if attendees and owner.email else (),
+        "transparent": not row.busy,
+        "private": row.private,
+        "alarm_minutes": row.alarm_minutes,
+        "categories": (category,) if category else (),
+        "url": f"{base_url}/followups/{row.id}",
+        "done": row.done,
+        "completed_at": row.done_at,
+        "rrule": row.rrule if timed or row.deadline else None,
+        "rdates": tuple(datetime.fromisoformat(v) for v in row.rdates),
+        "exdates": tuple(datetime.fromisoformat(v) for v in row.exdates),
+        "created": row.created_at,
+        "last_modified": row.updated_at,
+    }
+
+
+def _override(row: m.FollowUp, o: m.Occurrence, base: dict[str, Any]) -> EventSnapshot:
+    from resolvers.occurrences import one
+
+    span = one(row, o, o.recurrence_id)
+    fields = dict(base)
+    fields.update(
+        title=o.title if o.title is not None else row.title,
+        description=o.agenda if o.agenda is not None else row.agenda,
+        location=(o.location if o.location is not None else row.location) or None,
+        start=span.start,
+        end=span.end,
+        due=span.deadline if row.kind is not m.Kind.MEETING else None,
+        done=o.done,
+        completed_at=o.done_at,
+        sequence=max(row.sequence, o.sequence),
+        rrule=None,
+        rdates=(),
+        exdates=(),
+        recurrence_id=o.recurrence_id,
+    )
+    return EventSnapshot(**fields)
+
+
+async def snapshot(row: m.FollowUp, base_url: str) -> EventSnapshot:
+    return (await snapshots([row], base_url))[row.id]
