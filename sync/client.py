@@ -26,7 +26,7 @@ from urllib.parse import quote, urljoin, urlsplit
 from sync import dav_xml as dx
 from sync.discovery import CalendarInfo, discover_calendars
 from sync.errors import CalDAVError, NotFoundError, PreconditionFailed, TransientError
-from sync.http import DavSession, raise_for_status
+from sync.http import DavSession, error_for_response
 from sync.names import object_name
 
 __all__ = [
@@ -200,7 +200,7 @@ class CalendarClient:
             return new_etag if new_etag else await self._etag_of(url)
         if response.status_code == 412:
             raise await self._precondition_failed(url, "PUT")
-        raise raise_for_status(response, raw, "PUT")
+        raise error_for_response(response, raw, "PUT")
 
     async def get(self, name: str) -> tuple[bytes, str]:
         """Fetch one object; return its bytes and ETag; raise NotFoundError if absent."""
@@ -209,7 +209,7 @@ class CalendarClient:
         if response.status_code == 200:
             etag = response.headers.get("ETag") or await self._etag_of(url)
             return raw, etag
-        raise raise_for_status(response, raw, "GET")
+        raise error_for_response(response, raw, "GET")
 
     async def delete(self, name: str, etag: str | None = None) -> None:
         """Delete an object, with ``If-Match`` when an ETag is given; 404 counts as done."""
@@ -220,7 +220,7 @@ class CalendarClient:
             return
         if response.status_code == 412:
             raise await self._precondition_failed(url, "DELETE")
-        raise raise_for_status(response, raw, "DELETE")
+        raise error_for_response(response, raw, "DELETE")
 
     async def multiget(self, names: list[str]) -> dict[str, tuple[bytes, str]]:
         """Fetch many objects in one calendar-multiget REPORT; absent names are left out."""
@@ -272,7 +272,7 @@ class CalendarClient:
                     full, current, changed, deleted = True, None, {}, []
                     continue
             if status != 207:
-                raise raise_for_status(response, raw, "sync-collection REPORT")
+                raise error_for_response(response, raw, "sync-collection REPORT")
             multistatus = dx.parse_multistatus(raw, max_bytes=self._session.max_response_bytes)
             truncated = False
             for item in multistatus.responses:
@@ -323,7 +323,7 @@ class CalendarClient:
             "PROPFIND", url, headers=self._xml_headers(depth), content=body
         )
         if response.status_code != 207:
-            raise raise_for_status(response, raw, "PROPFIND")
+            raise error_for_response(response, raw, "PROPFIND")
         return dx.parse_multistatus(raw, max_bytes=self._session.max_response_bytes)
 
     async def _report(self, body: bytes, depth: str | None) -> dx.Multistatus:
@@ -331,7 +331,7 @@ class CalendarClient:
             "REPORT", self.calendar_url, headers=self._xml_headers(depth), content=body
         )
         if response.status_code != 207:
-            raise raise_for_status(response, raw, "REPORT")
+            raise error_for_response(response, raw, "REPORT")
         return dx.parse_multistatus(raw, max_bytes=self._session.max_response_bytes)
 
     async def _etag_of(self, url: str) -> str:
@@ -350,7 +350,7 @@ class CalendarClient:
         if response.status_code == 404:
             return PreconditionFailed(f"{what}: object is gone on the server", url=url)
         if response.status_code != 200:
-            error = raise_for_status(response, raw, f"{what} (fetching server copy)")
+            error = error_for_response(response, raw, f"{what} (fetching server copy)")
             if isinstance(error, NotFoundError):
                 return PreconditionFailed(f"{what}: object is gone on the server", url=url)
             raise error

@@ -112,8 +112,8 @@ class DavSession:
         await self._client.aclose()
 
 
-def raise_for_status(response: httpx.Response, body: bytes, what: str) -> CalDAVError:
-    """Return the typed error for an unexpected status (for the caller to raise).
+def error_for_response(response: httpx.Response, body: bytes, what: str) -> CalDAVError:
+    """Return the typed error for an unexpected status, for the caller to raise.
 
     A 403 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16, e.g.
     RFC 4791 §5.3.2.1 ``no-uid-conflict``) is a refused operation, not bad credentials.
