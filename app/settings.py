@@ -56,6 +56,17 @@ class Settings:
     max_window_days: int = 400
     max_ids_per_query: int = 100
     max_occurrences_per_series: int = 10_000
+    max_query_depth: int = 12
+    max_query_cost: int = 50_000
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_operations: int = 5
+    max_body_bytes: int = 1_000_000
+    introspection: bool = True
+    rate_limit_per_minute: int = 600
+    rate_limit_burst: int = 120
+    max_concurrent_requests: int = 64
+    cors_origins: tuple[str, ...] = ()
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""
@@ -86,6 +97,17 @@ def load_settings() -> Settings:
         max_occurrences_per_series=_int(
             "MAX_OCCURRENCES_PER_SERIES", Settings.max_occurrences_per_series
         ),
+        max_query_depth=_int("MAX_QUERY_DEPTH", Settings.max_query_depth),
+        max_query_cost=_int("MAX_QUERY_COST", Settings.max_query_cost),
+        max_aliases=_int("MAX_ALIASES", Settings.max_aliases),
+        max_tokens=_int("MAX_TOKENS", Settings.max_tokens),
+        max_operations=_int("MAX_OPERATIONS", Settings.max_operations),
+        max_body_bytes=_int("MAX_BODY_BYTES", Settings.max_body_bytes),
+        introspection=_bool("GRAPHQL_INTROSPECTION", True),
+        rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute),
+        rate_limit_burst=_int("RATE_LIMIT_BURST", Settings.rate_limit_burst),
+        max_concurrent_requests=_int("MAX_CONCURRENT_REQUESTS", Settings.max_concurrent_requests),
+        cors_origins=tuple(o.strip() for o in (env("CORS_ORIGINS") or "").split(",") if o.strip()),
         smtp_host=env("SMTP_HOST") or "",
         smtp_port=_int("SMTP_PORT", Settings.smtp_port),
         smtp_user=env("SMTP_USER") or "",

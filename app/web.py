@@ -7,6 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from starlette.routing import Route
@@ -14,17 +16,20 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from app.auth import authenticate
+from app.guards import BodyLimit, LoadShedding, RateLimiter, SecurityHeaders, send_error
 from app.settings import Settings, get_settings
 from orm import db
 from resolvers.context import Context
-from schema import schema
+from schema import build_schema
 
 
 class FollowUpsGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our per-request context."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        super().__init__(
+            build_schema(settings), graphql_ide="graphiql", allow_queries_via_get=False
+        )
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -34,8 +39,9 @@ class FollowUpsGraphQL(GraphQL[Context, None]):
 class Authenticated:
     """Serve the GraphiQL page to anyone; everything else needs a valid bearer token."""
 
-    def __init__(self, inner: FollowUpsGraphQL) -> None:
+    def __init__(self, inner: FollowUpsGraphQL, limiter: RateLimiter) -> None:
         self.inner = inner
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
@@ -54,6 +60,12 @@ class Authenticated:
             }
             headers = {"WWW-Authenticate": 'Bearer realm="followups"'}
             await JSONResponse(body, status_code=401, headers=headers)(scope, receive, send)
+            return
+        wait = self.limiter.allow(request.headers["authorization"].split(None, 1)[-1])
+        if wait:
+            await send_error(
+                send, 429, "too many requests for this token", "RATE_LIMITED", retry=int(wait) + 1
+            )
             return
         scope.setdefault("state", {})["viewer"] = viewer
         await self.inner(scope, receive, send)
@@ -78,9 +90,27 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             if manage_db:
                 await db.close()
 
-    graphql = Authenticated(FollowUpsGraphQL(settings))
+    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    graphql = Authenticated(FollowUpsGraphQL(settings), limiter)
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(LoadShedding, limit=settings.max_concurrent_requests),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+    ]
+    if settings.cors_origins:
+        middleware.insert(
+            1,
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(settings.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type"],
+                max_age=600,
+            ),
+        )
     return Starlette(
         debug=settings.debug,
         routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        middleware=middleware,
         lifespan=lifespan,
     )

@@ -1,0 +1,164 @@
+"""Request limits enforced before a query runs: depth, cost, aliases, tokens, operations.
+
+Cost: every selected field costs 1, times the product of the page sizes of the lists
+above it (``first:`` where given, else the default page size; a root list without paging
+counts as the maximum page size, a nested one - phones, participants - as
+``NESTED_LIST_SIZE``), so a request is priced by how many objects it can return.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLList,
+    GraphQLNonNull,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    ValidationRule,
+    VariableNode,
+    get_named_type,
+)
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from app.settings import Settings
+
+NESTED_LIST_SIZE = 10
+
+
+def _is_list(type_: Any) -> bool:
+    while isinstance(type_, GraphQLNonNull):
+        type_ = type_.of_type
+    return isinstance(type_, GraphQLList)
+
+
+def cost_rule(settings: Settings) -> type[ValidationRule]:
+    """A validation rule refusing documents whose cost exceeds MAX_QUERY_COST."""
+
+    class QueryCost(ValidationRule):
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
+            schema = self.context.schema
+            root = {
+                "query": schema.query_type,
+                "mutation": schema.mutation_type,
+                "subscription": schema.subscription_type,
+            }[node.operation.value]
+            fragments = {
+                d.name.value: d
+                for d in self.context.document.definitions
+                if isinstance(d, FragmentDefinitionNode)
+            }
+            cost = self._cost(node.selection_set, root, fragments, 1, 0)
+            if cost > settings.max_query_cost:
+                self.report_error(
+                    GraphQLError(
+                        f"query cost {cost} exceeds the limit of {settings.max_query_cost}; "
+                        "ask for smaller pages or fewer fields",
+                        node,
+                        extensions={"code": "QUERY_TOO_COSTLY"},
+                    )
+                )
+
+        def _size(self, field: FieldNode, listed: bool, connection: bool, depth: int) -> int:
+            for arg in field.arguments or ():
+                if arg.name.value in ("first", "limit"):
+                    if isinstance(arg.value, IntValueNode):
+                        return max(1, int(arg.value.value))
+                    if isinstance(arg.value, VariableNode):
+                        return settings.max_page_size
+            if connection:
+                return settings.default_page_size
+            if not listed:
+                return 1
+            return settings.max_page_size if depth == 0 else NESTED_LIST_SIZE
+
+        def _cost(
+            self,
+            selection: SelectionSetNode | None,
+            parent: Any,
+            fragments: dict[str, FragmentDefinitionNode],
+            multiplier: int,
+            depth: int,
+        ) -> int:
+            if selection is None or parent is None or depth > 50:
+                return 0
+            total = 0
+            for item in selection.selections:
+                if isinstance(item, FieldNode):
+                    fields = getattr(parent, "fields", {})
+                    definition = fields.get(item.name.value)
+                    total += multiplier
+                    if definition is None:
+                        continue
+                    named = get_named_type(definition.type)
+                    connection = named.name.endswith("Connection")
+                    factor = self._size(item, _is_list(definition.type), connection, depth)
+                    if item.name.value in ("edges", "nodes"):
+                        factor = 1
+                    total += self._cost(
+                        item.selection_set, named, fragments, multiplier * factor, depth + 1
+                    )
+                elif isinstance(item, InlineFragmentNode):
+                    target = parent
+                    if item.type_condition is not None:
+                        target = self.context.schema.get_type(item.type_condition.name.value)
+                    total += self._cost(
+                        item.selection_set, target, fragments, multiplier, depth + 1
+                    )
+                elif isinstance(item, FragmentSpreadNode):
+                    fragment = fragments.get(item.name.value)
+                    if fragment is not None:
+                        target = self.context.schema.get_type(fragment.type_condition.name.value)
+                        total += self._cost(
+                            fragment.selection_set, target, fragments, multiplier, depth + 1
+                        )
+            return total
+
+    return QueryCost
+
+
+def operations_rule(settings: Settings) -> type[ValidationRule]:
+    """Refuse documents with more operations than MAX_OPERATIONS."""
+
+    class OperationCount(ValidationRule):
+        def enter_document(self, node: Any, *_: Any) -> None:
+            count = sum(isinstance(d, OperationDefinitionNode) for d in node.definitions)
+            if count > settings.max_operations:
+                self.report_error(
+                    GraphQLError(
+                        f"a request may hold at most {settings.max_operations} operations",
+                        extensions={"code": "TOO_MANY_OPERATIONS"},
+                    )
+                )
+
+    return OperationCount
+
+
+def extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
+    """The limit extensions for a schema serving with ``settings``."""
+    rules: list[type[ValidationRule]] = [cost_rule(settings), operations_rule(settings)]
+    if not settings.introspection:
+        rules.append(NoSchemaIntrospectionCustomRule)
+    return [
+        ParserCache(maxsize=1000),
+        ValidationCache(maxsize=1000),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        AddValidationRules(rules),
+    ]
