@@ -75,6 +75,15 @@ class Settings:
     smtp_tls: bool = False
     mail_from_domain: str = "followups.invalid"
     secret_key: Secret = field(default_factory=lambda: Secret(""))
+    inbound_mail_secret: Secret = field(default_factory=lambda: Secret(""))
+    mail_envelope_from: str = ""
+    mail_worker: bool = True
+    mail_batch_size: int = 50
+    mail_max_attempts: int = 12
+    mail_lease_seconds: int = 300
+    mail_poll_seconds: float = 2.0
+    reply_link_days: int = 60
+    max_inbound_mail_bytes: int = 10 * 1024 * 1024
 
     @property
     def mail_configured(self) -> bool:
@@ -116,6 +125,15 @@ def load_settings() -> Settings:
         smtp_tls=_bool("SMTP_TLS", False),
         mail_from_domain=env("MAIL_FROM_DOMAIN") or Settings.mail_from_domain,
         secret_key=Secret(env("SECRET_KEY") or ""),
+        inbound_mail_secret=Secret(env("INBOUND_MAIL_SECRET") or ""),
+        mail_envelope_from=env("MAIL_ENVELOPE_FROM") or "",
+        mail_worker=_bool("MAIL_WORKER", True),
+        mail_batch_size=_int("MAIL_BATCH_SIZE", Settings.mail_batch_size),
+        mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts),
+        mail_lease_seconds=_int("MAIL_LEASE_SECONDS", Settings.mail_lease_seconds),
+        mail_poll_seconds=float(env("MAIL_POLL_SECONDS") or Settings.mail_poll_seconds),
+        reply_link_days=_int("REPLY_LINK_DAYS", Settings.reply_link_days),
+        max_inbound_mail_bytes=_int("MAX_INBOUND_MAIL_BYTES", Settings.max_inbound_mail_bytes),
     )
 
 

@@ -10,6 +10,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from tortoise.migrations.api.migrate import migrate as tortoise_migrate
 
 MODELS_MODULE = "orm.models"
+MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models"]
 MIGRATIONS_MODULE = "orm.migrations"
 
 
@@ -19,7 +20,7 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
         "connections": {"default": database_url},
         "apps": {
             "models": {
-                "models": [MODELS_MODULE],
+                "models": MODELS_MODULES,
                 "migrations": MIGRATIONS_MODULE,
                 "default_connection": "default",
             }

@@ -1,0 +1,156 @@
+"""Claiming, leasing and retrying outbox rows: the generic part every outbox reuses.
+
+Works on any Tortoise model with the columns ``status`` (QUEUED/SENT/FAILED),
+``attempts``, ``next_attempt_at``, ``last_error``, ``claimed_by``, ``claimed_until`` and
+``sent_at`` (see ``orm.outbox_models.MailOutbox``).  A worker claims a batch of due rows
+under a lease: on PostgreSQL with ``SELECT ... FOR UPDATE SKIP LOCKED`` inside a
+transaction, so concurrent workers on any number of machines take disjoint rows without
+waiting on each other; on SQLite (one worker) with a conditional UPDATE.  Every claim
+carries a fresh token in ``claimed_by``; results are written only while the row still
+carries that token (fencing), so a worker whose lease expired cannot overwrite the work
+of the worker that took the row over.  A dead worker's rows come back when their lease
+ends, so at most its in-flight batch is repeated.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from tortoise.expressions import Q
+from tortoise.models import Model
+from tortoise.transactions import in_transaction
+
+QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
+M = TypeVar("M", bound=Model)
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC (the one clock of the outbox)."""
+    return datetime.now(UTC)
+
+
+def backoff(
+    attempts: int,
+    *,
+    base: float = 30.0,
+    cap: float = 3600.0,
+    rng: random.Random | None = None,
+) -> timedelta:
+    """Return the wait before the next try: exponential, capped, with jitter.
+
+    ``attempts`` is the number of failed tries so far (1 after the first failure); the
+    delay is ``min(cap, base * 2**(attempts-1))`` scaled by a random factor in [0.5, 1],
+    so workers that failed together do not retry together.
+    """
+    exp = min(cap, base * (2 ** max(0, min(attempts - 1, 30))))
+    factor = 0.5 + 0.5 * (rng or random).random()
+    return timedelta(seconds=exp * factor)
+
+
+def _is_postgres(model: type[Model]) -> bool:
+    return bool(model._meta.db.capabilities.dialect == "postgres")
+
+
+def _claimable(model: type[M], now: datetime) -> Any:
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return model.filter(free, status=QUEUED, next_attempt_at__lte=now)
+
+
+async def claim(
+    model: type[M],
+    worker: str,
+    *,
+    limit: int,
+    lease: timedelta,
+    now: datetime | None = None,
+) -> tuple[str, list[M]]:
+    """Claim up to ``limit`` due rows for ``worker``; return the claim token and rows."""
+    moment = now or utcnow()
+    token = f"{worker[:60]}/{uuid.uuid4().hex[:12]}"
+    until = moment + lease
+    if _is_postgres(model):
+        async with in_transaction() as conn:
+            rows = (
+                await _claimable(model, moment)
+                .using_db(conn)
+                .order_by("next_attempt_at", "id")
+                .limit(limit)
+                .select_for_update(skip_locked=True)
+            )
+            ids = [r.pk for r in rows]
+            if ids:
+                await model.filter(pk__in=ids).using_db(conn).update(
+                    claimed_by=token, claimed_until=until
+                )
+    else:
+        candidates = (
+            await _claimable(model, moment)
+            .order_by("next_attempt_at", "id")
+            .limit(limit)
+            .values_list("pk", flat=True)
+        )
+        if candidates:
+            # Compare-and-set: rows another worker took in between fail the condition.
+            await _claimable(model, moment).filter(pk__in=list(candidates)).update(
+                claimed_by=token, claimed_until=until
+            )
+    claimed = await model.filter(claimed_by=token).order_by("next_attempt_at", "id")
+    return token, list(claimed)
+
+
+async def mark_sent(model: type[Model], pk: Any, token: str, now: datetime | None = None) -> bool:
+    """Record a delivery; False when the row's lease was lost to another worker."""
+    moment = now or utcnow()
+    done = await model.filter(pk=pk, claimed_by=token).update(
+        status=SENT, sent_at=moment, last_error=None, claimed_by=None, claimed_until=None
+    )
+    return bool(done)
+
+
+async def mark_failed(
+    model: type[Model],
+    pk: Any,
+    token: str,
+    error: str,
+    *,
+    attempts: int,
+    max_attempts: int,
+    permanent: bool = False,
+    now: datetime | None = None,
+    base: float = 30.0,
+    cap: float = 3600.0,
+) -> str:
+    """Record a failed try: retry later with backoff, or FAILED for good; return status.
+
+    ``attempts`` is the row's count before this try.
+    """
+    moment = now or utcnow()
+    tries = attempts + 1
+    final = permanent or tries >= max_attempts
+    fields: dict[str, Any] = {
+        "attempts": tries,
+        "last_error": error[:2000],
+        "claimed_by": None,
+        "claimed_until": None,
+    }
+    if final:
+        fields["status"] = FAILED
+    else:
+        fields["next_attempt_at"] = moment + backoff(tries, base=base, cap=cap)
+    await model.filter(pk=pk, claimed_by=token).update(**fields)
+    return FAILED if final else QUEUED
+
+
+async def release(model: type[Model], token: str) -> int:
+    """Give back every row still held under ``token`` without counting a try."""
+    return await model.filter(claimed_by=token, status=QUEUED).update(
+        claimed_by=None, claimed_until=None
+    )
+
+
+async def pending(model: type[Model], now: datetime | None = None) -> int:
+    """Count the rows due now and not leased (for health checks and tests)."""
+    return await _claimable(model, now or utcnow()).count()
