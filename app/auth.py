@@ -27,6 +27,10 @@ async def create_token(
     return token
 
 
+#: last_used_at is written at most this often per token, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
 async def authenticate(header: str | None) -> Associate | None:
     """The active associate a ``Bearer`` header belongs to, or None."""
     if not header:
@@ -40,4 +44,8 @@ async def authenticate(header: str | None) -> Associate | None:
     if row is None or row.revoked_at is not None or (row.expires_at and row.expires_at <= now):
         return None
     associate: Associate = row.associate
-    return associate if associate.active else None
+    if not associate.active:
+        return None
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        await ApiToken.filter(id=row.id).update(last_used_at=now)
+    return associate

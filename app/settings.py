@@ -59,7 +59,6 @@ class Settings:
     max_query_depth: int = 12
     max_query_cost: int = 50_000
     max_aliases: int = 30
-    max_tokens: int = 5_000
     max_operations: int = 5
     max_body_bytes: int = 1_000_000
     introspection: bool = True
@@ -109,7 +108,6 @@ def load_settings() -> Settings:
         max_query_depth=_int("MAX_QUERY_DEPTH", Settings.max_query_depth),
         max_query_cost=_int("MAX_QUERY_COST", Settings.max_query_cost),
         max_aliases=_int("MAX_ALIASES", Settings.max_aliases),
-        max_tokens=_int("MAX_TOKENS", Settings.max_tokens),
         max_operations=_int("MAX_OPERATIONS", Settings.max_operations),
         max_body_bytes=_int("MAX_BODY_BYTES", Settings.max_body_bytes),
         introspection=_bool("GRAPHQL_INTROSPECTION", True),

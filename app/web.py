@@ -18,18 +18,17 @@ from strawberry.asgi import GraphQL
 from app.auth import authenticate
 from app.guards import BodyLimit, LoadShedding, RateLimiter, SecurityHeaders, send_error
 from app.settings import Settings, get_settings
+from mail import web as mail_web
 from orm import db
 from resolvers.context import Context
-from schema import build_schema
+from schema import schema
 
 
 class FollowUpsGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our per-request context."""
 
     def __init__(self, settings: Settings) -> None:
-        super().__init__(
-            build_schema(settings), graphql_ide="graphiql", allow_queries_via_get=False
-        )
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self.settings = settings
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -78,15 +77,19 @@ async def health(_: Request) -> PlainTextResponse:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app; with ``manage_db`` it connects (and migrates) on start-up."""
     settings = settings or get_settings()
+    mail_web.install(settings)
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await db.migrate(settings.database_url)
             await db.connect(settings.database_url)
+        worker = mail_web.start_worker(settings) if manage_db else None
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
             if manage_db:
                 await db.close()
 
@@ -110,7 +113,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         )
     return Starlette(
         debug=settings.debug,
-        routes=[Route("/health", health), Route("/graphql", graphql, methods=["GET", "POST"])],
+        routes=[
+            Route("/health", health),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            *mail_web.routes(settings),
+        ],
         middleware=middleware,
         lifespan=lifespan,
     )

@@ -10,7 +10,6 @@ from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
-from app.settings import Settings
 from resolvers.errors import DomainError
 from schema import limits
 from schema.crm import CrmQuery
@@ -19,6 +18,7 @@ from schema.followups import FollowUpMutation, FollowUpQuery
 from schema.participants import ParticipantMutation, ParticipantQuery
 from schema.phone import PhoneMutation
 from schema.preferences import PreferenceMutation, PreferenceQuery
+from schema.tokens import TokenMutation, TokenQuery
 
 
 @strawberry.type
@@ -54,45 +54,16 @@ class DomainErrors(SchemaExtension):
 
 
 Query = merge_types(
-    "Query", (NodeQuery, CrmQuery, FollowUpQuery, ParticipantQuery, PreferenceQuery)
+    "Query", (NodeQuery, CrmQuery, FollowUpQuery, ParticipantQuery, PreferenceQuery, TokenQuery)
 )
 Mutation = merge_types(
-    "Mutation", (FollowUpMutation, ParticipantMutation, PreferenceMutation, PhoneMutation)
+    "Mutation",
+    (FollowUpMutation, ParticipantMutation, PreferenceMutation, PhoneMutation, TokenMutation),
 )
 
-LimitKey = tuple[int, int, int, int, int, int, int, bool]
-
-
-def _limit_key(settings: Settings) -> LimitKey:
-    return (
-        settings.max_query_depth,
-        settings.max_query_cost,
-        settings.max_aliases,
-        settings.max_tokens,
-        settings.max_operations,
-        settings.default_page_size,
-        settings.max_page_size,
-        settings.introspection,
-    )
-
-
-def _build(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
-        query=Query,
-        mutation=Mutation,
-        types=list(ALL_ERROR_TYPES),
-        extensions=[*limits.extensions(settings), DomainErrors],
-    )
-
-
-def build_schema(settings: Settings) -> strawberry.Schema:
-    """The schema with the request limits of ``settings`` (built once per set of limits)."""
-    key = _limit_key(settings)
-    cached = _SCHEMAS.get(key)
-    if cached is None:
-        cached = _SCHEMAS[key] = _build(settings)
-    return cached
-
-
-_SCHEMAS: dict[LimitKey, strawberry.Schema] = {}
-schema = build_schema(Settings())
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    types=list(ALL_ERROR_TYPES),
+    extensions=[*limits.extensions(), DomainErrors],  # type: ignore[list-item]
+)

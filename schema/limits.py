@@ -8,6 +8,8 @@ counts as the maximum page size, a nested one - phones, participants - as
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 from graphql import (
@@ -26,19 +28,15 @@ from graphql import (
     get_named_type,
 )
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
+from strawberry.extensions.max_aliases import create_validator as alias_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from app.settings import Settings
 
 NESTED_LIST_SIZE = 10
+#: Lexical tokens per document; the parser stops beyond this (a fixed guard, not a setting).
+MAX_TOKENS = 5_000
 
 
 def _is_list(type_: Any) -> bool:
@@ -149,16 +147,43 @@ def operations_rule(settings: Settings) -> type[ValidationRule]:
     return OperationCount
 
 
-def extensions(settings: Settings) -> list[SchemaExtension | type[SchemaExtension]]:
-    """The limit extensions for a schema serving with ``settings``."""
-    rules: list[type[ValidationRule]] = [cost_rule(settings), operations_rule(settings)]
+@lru_cache(maxsize=16)
+def rules_for(
+    key: tuple[int, int, int, int, int, int, bool], settings: Settings
+) -> tuple[type[ValidationRule], ...]:
+    """The settings-bound validation rules (built once per set of limits)."""
+    rules: list[type[ValidationRule]] = [
+        depth_validator(settings.max_query_depth, None),
+        alias_validator(settings.max_aliases),
+        cost_rule(settings),
+        operations_rule(settings),
+    ]
     if not settings.introspection:
         rules.append(NoSchemaIntrospectionCustomRule)
-    return [
-        ParserCache(maxsize=1000),
-        ValidationCache(maxsize=1000),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        AddValidationRules(rules),
-    ]
+    return tuple(rules)
+
+
+class RequestLimits(SchemaExtension):
+    """Add the limit rules of the request's settings to its validation."""
+
+    def on_operation(self) -> Iterator[None]:
+        settings: Settings = self.execution_context.context.settings
+        key = (
+            settings.max_query_depth,
+            settings.max_aliases,
+            settings.max_query_cost,
+            settings.max_operations,
+            settings.default_page_size,
+            settings.max_page_size,
+            settings.introspection,
+        )
+        self.execution_context.validation_rules = (
+            *self.execution_context.validation_rules,
+            *rules_for(key, settings),
+        )
+        yield
+
+
+def extensions() -> list[SchemaExtension | type[SchemaExtension]]:
+    """The schema's limit extensions; the limits themselves come from each request."""
+    return [ParserCache(maxsize=1000), MaxTokensLimiter(max_token_count=MAX_TOKENS), RequestLimits]

@@ -1,0 +1,224 @@
+"""Every query and mutation, called by an associate who must not see or change the record.
+
+The table is checked against schema.graphql: a new root field fails this test until it
+has a row here, so no field ships without a permission check.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from graphql import GraphQLObjectType, build_schema
+
+from orm import models as m
+from resolvers import followups
+from tests.helpers import associate, client_for, gid, snapshot
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRETS = ("Secret title", "secret agenda", "secret place", "Kari")
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+# root field -> (document, variables builder, expected error code or None for "read: no leak")
+READ = None
+CASES: dict[str, tuple[str, Any, str | None]] = {
+    "node": (
+        "query($id: ID!) { node(id: $id) { ... on FollowUp { title agenda location redacted participants { email } } } }",
+        lambda w: {"id": w["fid"]},
+        READ,
+    ),
+    "me": ("{ me { name } }", lambda w: {}, READ),
+    "associates": ("{ associates { nodes { name email } } }", lambda w: {}, READ),
+    "userGroups": ("{ userGroups { name } }", lambda w: {}, READ),
+    "companies": ("{ companies { nodes { name } } }", lambda w: {}, READ),
+    "persons": ("{ persons { nodes { fullName } } }", lambda w: {}, READ),
+    "projects": ("{ projects { nodes { name } } }", lambda w: {}, READ),
+    "sales": ("{ sales { nodes { title } } }", lambda w: {}, READ),
+    "selections": ("{ selections { nodes { name } } }", lambda w: {}, READ),
+    "resourceGroups": ("{ resourceGroups { name } }", lambda w: {}, READ),
+    "resources": ("{ resources { nodes { name } } }", lambda w: {}, READ),
+    "activityTypes": ("{ activityTypes { name } }", lambda w: {}, READ),
+    "diary": (
+        'query($a: [ID!]!) { diary(associateIds: $a, from: "2026-03-01T00:00:00Z", to: "2026-03-09T00:00:00Z") { title agenda location participants { email } } }',
+        lambda w: {"a": [w["ann_id"]]},
+        READ,
+    ),
+    "todo": (
+        "query($a: ID!) { todo(associateId: $a) { title agenda } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "activities": (
+        "query($c: ID!) { activities(companyId: $c) { totalCount nodes { title agenda location } } }",
+        lambda w: {"c": w["company_id"]},
+        READ,
+    ),
+    "participantCandidates": (
+        'query($f: ID!) { participantCandidates(source: ASSOCIATES, start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z", followUpId: $f) { name busy } }',
+        lambda w: {"f": w["fid"]},
+        READ,
+    ),
+    "freeBusy": (
+        'query($a: [ID!]) { freeBusy(associateIds: $a, from: "2026-03-01T00:00:00Z", to: "2026-03-09T00:00:00Z") { busy tentative } }',
+        lambda w: {"a": [w["ann_id"]]},
+        READ,
+    ),
+    "firstFreeSlots": (
+        'query($a: [ID!]) { firstFreeSlots(associateIds: $a, durationMinutes: 30, from: "2026-03-02T00:00:00Z", to: "2026-03-03T00:00:00Z") { start } }',
+        lambda w: {"a": [w["ann_id"]]},
+        READ,
+    ),
+    "preferences": (
+        "query($a: ID!) { preferences(associateId: $a) { key value } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "apiTokens": (
+        "query($a: ID!) { apiTokens(associateId: $a) { name } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "createFollowUp": (
+        'mutation($c: ID!) { createFollowUp(input: {title: "mine", start: "2026-03-02T09:00:00Z", ownerId: $c}) { errors { code } } }',
+        lambda w: {"c": w["company_id"]},
+        "VALIDATION",
+    ),
+    "updateFollowUp": (
+        'mutation($id: ID!) { updateFollowUp(id: $id, version: 1, input: {title: "x"}) { errors { code } } }',
+        lambda w: {"id": w["fid"]},
+        "NOT_FOUND",
+    ),
+    "completeFollowUp": (
+        "mutation($id: ID!) { completeFollowUp(id: $id) { errors { code } } }",
+        lambda w: {"id": w["fid"]},
+        "NOT_FOUND",
+    ),
+    "makeCall": (
+        "mutation($id: ID!) { makeCall(id: $id) { errors { code } } }",
+        lambda w: {"id": w["call_id"]},
+        "NOT_FOUND",
+    ),
+    "deleteFollowUp": (
+        "mutation($id: ID!) { deleteFollowUp(id: $id) { errors { code } } }",
+        lambda w: {"id": w["fid"]},
+        "NOT_FOUND",
+    ),
+    "saveParticipants": (
+        "mutation($id: ID!) { saveParticipants(followUpId: $id, version: 1, participants: []) { errors { code } } }",
+        lambda w: {"id": w["fid"]},
+        "NOT_FOUND",
+    ),
+    "setParticipantStatus": (
+        "mutation($p: ID!) { setParticipantStatus(participantId: $p, status: ACCEPTED) { errors { code } } }",
+        lambda w: {"p": w["pid"]},
+        "NOT_FOUND",
+    ),
+    "toggleParticipantStatus": (
+        "mutation($p: ID!) { toggleParticipantStatus(participantId: $p) { errors { code } } }",
+        lambda w: {"p": w["pid"]},
+        "NOT_FOUND",
+    ),
+    "setEmailInvitation": (
+        "mutation($p: ID!) { setEmailInvitation(participantId: $p, enabled: false) { errors { code } } }",
+        lambda w: {"p": w["pid"]},
+        "NOT_FOUND",
+    ),
+    "setEmailInvitations": (
+        "mutation($id: ID!) { setEmailInvitations(followUpId: $id, enabled: false) { errors { code } } }",
+        lambda w: {"id": w["fid"]},
+        "NOT_FOUND",
+    ),
+    "setPreference": (
+        'mutation($a: ID!) { setPreference(key: CALL_DURATION, scope: ASSOCIATE, value: "5", targetId: $a) { errors { code } } }',
+        lambda w: {"a": w["ann_id"]},
+        "FORBIDDEN",
+    ),
+    "callPhone": (
+        "mutation($p: ID!) { callPhone(phoneId: $p) { errors { code } } }",
+        lambda w: {"p": gid("PhoneNumber", 999)},
+        "NOT_FOUND",
+    ),
+    "createApiToken": (
+        'mutation { createApiToken(name: "") { errors { code } } }',
+        lambda w: {},
+        "VALIDATION",
+    ),
+    "revokeApiToken": (
+        "mutation($t: ID!) { revokeApiToken(id: $t) { errors { code } } }",
+        lambda w: {"t": w["token_id"]},
+        "NOT_FOUND",
+    ),
+}
+
+
+def root_fields(kind: str) -> set[str]:
+    sdl = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
+    root = sdl.get_type(kind)
+    assert isinstance(root, GraphQLObjectType), kind
+    return set(root.fields)
+
+
+def test_every_root_field_has_a_permission_case() -> None:
+    fields = root_fields("Query") | root_fields("Mutation")
+    assert sorted(fields - set(CASES)) == [], "add a permission case for the new field(s)"
+    assert sorted(set(CASES) - fields) == [], "a case for a field that no longer exists"
+
+
+@pytest.fixture
+async def world(db: str) -> dict[str, Any]:
+    ann = await associate("Ann")
+    await associate("Eve")
+    company = await m.Company.create(name="Acme")
+    kari = await m.Person.create(first_name="Kari", last_name="K", company=company)
+    await m.EmailAddress.create(person=kari, address="kari@acme.example")
+    room = await m.Resource.create(name="Room")
+    private = await followups.create(
+        ann,
+        {
+            "title": "Secret title",
+            "agenda": "secret agenda",
+            "location": "secret place",
+            "private": True,
+            "company_id": company.id,
+            "start_at": T0,
+            "end_at": T0 + timedelta(hours=1),
+        },
+    )
+    call = await followups.create(
+        ann, {"title": "Secret title", "private": True, "kind": m.Kind.CALL, "deadline": T0}
+    )
+    participant = await m.Participant.create(
+        followup_id=private.id, person=kari, email="kari@acme.example"
+    )
+    await m.ResourceBooking.create(followup_id=private.id, resource=room)
+    token = await m.ApiToken.create(associate=ann, token_hash="x" * 64, name="ann's")
+    return {
+        "fid": gid("FollowUp", private.id),
+        "call_id": gid("FollowUp", call.id),
+        "pid": gid("Participant", participant.id),
+        "ann_id": gid("Associate", ann.id),
+        "company_id": gid("Company", company.id),
+        "token_id": gid("ApiToken", token.id),
+    }
+
+
+@pytest.mark.parametrize("field", sorted(CASES))
+async def test_outsider_cannot_see_or_change(http: Any, world: dict[str, Any], field: str) -> None:
+    eve = await m.Associate.get(name="Eve")
+    gql = await client_for(http, eve)
+    document, variables, expected = CASES[field]
+    before = await snapshot()
+    body = await gql.raw(document, variables(world))
+    text = str(body)
+    if field not in ("persons", "participantCandidates"):  # contacts are shared CRM data
+        for secret in SECRETS:
+            assert secret not in text, f"{field} leaked {secret!r}: {text}"
+    if expected is None:
+        assert not body.get("errors"), body
+    else:
+        payload = next(iter(body["data"].values()))
+        assert [e["code"] for e in payload["errors"]] == [expected], body
+        if field not in ("createApiToken",):
+            assert await snapshot() == before
