@@ -129,3 +129,23 @@ async def test_status_mapping(hostile: CannedServer) -> None:
         with pytest.raises(CalDAVError) as bad:
             await client.delete("a.ics", etag='"e"')
         assert bad.value.status == 400 and len(bad.value.body_excerpt) <= 300
+
+
+async def test_silent_server_times_out() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(65536)
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with CalendarClient(f"http://127.0.0.1:{port}/cal/", "u", "p", timeout=0.3) as cl:
+            with pytest.raises(TransientError) as caught:
+                await cl.get("a.ics")
+            assert "timed out" in str(caught.value)
+            report = await cl.test_connection()
+            assert not report.ok and report.status is None
+    finally:
+        server.close()
+        await server.wait_closed()
