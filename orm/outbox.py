@@ -82,8 +82,10 @@ async def claim(
             )
             ids = [r.pk for r in rows]
             if ids:
-                await model.filter(pk__in=ids).using_db(conn).update(
-                    claimed_by=token, claimed_until=until
+                await (
+                    model.filter(pk__in=ids)
+                    .using_db(conn)
+                    .update(claimed_by=token, claimed_until=until)
                 )
     else:
         candidates = (
@@ -94,8 +96,10 @@ async def claim(
         )
         if candidates:
             # Compare-and-set: rows another worker took in between fail the condition.
-            await _claimable(model, moment).filter(pk__in=list(candidates)).update(
-                claimed_by=token, claimed_until=until
+            await (
+                _claimable(model, moment)
+                .filter(pk__in=list(candidates))
+                .update(claimed_by=token, claimed_until=until)
             )
     claimed = await model.filter(claimed_by=token).order_by("next_attempt_at", "id")
     return token, list(claimed)

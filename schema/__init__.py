@@ -15,6 +15,7 @@ from schema import limits
 from schema.crm import CrmQuery
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
+from schema.mail import MailMutation
 from schema.participants import ParticipantMutation, ParticipantQuery
 from schema.phone import PhoneMutation
 from schema.preferences import PreferenceMutation, PreferenceQuery
@@ -58,7 +59,14 @@ Query = merge_types(
 )
 Mutation = merge_types(
     "Mutation",
-    (FollowUpMutation, ParticipantMutation, PreferenceMutation, PhoneMutation, TokenMutation),
+    (
+        FollowUpMutation,
+        ParticipantMutation,
+        PreferenceMutation,
+        PhoneMutation,
+        MailMutation,
+        TokenMutation,
+    ),
 )
 
 schema = strawberry.Schema(

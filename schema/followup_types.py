@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -38,6 +38,9 @@ from schema.crm_types import (
 )
 from schema.ids import encode
 from schema.participant_types import EntityKind, Participant
+
+if TYPE_CHECKING:
+    from schema.mail_types import Proposal
 
 
 async def _resolve_one(info: Info, key: str) -> FollowUp | None:
@@ -186,6 +189,14 @@ class FollowUp(relay.Node):
     def _text(self, name: str) -> str | None:
         value = getattr(self.override, name, None) if self.override else None
         return value if value is not None else getattr(self.row, name)
+
+    @strawberry.field(description="Counter proposals from attendees (organiser and admins).")
+    async def proposals(
+        self, info: Info
+    ) -> list[Annotated[Proposal, strawberry.lazy("schema.mail_types")]]:
+        from schema.mail_types import proposals_of
+
+        return await proposals_of(info, self.row)
 
     @strawberry.field(description="How the series repeats; null for a single follow-up.")
     async def recurrence(self, info: Info) -> Recurrence | None:

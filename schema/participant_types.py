@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -14,6 +14,9 @@ from resolvers.availability import Entity
 from resolvers.context import Info
 from schema.crm_types import Associate, Person, load
 from schema.node import ModelNode
+
+if TYPE_CHECKING:
+    from schema.mail_types import MailDelivery
 
 ParticipantStatus = strawberry.enum(m.ParticipantStatus)
 EntityKind = strawberry.enum(Entity, name="EntityKind")
@@ -80,6 +83,14 @@ class Participant(ModelNode):
             StatusChange(status=c.status, set_at=c.set_at, via=c.via, set_by_id=c.set_by_id)
             for c in await loader.load(self.row.id)
         ]
+
+    @strawberry.field(description="The last invitation mail to this participant and how it went.")
+    async def mail_delivery(
+        self, info: Info
+    ) -> Annotated[MailDelivery, strawberry.lazy("schema.mail_types")] | None:
+        from schema.mail_types import delivery_of
+
+        return await delivery_of(info, self.row.id)
 
     @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")
     def email_unavailable_reason(self, info: Info) -> str | None:

@@ -1,0 +1,267 @@
+"""Replies coming back: iMIP REPLY/COUNTER, delivery failures, and reply-link answers.
+
+Owns applying what ``mail.inbound`` parsed and ``mail.replies`` decided to the stored
+meeting: a PARTSTAT for the whole meeting (the participant's status) or for one
+occurrence (a status history entry with its RECURRENCE-ID), stale replies ignored, a
+COUNTER stored as a ``Proposal``, a bounce of our own mail marking that delivery failed.
+Every entry point (HTTP, CLI, GraphQL) runs ``receive`` inside one transaction; each
+outcome says what happened and, when refused, why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from calcore.itip import normalize_address
+from calcore.model import PartStat
+from mail import replies
+from mail.inbound import Bounce, MailParseError, parse_message
+from mail.reply_links import ReplyClaims
+from orm import models as m
+from orm.outbox import utcnow
+from orm.outbox_models import MailOutbox, MailReply, OutboxStatus, Proposal
+from resolvers import changes, occurrences
+from resolvers.errors import Forbidden
+
+APPLIED, IGNORED, REJECTED, PROPOSAL, BOUNCE = (
+    "APPLIED", "IGNORED", "REJECTED", "PROPOSAL", "BOUNCE",
+)  # fmt: skip
+STATUS = {
+    PartStat.NEEDS_ACTION: m.ParticipantStatus.INVITED,
+    PartStat.ACCEPTED: m.ParticipantStatus.ACCEPTED,
+    PartStat.TENTATIVE: m.ParticipantStatus.TENTATIVE,
+    PartStat.DECLINED: m.ParticipantStatus.DECLINED,
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one component (or the whole message) did."""
+
+    kind: str
+    reason: str
+    code: str | None = None
+    followup_id: int | None = None
+    participant_id: int | None = None
+    proposal_id: int | None = None
+    recurrence_id: datetime | None = None
+
+
+def _reject(code: str, reason: str, followup_id: int | None = None) -> Outcome:
+    return Outcome(REJECTED, reason, code, followup_id)
+
+
+async def receive(
+    raw: bytes, *, max_bytes: int, via: str = "EMAIL", viewer: m.Associate | None = None
+) -> list[Outcome]:
+    """Process one raw RFC 5322 message; ``viewer`` (GraphQL) must organise or be admin."""
+    try:
+        msg = parse_message(raw, max_bytes=max_bytes)
+    except MailParseError as exc:
+        return [_reject("unreadable", exc.reason)]
+    if msg.bounce is not None:
+        return await bounced(msg.bounce, viewer)
+    if not msg.itip:
+        if msg.calendars:
+            return [_reject("not-itip", "the calendar is not a scheduling message (no METHOD)")]
+        return [_reject("no-calendar", "the message carries no iCalendar part")]
+    out: list[Outcome] = []
+    for found in msg.itip:
+        out += await respond(found.calendar, msg.sender or "", via=via, viewer=viewer)
+    return out
+
+
+def _authorise(viewer: m.Associate | None, row: m.FollowUp) -> None:
+    if viewer is not None and not viewer.is_admin and viewer.id != row.owner_id:
+        raise Forbidden("only the organiser or an administrator may process this reply")
+
+
+async def respond(
+    calendar: Calendar, sender: str, *, via: str, viewer: m.Associate | None = None
+) -> list[Outcome]:
+    """Apply one REPLY or COUNTER calendar from ``sender``."""
+    uid = replies.response_uid(calendar)
+    row = await m.FollowUp.get_or_none(uid=uid) if uid else None
+    if row is not None:
+        _authorise(viewer, row)
+    elif viewer is not None and not viewer.is_admin:
+        raise Forbidden("only the organiser or an administrator may process this reply")
+    meeting = await stored_meeting(row) if row is not None else None
+    if row is not None and meeting is None:
+        return [_reject("no-organizer", "the meeting's organiser has no e-mail address", row.id)]
+    decisions = replies.decide(calendar, sender, meeting)
+    if row is None:
+        return [_outcome_of_reject(d) for d in decisions if isinstance(d, replies.Reject)]
+    out: list[Outcome] = []
+    async with changes.track(row.id):
+        for decision in decisions:
+            out.append(await _apply(row, decision, via))
+    return out
+
+
+def _outcome_of_reject(d: replies.Reject, fid: int | None = None) -> Outcome:
+    return _reject(d.code.value, d.reason, fid)
+
+
+async def stored_meeting(row: m.FollowUp) -> replies.StoredMeeting | None:
+    """Return the neutral view ``mail.replies.decide`` needs, None without organiser mail."""
+    owner = await m.Associate.get(id=row.owner_id)
+    if not owner.email:
+        return None
+    people = await m.Participant.filter(followup_id=row.id, organiser=False).order_by("id")
+    stamps: dict[int, dict[datetime | None, replies.ReplyStamp]] = {}
+    for r in await MailReply.filter(followup_id=row.id).order_by("id"):
+        stamps.setdefault(r.participant_id, {})[r.recurrence_id] = replies.ReplyStamp(
+            r.sequence, r.dtstamp
+        )
+    attendees = tuple(
+        replies.StoredAttendee(p.email, stamps.get(p.id, {})) for p in people if p.email
+    )
+    overrides = frozenset(
+        o.recurrence_id for o in await m.Occurrence.filter(series_id=row.id, cancelled=False)
+    )
+    return replies.StoredMeeting(
+        uid=row.uid,
+        sequence=row.sequence,
+        organizer_email=owner.email,
+        attendees=attendees,
+        recurring=row.rrule is not None,
+        override_ids=overrides,
+        is_occurrence=_occurrence_test(row) if row.rrule else None,
+        tzid=row.tzid,
+    )
+
+
+def _occurrence_test(row: m.FollowUp) -> Callable[[datetime], bool]:
+    from calcore.recurrence import is_occurrence
+
+    local = occurrences.anchor(row).astimezone(ZoneInfo(row.tzid))
+    rdates = [datetime.fromisoformat(v) for v in row.rdates]
+    exdates = [datetime.fromisoformat(v) for v in row.exdates]
+    return lambda rid: is_occurrence(local, row.rrule, rdates, exdates, rid)
+
+
+async def _participant(row: m.FollowUp, email: str) -> m.Participant | None:
+    for p in await m.Participant.filter(followup_id=row.id, organiser=False):
+        if p.email and normalize_address(p.email) == normalize_address(email):
+            return p
+    return None
+
+
+async def _apply(row: m.FollowUp, d: replies.Decision, via: str) -> Outcome:
+    if isinstance(d, replies.Reject):
+        return _outcome_of_reject(d, row.id)
+    p = await _participant(row, d.attendee_email)
+    if p is None:  # decide() checked the invitation; the row vanished meanwhile
+        return _reject("not-invited", f"{d.attendee_email} is not invited", row.id)
+    if isinstance(d, replies.IgnoreStale):
+        return Outcome(IGNORED, d.reason, "stale", row.id, p.id, recurrence_id=d.recurrence_id)
+    if isinstance(d, replies.CounterProposal):
+        proposal = await Proposal.create(
+            followup_id=row.id,
+            participant_id=p.id,
+            attendee_email=p.email,
+            recurrence_id=d.recurrence_id,
+            start_at=d.start,
+            end_at=d.end,
+            location=d.location,
+            comment=d.comment,
+            sequence=d.stamp.sequence,
+        )
+        await _stamp(row, p, d.recurrence_id, d.stamp, "COUNTER")
+        return Outcome(
+            PROPOSAL,
+            f"{p.email} proposes {d.start.isoformat()}",
+            None,
+            row.id,
+            p.id,
+            proposal.id,
+            d.recurrence_id,
+        )
+    status = STATUS.get(d.partstat)
+    if status is None:
+        return _reject("bad-partstat", f"PARTSTAT {d.partstat.value} is not supported", row.id)
+    await set_answer(p, status, d.recurrence_id, via)
+    await _stamp(row, p, d.recurrence_id, d.stamp, "REPLY")
+    where = f" for {d.recurrence_id.isoformat()}" if d.recurrence_id else ""
+    return Outcome(
+        APPLIED,
+        f"{p.email} {d.partstat.value}{where}",
+        None,
+        row.id,
+        p.id,
+        recurrence_id=d.recurrence_id,
+    )
+
+
+async def _stamp(
+    row: m.FollowUp,
+    p: m.Participant,
+    rid: datetime | None,
+    stamp: replies.ReplyStamp,
+    method: str,
+) -> None:
+    await MailReply.create(
+        followup_id=row.id,
+        participant_id=p.id,
+        recurrence_id=rid,
+        sequence=stamp.sequence,
+        dtstamp=stamp.dtstamp,
+        method=method,
+    )
+
+
+async def set_answer(
+    p: m.Participant, status: m.ParticipantStatus, rid: datetime | None, via: str
+) -> None:
+    """Record an answer: the status for the whole meeting, history only for one occurrence."""
+    if rid is None:
+        await m.Participant.filter(id=p.id).update(
+            status=status, status_set_by_id=None, status_set_at=utcnow()
+        )
+    await m.StatusChange.create(participant_id=p.id, status=status, via=via, recurrence_id=rid)
+
+
+async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
+    """Mark our mail that came back as failed for the recipients the report names."""
+    rows: list[MailOutbox] = []
+    if bounce.original_message_id:
+        rows = await MailOutbox.filter(message_id=bounce.original_message_id)
+    failed = {normalize_address(r) for r in bounce.failed_recipients}
+    if not rows and bounce.original_uid:
+        rows = await MailOutbox.filter(uid=bounce.original_uid).order_by("-id")
+        rows = [r for r in rows if normalize_address(r.recipient) in failed][:1]
+    if failed:
+        rows = [r for r in rows if normalize_address(r.recipient) in failed]
+    if not rows:
+        return [_reject("unknown-bounce", "the bounce is not about a mail we sent")]
+    out: list[Outcome] = []
+    for r in rows:
+        if viewer is not None and not viewer.is_admin:
+            row = await m.FollowUp.get_or_none(id=r.followup_id)
+            if row is None or row.owner_id != viewer.id:
+                raise Forbidden("only the organiser or an administrator may process this bounce")
+        error = f"bounced: {bounce.status or 'delivery failed'}"
+        await MailOutbox.filter(id=r.id).update(
+            status=OutboxStatus.FAILED, last_error=error, claimed_by=None, claimed_until=None
+        )
+        out.append(Outcome(BOUNCE, f"{r.recipient} {error}", None, r.followup_id, r.participant_id))
+    return out
+
+
+async def answer_by_link(claims: ReplyClaims) -> Outcome:
+    """Apply the answer of a verified reply link (POST only)."""
+    row = await m.FollowUp.get_or_none(uid=claims.uid)
+    if row is None:
+        return _reject("unknown-uid", "the meeting no longer exists")
+    p = await _participant(row, claims.attendee_email)
+    if p is None:
+        return _reject("not-invited", "you are no longer invited to this meeting", row.id)
+    async with changes.track(row.id):
+        await set_answer(p, STATUS[claims.partstat], claims.recurrence_id, "LINK")
+    return Outcome(APPLIED, f"{p.email} {claims.partstat.value}", None, row.id, p.id)

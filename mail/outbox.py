@@ -1,0 +1,225 @@
+"""Which iMIP mails a change needs, queued in the outbox inside the change's transaction.
+
+Owns the sending rules of issue 6, per participant with the e-mail switch on (never the
+organiser): a REQUEST when invited (or switched on), a new REQUEST with the bumped
+SEQUENCE on a significant change (time, recurrence, location; RFC 5546 section 2.1.4,
+decided by ``calcore.itip.significant_changes``), a CANCEL when the meeting is deleted or
+the participant removed, and a CANCEL with RECURRENCE-ID for each occurrence deleted
+from a series (section 3.2.5).  Messages are composed by ``mail.compose`` from the
+snapshots of ``resolvers.snapshots``; nothing here talks to the network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+
+from app.settings import Settings
+from calcore import itip
+from calcore.model import Attendee, EventSnapshot
+from mail.compose import compose_invitation
+from mail.reply_links import reply_links
+from orm import models as m
+from orm.outbox import utcnow
+from orm.outbox_models import MailOutbox
+from resolvers import changes
+from resolvers.changes import Change
+from resolvers.preference_keys import PreferenceKey
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One mail to queue: to whom, which METHOD, from which snapshot."""
+
+    followup_id: int
+    participant_id: int | None
+    email: str
+    method: str
+    snapshot: EventSnapshot
+    changed: frozenset[str] = frozenset()
+    recurrence_id: datetime | None = None
+
+
+class MailHandler:
+    """The ``resolvers.changes`` handler that queues invitation mails."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def __call__(self, change: Change) -> None:
+        if not self.settings.mail_configured:
+            return
+        plans = await plan(change)
+        if plans:
+            await queue(plans, self.settings)
+
+
+def install(settings: Settings) -> MailHandler:
+    """Register the mail handler for ``settings``, replacing one registered before."""
+    uninstall()
+    handler = MailHandler(settings)
+    changes.register(handler)
+    return handler
+
+
+def uninstall() -> None:
+    """Remove every mail handler (tests and app factories call ``install`` again)."""
+    changes.HANDLERS[:] = [h for h in changes.HANDLERS if not isinstance(h, MailHandler)]
+
+
+def _is_organiser(snapshot: EventSnapshot | None, email: str) -> bool:
+    org = snapshot.organizer if snapshot else None
+    return org is not None and itip.same_address(org.email, email)
+
+
+def _cancelled_occurrences(before: EventSnapshot, after: EventSnapshot) -> list[datetime]:
+    """Return the occurrences newly excluded when nothing else about the rule changed."""
+    if itip._norm_rule(before.rrule) != itip._norm_rule(after.rrule) or not after.rrule:
+        return []
+    if set(before.rdates) != set(after.rdates) or before.tzid != after.tzid:
+        return []
+    if (before.start, before.end, before.due) != (after.start, after.end, after.due):
+        return []
+    return sorted(set(after.exdates) - set(before.exdates))
+
+
+async def plan(change: Change) -> list[Planned]:
+    """Return the mails one change needs (pure rules over the before/after state)."""
+    before, after, fid = change.before, change.after, change.followup_id
+    was = {pid: (email, flag) for pid, email, flag in change.participants_before}
+    if after is None:
+        if before is None or before.organizer is None:
+            return []
+        gone = itip.cancelled(before)
+        return [
+            Planned(fid, pid, email, itip.CANCEL, gone)
+            for pid, (email, flag) in was.items()
+            if flag and email and not _is_organiser(before, email)
+        ]
+    if after.organizer is None:
+        return []
+    rows = await m.Participant.filter(followup_id=change.followup_id).order_by("id")
+    now_ids = {p.id for p in rows}
+    out: list[Planned] = []
+    for pid, (email, flag) in was.items():
+        if pid not in now_ids and flag and email and not _is_organiser(after, email):
+            out.append(Planned(fid, pid, email, itip.CANCEL, after))
+    significant = itip.significant_changes(before, after) if before is not None else set()
+    dropped = _cancelled_occurrences(before, after) if before is not None else []
+    everything = itip.changes(before, after) if before is not None else set()
+    for p in rows:
+        if p.organiser or not p.email_invitation or not p.email:
+            continue
+        if _is_organiser(after, p.email):
+            continue
+        old = was.get(p.id)
+        if before is None or old is None or not old[1]:
+            out.append(Planned(fid, p.id, p.email, itip.REQUEST, after))
+        elif dropped and significant <= {"recurrence", "occurrences"}:
+            out += [
+                Planned(fid, p.id, p.email, itip.CANCEL, after, recurrence_id=r) for r in dropped
+            ]
+        elif significant:
+            out.append(Planned(fid, p.id, p.email, itip.REQUEST, after, frozenset(everything)))
+    return out
+
+
+def _recipient(snapshot: EventSnapshot, email: str) -> Attendee:
+    for attendee in snapshot.attendees:
+        if itip.same_address(attendee.email, email):
+            return attendee
+    return Attendee(email=email)
+
+
+async def _language(snapshot: EventSnapshot) -> str:
+    from resolvers.preferences import effective_for
+
+    org = snapshot.organizer
+    owner = await m.Associate.filter(email=org.email).first() if org else None
+    if owner is None:
+        return "en"
+    values = (await effective_for([owner])).get(owner.id)
+    return values[PreferenceKey.LANGUAGE].value if values else "en"
+
+
+def compose(p: Planned, settings: Settings, language: str) -> EmailMessage:
+    """Compose the mail of one plan, with signed reply links on a REQUEST."""
+    recipient = _recipient(p.snapshot, p.email)
+    links = None
+    if p.method == itip.REQUEST and settings.secret_key:
+        links = reply_links(
+            f"{settings.base_url}/reply/",
+            settings.secret_key.reveal().encode(),
+            p.snapshot.uid,
+            p.email,
+            utcnow() + timedelta(days=settings.reply_link_days),
+        )
+    return compose_invitation(
+        p.snapshot,
+        p.method,
+        recipient,
+        organizer_language=language,
+        changes=p.changed,
+        reply_links=links,
+        message_id_domain=settings.mail_from_domain,
+        recurrence_id=p.recurrence_id,
+    )
+
+
+async def enqueue(
+    message: EmailMessage,
+    *,
+    followup_id: int,
+    participant_id: int | None,
+    uid: str,
+    method: str,
+    sequence: int,
+    recipient: str,
+    settings: Settings,
+    recurrence_id: datetime | None = None,
+) -> MailOutbox:
+    """Write one outbox row holding the whole message (sent later by the worker)."""
+    sender = settings.mail_envelope_from or _address(str(message["From"]))
+    return await MailOutbox.create(
+        next_attempt_at=utcnow(),
+        followup_id=followup_id,
+        participant_id=participant_id,
+        uid=uid,
+        method=method,
+        sequence=sequence,
+        recurrence_id=recurrence_id,
+        sender=sender,
+        recipient=recipient,
+        message_id=str(message["Message-ID"]).strip(),
+        message=message.as_string(),
+    )
+
+
+def _address(header: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(header)[1]
+
+
+async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
+    """Compose and queue every planned mail (same transaction as the change)."""
+    language = await _language(plans[0].snapshot)
+    rows: list[MailOutbox] = []
+    for p in plans:
+        snapshot = p.snapshot
+        message = compose(p, settings, language)
+        rows.append(
+            await enqueue(
+                message,
+                followup_id=p.followup_id,
+                participant_id=p.participant_id,
+                uid=snapshot.uid,
+                method=p.method,
+                sequence=snapshot.sequence,
+                recipient=p.email,
+                settings=settings,
+                recurrence_id=p.recurrence_id,
+            )
+        )
+    return rows

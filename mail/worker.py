@@ -1,0 +1,153 @@
+"""The mail worker: claims due outbox rows, sends them over one SMTP connection per batch.
+
+Runs in-process (started by the Starlette lifespan when SMTP is configured) or as its own
+process (``followups mail-worker``); any number of workers may share one PostgreSQL, the
+claims in ``orm.outbox`` keep them on disjoint rows.  Each row is marked sent right after
+the server accepted it, so a worker killed mid-batch repeats at most that batch (after
+the lease ends), and a restart sends nothing that was already recorded as sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.settings import Settings
+from mail.smtp import SendError, SmtpTransport
+from orm import outbox
+from orm.outbox_models import MailOutbox
+
+log = logging.getLogger("followups.mail")
+
+
+@dataclass
+class BatchResult:
+    """What one ``run_once`` did."""
+
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
+def worker_name() -> str:
+    """Return a name unique to this process: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class MailWorker:
+    """Sends queued mails; ``run_once`` is one batch, ``run`` loops until stopped."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        transport: SmtpTransport | None = None,
+        name: str | None = None,
+    ) -> None:
+        self.settings = settings
+        self.transport = transport or SmtpTransport(settings)
+        self.name = name or worker_name()
+
+    async def run_once(self) -> BatchResult:
+        """Claim one batch and try to send every row of it."""
+        s = self.settings
+        token, rows = await outbox.claim(
+            MailOutbox,
+            self.name,
+            limit=s.mail_batch_size,
+            lease=timedelta(seconds=s.mail_lease_seconds),
+        )
+        result = BatchResult(claimed=len(rows))
+        if not rows:
+            return result
+        done: set[int] = set()
+        try:
+            async with self.transport.session() as session:
+                for row in rows:
+                    try:
+                        await session.send(row.sender, row.recipient, row.message.encode())
+                    except SendError as exc:
+                        await self._failed(row, token, exc, result)
+                        done.add(row.id)
+                        if exc.broken:
+                            break
+                        continue
+                    await outbox.mark_sent(MailOutbox, row.id, token)
+                    done.add(row.id)
+                    result.sent += 1
+                    log.info("sent %s mail %s to %s", row.method, row.id, row.recipient)
+                rest = [r for r in rows if r.id not in done]
+                if rest:
+                    raise SendError("the SMTP connection broke during the batch", broken=True)
+        except SendError as exc:
+            for row in rows:
+                if row.id not in done:
+                    await self._failed(row, token, exc, result)
+        finally:
+            await outbox.release(MailOutbox, token)
+        return result
+
+    async def _failed(
+        self, row: MailOutbox, token: str, exc: SendError, result: BatchResult
+    ) -> None:
+        status = await outbox.mark_failed(
+            MailOutbox,
+            row.id,
+            token,
+            exc.message,
+            attempts=row.attempts,
+            max_attempts=self.settings.mail_max_attempts,
+            permanent=exc.permanent,
+        )
+        if status == outbox.FAILED:
+            result.failed += 1
+            log.warning("mail %s to %s failed for good: %s", row.id, row.recipient, exc.message)
+        else:
+            result.retrying += 1
+            log.info("mail %s to %s will be retried: %s", row.id, row.recipient, exc.message)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send batches until ``stop`` is set; sleep between empty polls."""
+        log.info("mail worker %s started", self.name)
+        while not stop.is_set():
+            try:
+                result = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep the worker alive; the rows come back after the lease
+                log.exception("mail worker batch failed")
+                result = BatchResult()
+            if result.claimed < self.settings.mail_batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        log.info("mail worker %s stopped", self.name)
+
+
+class Background:
+    """An in-process worker task with a clean stop."""
+
+    def __init__(self, worker: MailWorker) -> None:
+        self.stop_event = asyncio.Event()
+        self.task = asyncio.create_task(worker.run(self.stop_event), name="mail-worker")
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Let the current batch finish, then end the task."""
+        self.stop_event.set()
+        try:
+            await asyncio.wait_for(self.task, timeout)
+        except TimeoutError:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+def start_background(settings: Settings) -> Background | None:
+    """Start the in-process worker when SMTP is configured and MAIL_WORKER is on."""
+    if not settings.mail_configured or not settings.mail_worker:
+        return None
+    return Background(MailWorker(settings))

@@ -1,0 +1,159 @@
+"""GraphQL types of mail: per-participant delivery state, counter proposals, inbound outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+from strawberry import relay
+
+from mail import inbox
+from orm import models as m
+from orm.outbox_models import MailOutbox, OutboxStatus, ProposalStatus
+from orm.outbox_models import Proposal as ProposalRow
+from resolvers.context import Info
+from schema.crm_types import load
+from schema.ids import encode
+from schema.node import ModelNode
+from schema.participant_types import Participant
+
+if TYPE_CHECKING:
+    from schema.followup_types import FollowUp
+
+MailDeliveryStatus = strawberry.enum(
+    OutboxStatus,
+    name="MailDeliveryStatus",
+    description="QUEUED (also while retrying), SENT, FAILED",
+)
+ProposalStatusEnum = strawberry.enum(ProposalStatus, name="ProposalStatus")
+
+
+@strawberry.type(description="The last invitation mail to a participant and how it went.")
+class MailDelivery:
+    status: MailDeliveryStatus  # type: ignore[valid-type]
+    method: str = strawberry.field(description="REQUEST, CANCEL or DECLINECOUNTER")
+    sequence: int
+    recipient: str
+    attempts: int
+    last_error: str | None
+    queued_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime | None = strawberry.field(description="While queued: next try")
+    recurrence_id: datetime | None
+
+    @classmethod
+    def from_model(cls, row: MailOutbox) -> Self:
+        return cls(
+            status=row.status,
+            method=row.method,
+            sequence=row.sequence,
+            recipient=row.recipient,
+            attempts=row.attempts,
+            last_error=row.last_error,
+            queued_at=row.created_at,
+            sent_at=row.sent_at,
+            next_attempt_at=row.next_attempt_at if row.status is OutboxStatus.QUEUED else None,
+            recurrence_id=row.recurrence_id,
+        )
+
+
+async def delivery_of(info: Info, participant_id: int) -> MailDelivery | None:
+    """Return the participant's latest outbox row (one batched query per request)."""
+    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
+    return MailDelivery.from_model(rows[-1]) if rows else None
+
+
+@strawberry.type(description="A COUNTER: an attendee proposes another time (or place).")
+class Proposal(ModelNode):
+    id: relay.NodeID[int]
+    status: ProposalStatusEnum  # type: ignore[valid-type]
+    start: datetime
+    end: datetime | None
+    location: str | None
+    comment: str | None
+    attendee_email: str
+    recurrence_id: datetime | None = strawberry.field(description="For one occurrence only")
+    created_at: datetime
+    decided_at: datetime | None
+    row: strawberry.Private[ProposalRow]
+
+    @classmethod
+    def orm_model(cls) -> type[ProposalRow]:
+        return ProposalRow
+
+    @classmethod
+    def from_model(cls, row: ProposalRow) -> Self:
+        return cls(
+            id=row.id,
+            status=row.status,
+            start=row.start_at,
+            end=row.end_at,
+            location=row.location,
+            comment=row.comment,
+            attendee_email=row.attendee_email,
+            recurrence_id=row.recurrence_id,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def participant(self, info: Info) -> Participant | None:
+        row = await load(info, m.Participant, self.row.participant_id)
+        return Participant.from_model(row) if row else None
+
+    @strawberry.field(name="followUp")
+    async def follow_up(
+        self, info: Info
+    ) -> Annotated[FollowUp, strawberry.lazy("schema.followup_types")] | None:
+        from schema.followup_types import FollowUp
+
+        row = await load(info, m.FollowUp, self.row.followup_id)
+        return FollowUp.from_model(row) if row else None
+
+
+async def proposals_of(info: Info, row: m.FollowUp) -> list[Proposal]:
+    """Return a follow-up's proposals, newest first, to its organiser and admins only."""
+    viewer = info.context.viewer
+    if not viewer.is_admin and viewer.id != row.owner_id:
+        return []
+    found = await info.context.loaders.by_parent(ProposalRow, "followup_id").load(row.id)
+    return [Proposal.from_model(p) for p in reversed(found)][:100]
+
+
+@strawberry.enum
+class InboundOutcomeKind(Enum):
+    APPLIED = inbox.APPLIED
+    IGNORED = inbox.IGNORED
+    REJECTED = inbox.REJECTED
+    PROPOSAL = inbox.PROPOSAL
+    BOUNCE = inbox.BOUNCE
+
+
+@strawberry.type(description="What one part of an inbound mail did; reason says why.")
+class InboundOutcome:
+    kind: InboundOutcomeKind
+    code: str | None = strawberry.field(description="Why it was refused or ignored")
+    reason: str
+    follow_up_id: strawberry.ID | None
+    recurrence_id: datetime | None
+    proposal_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_outcome(cls, o: inbox.Outcome) -> Self:
+        fid = strawberry.ID(encode("FollowUp", o.followup_id)) if o.followup_id else None
+        return cls(
+            kind=InboundOutcomeKind(o.kind),
+            code=o.code,
+            reason=o.reason,
+            follow_up_id=fid,
+            recurrence_id=o.recurrence_id,
+            proposal_id=o.proposal_id,
+        )
+
+    @strawberry.field
+    async def proposal(self, info: Info) -> Proposal | None:
+        row = await load(info, ProposalRow, self.proposal_id)
+        return Proposal.from_model(row) if row else None
