@@ -10,6 +10,7 @@ from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
+from resolvers.context import Info
 from resolvers.errors import DomainError
 from schema import limits
 from schema.crm import CrmQuery
@@ -24,7 +25,18 @@ from schema.tokens import TokenMutation, TokenQuery
 
 @strawberry.type
 class NodeQuery:
-    node: relay.Node | None = relay.node()
+    @strawberry.field(description="Any record by its global ID; null when unknown or hidden.")
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        try:
+            gid = relay.GlobalID.from_id(id)
+        except (ValueError, TypeError):
+            return None
+        definition = info.schema.get_type_by_name(gid.type_name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            return None
+        found = await gid.resolve_node(info, required=False)
+        return found if isinstance(found, relay.Node) else None
 
 
 class DomainErrors(SchemaExtension):
@@ -43,6 +55,10 @@ class DomainErrors(SchemaExtension):
     def _format(error: GraphQLError, show: bool) -> GraphQLError:
         original = error.original_error
         if original is None:
+            return error
+        if error.path is None:
+            # raised while reading the request (e.g. a malformed variable): the client's input
+            error.extensions = {"code": "BAD_USER_INPUT"}
             return error
         if isinstance(original, DomainError):
             error.extensions = {"code": original.code, "path": list(original.path)}
