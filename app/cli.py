@@ -86,6 +86,24 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
         print(f"wrote {args.output}")
 
 
+def cmd_mail_worker(args: argparse.Namespace) -> None:
+    from mail.cli import run_worker
+
+    asyncio.run(_with_db(lambda: run_worker(get_settings(), once=args.once)))
+
+
+def cmd_mail_in(_: argparse.Namespace) -> None:
+    from mail.cli import receive_stdin
+
+    codes: list[int] = []
+
+    async def work() -> None:
+        codes.append(await receive_stdin(get_settings()))
+
+    asyncio.run(_with_db(work))
+    sys.exit(codes[0] if codes else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="followups", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,6 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="cli")
     token.add_argument("--days", type=int, help="expire after this many days")
     token.set_defaults(func=cmd_token)
+    worker = sub.add_parser("mail-worker", help="send queued invitation mails (until stopped)")
+    worker.add_argument("--once", action="store_true", help="send one batch and exit")
+    worker.set_defaults(func=cmd_mail_worker)
+    sub.add_parser(
+        "mail-in", help="process one inbound mail (REPLY, COUNTER or bounce) read from stdin"
+    ).set_defaults(func=cmd_mail_in)
     return parser
 
 

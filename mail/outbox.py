@@ -56,10 +56,14 @@ class MailHandler:
 
 
 def install(settings: Settings) -> MailHandler:
-    """Register the mail handler for ``settings``, replacing one registered before."""
+    """Register the mail handler for ``settings``, replacing one registered before.
+
+    With SMTP unconfigured no handler stays registered, so mutations pay nothing.
+    """
     uninstall()
     handler = MailHandler(settings)
-    changes.register(handler)
+    if settings.mail_configured:
+        changes.register(handler)
     return handler
 
 

@@ -92,7 +92,7 @@ async def claim(
             await _claimable(model, moment)
             .order_by("next_attempt_at", "id")
             .limit(limit)
-            .values_list("pk", flat=True)
+            .values_list(model._meta.pk_attr, flat=True)
         )
         if candidates:
             # Compare-and-set: rows another worker took in between fail the condition.
