@@ -43,6 +43,7 @@ from calcore.rrule_parse import (
     validate_rule,
 )
 from calcore.rrule_summary import summarize
+from calcore.rrule_window import window_instants
 
 __all__ = [
     "DEFAULT_EXPANSION_LIMIT",
@@ -149,6 +150,18 @@ def expand(
                 limit=max(limit, 1) * 10, duration=duration, all_day=all_day,
             )
         )
+    if (
+        rule is not None
+        and not exrules
+        and not all_day
+        and isinstance(rdates, (tuple, list))
+        and not rdates
+    ):
+        fast = window_instants(
+            dtstart, zone, rule, window_start, window_end, span, exdates=ex, limit=limit
+        )
+        if fast is not None:
+            return fast
     start_utc = dtstart.astimezone(UTC)
 
     def wanted(inst: datetime) -> bool:
