@@ -231,11 +231,19 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> datetime:
-    """Return the wall-clock time of ``moment`` in ``tz`` (UTC stays UTC)."""
+    """Return the wall-clock time of ``moment`` in ``tz`` (UTC stays UTC).
+
+    A wall time that occurs twice (the second pass of an autumn hour, ``fold=1``) would be
+    read back as its first occurrence (RFC 5545 section 3.3.5), so such an instant is
+    written in UTC instead, which is exact.
+    """
     utc = _utc(moment)
     if tz.key == "UTC":
         return utc
-    return utc.astimezone(tz)
+    local = utc.astimezone(tz)
+    if local.replace(fold=0).astimezone(UTC) != utc:
+        return utc
+    return local
 
 
 def _open_ended(snapshot: EventSnapshot) -> bool:
