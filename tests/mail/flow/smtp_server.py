@@ -36,6 +36,13 @@ class Sink:
         session.host_name = hostname
         return responses
 
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:  # fmt: skip
+        if address.startswith("reject@"):
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         data = envelope.original_content or envelope.content
         self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(data)))
