@@ -145,6 +145,21 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {},
         "VALIDATION",
     ),
+    "acceptProposal": (
+        "mutation($id: ID!) { acceptProposal(id: $id) { errors { code } } }",
+        lambda w: {"id": w["proposal_id"]},
+        "NOT_FOUND",
+    ),
+    "declineProposal": (
+        "mutation($id: ID!) { declineProposal(id: $id) { errors { code } } }",
+        lambda w: {"id": w["proposal_id"]},
+        "NOT_FOUND",
+    ),
+    "processInboundMail": (
+        "mutation($m: String!) { processInboundMail(message: $m) { errors { code } } }",
+        lambda w: {"m": w["reply_mail"]},
+        "FORBIDDEN",
+    ),
     "revokeApiToken": (
         "mutation($t: ID!) { revokeApiToken(id: $t) { errors { code } } }",
         lambda w: {"t": w["token_id"]},
@@ -194,6 +209,23 @@ async def world(db: str) -> dict[str, Any]:
     )
     await m.ResourceBooking.create(followup_id=private.id, resource=room)
     token = await m.ApiToken.create(associate=ann, token_hash="x" * 64, name="ann's")
+    from orm.outbox_models import Proposal
+
+    proposal = await Proposal.create(
+        followup_id=private.id,
+        participant_id=participant.id,
+        attendee_email="kari@acme.example",
+        start_at=T0 + timedelta(days=1),
+        comment="Secret title moved",
+    )
+    reply_mail = (
+        "From: kari@acme.example\r\nTo: ann@example.com\r\nSubject: Accepted\r\n"
+        "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REPLY\r\n"
+        f"BEGIN:VEVENT\r\nUID:{private.uid}\r\nDTSTAMP:20260301T000000Z\r\nSEQUENCE:0\r\n"
+        "DTSTART:20260302T090000Z\r\nORGANIZER:mailto:ann@example.com\r\n"
+        "ATTENDEE;PARTSTAT=ACCEPTED:mailto:kari@acme.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
     return {
         "fid": gid("FollowUp", private.id),
         "call_id": gid("FollowUp", call.id),
@@ -201,6 +233,8 @@ async def world(db: str) -> dict[str, Any]:
         "ann_id": gid("Associate", ann.id),
         "company_id": gid("Company", company.id),
         "token_id": gid("ApiToken", token.id),
+        "proposal_id": gid("Proposal", proposal.id),
+        "reply_mail": reply_mail,
     }
 
 

@@ -27,7 +27,7 @@ async def test_too_deep_too_costly_too_many_aliases_are_refused(db: str) -> None
     async with app_client(max_query_depth=3, max_query_cost=500, max_aliases=3) as c:
         gql = Gql(c, await create_token(me))
         deep = await gql.raw(
-            "{ diary(associateIds: [], from: \"2026-01-01T00:00:00Z\", to: \"2026-01-02T00:00:00Z\") { person { company { phones { link } } } } }"
+            '{ diary(associateIds: [], from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { person { company { phones { link } } } } }'
         )
         assert any("exceeds maximum operation depth" in e["message"] for e in deep["errors"])
         costly = await gql.raw(
@@ -187,6 +187,8 @@ def test_unexpected_errors_are_masked_outside_debug(debug: bool) -> None:
 
     from schema import DomainErrors
 
-    error = GraphQLError("boom at SELECT * FROM secret", original_error=RuntimeError("SELECT *"))
+    error = GraphQLError(
+        "boom at SELECT * FROM secret", path=["diary"], original_error=RuntimeError("SELECT *")
+    )
     shown = DomainErrors._format(error, debug)
     assert ("SELECT" in shown.message) is debug
