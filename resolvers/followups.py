@@ -97,6 +97,20 @@ def _check_scalars(data: dict[str, Any]) -> None:
             data[key] = rules.aware(data[key], {"start_at": "start", "end_at": "end"}.get(key, key))
 
 
+def _columns(data: dict[str, Any], timing: rules.Timing, owner: m.Associate) -> dict[str, Any]:
+    """The row columns: the given fields with the normalised timing and the owner."""
+    columns = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
+    columns.update(
+        kind=timing.kind,
+        start_at=timing.start,
+        end_at=timing.end,
+        deadline=timing.deadline,
+        sort_at=rules.sort_time(timing),
+        owner_id=owner.id,
+    )
+    return columns
+
+
 async def create(
     viewer: m.Associate, data: dict[str, Any], limit: int = DEFAULT_LIMIT
 ) -> m.FollowUp:
@@ -119,17 +133,8 @@ async def create(
         call_minutes=call,
     )
     spec = data.pop("recurrence", None)
-    fields = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
-    fields.update(
-        kind=timing.kind,
-        start_at=timing.start,
-        end_at=timing.end,
-        deadline=timing.deadline,
-        sort_at=rules.sort_time(timing),
-        owner_id=owner.id,
-        uid=f"{uuid.uuid4()}@followups",
-        tzid=await _zone(owner),
-    )
+    fields = _columns(data, timing, owner)
+    fields.update(uid=f"{uuid.uuid4()}@followups", tzid=await _zone(owner))
     if spec is not None:
         fields.update(_series_columns(spec, timing, fields["tzid"], limit))
     if fields.get("done"):
@@ -199,15 +204,7 @@ async def update(
     meeting, call = await _durations(owner)
     timing = rules.normalise(timing, meeting_minutes=meeting, call_minutes=call)
     spec = data.pop("recurrence", None)
-    changes = {k: v for k, v in data.items() if k not in ("kind", "owner_id")}
-    changes.update(
-        kind=timing.kind,
-        start_at=timing.start,
-        end_at=timing.end,
-        deadline=timing.deadline,
-        sort_at=rules.sort_time(timing),
-        owner_id=owner.id,
-    )
+    changes = _columns(data, timing, owner)
     if spec is None and row.rrule is not None:
         spec = series.RecurrenceSpec(
             series.parse_rrule(row.rrule),
