@@ -63,17 +63,22 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    """Refuse bodies over ``max_bytes`` (``per_path`` gives other limits to some paths)."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None
+    ) -> None:
+        self.app, self.default, self.per_path = app, max_bytes, per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.default)
         declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await send_error(
-                send, 413, f"the body may be at most {self.max_bytes} bytes", "TOO_LARGE"
+                send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE"
             )
             return
         seen = 0
@@ -84,7 +89,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise BodyTooLarge
             return message
 
@@ -98,7 +103,7 @@ class BodyLimit:
         except BodyTooLarge:
             if not started:
                 await send_error(
-                    send, 413, f"the body may be at most {self.max_bytes} bytes", "TOO_LARGE"
+                    send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE"
                 )
 
 

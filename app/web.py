@@ -98,7 +98,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     middleware = [
         Middleware(SecurityHeaders),
         Middleware(LoadShedding, limit=settings.max_concurrent_requests),
-        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            BodyLimit,
+            max_bytes=settings.max_body_bytes,
+            per_path={"/mail/inbound": settings.max_inbound_mail_bytes},
+        ),
     ]
     if settings.cors_origins:
         middleware.insert(

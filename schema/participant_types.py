@@ -27,6 +27,9 @@ class StatusChange:
     status: ParticipantStatus  # type: ignore[valid-type]
     set_at: datetime
     via: str
+    recurrence_id: datetime | None = strawberry.field(
+        description="Set when the answer was for one occurrence of a series only."
+    )
     set_by_id: strawberry.Private[int | None]
 
     @strawberry.field
@@ -80,7 +83,13 @@ class Participant(ModelNode):
     async def status_history(self, info: Info) -> list[StatusChange]:
         loader = info.context.loaders.by_parent(m.StatusChange, "participant_id")
         return [
-            StatusChange(status=c.status, set_at=c.set_at, via=c.via, set_by_id=c.set_by_id)
+            StatusChange(
+                status=c.status,
+                set_at=c.set_at,
+                via=c.via,
+                recurrence_id=c.recurrence_id,
+                set_by_id=c.set_by_id,
+            )
             for c in await loader.load(self.row.id)
         ]
 
