@@ -104,6 +104,26 @@ def cmd_mail_in(_: argparse.Namespace) -> None:
     sys.exit(codes[0] if codes else 1)
 
 
+def cmd_sync_worker(args: argparse.Namespace) -> None:
+    from sync.cli import run_worker
+
+    asyncio.run(_with_db(lambda: run_worker(get_settings(), once=args.once)))
+
+
+def cmd_sync(args: argparse.Namespace) -> None:
+    from sync.cli import run_full
+
+    codes: list[int] = []
+
+    async def work() -> None:
+        codes.append(await run_full(get_settings()))
+
+    if not args.full:
+        sys.exit("usage: followups sync --full")
+    asyncio.run(_with_db(work))
+    sys.exit(codes[0] if codes else 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="followups", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "mail-in", help="process one inbound mail (REPLY, COUNTER or bounce) read from stdin"
     ).set_defaults(func=cmd_mail_in)
+    sync_worker = sub.add_parser("sync-worker", help="push queued CalDAV writes (until stopped)")
+    sync_worker.add_argument("--once", action="store_true", help="run one batch and exit")
+    sync_worker.set_defaults(func=cmd_sync_worker)
+    sync = sub.add_parser("sync", help="compare every calendar with the service and repair drift")
+    sync.add_argument("--full", action="store_true", help="reconcile all calendar accounts")
+    sync.set_defaults(func=cmd_sync)
     return parser
 
 

@@ -83,6 +83,12 @@ class Settings:
     mail_poll_seconds: float = 2.0
     reply_link_days: int = 60
     max_inbound_mail_bytes: int = 10 * 1024 * 1024
+    sync_worker: bool = True
+    sync_batch_size: int = 50
+    sync_max_attempts: int = 10
+    sync_lease_seconds: int = 300
+    sync_poll_seconds: float = 2.0
+    caldav_timeout: float = 10.0
 
     @property
     def mail_configured(self) -> bool:
@@ -132,6 +138,12 @@ def load_settings() -> Settings:
         mail_poll_seconds=float(env("MAIL_POLL_SECONDS") or Settings.mail_poll_seconds),
         reply_link_days=_int("REPLY_LINK_DAYS", Settings.reply_link_days),
         max_inbound_mail_bytes=_int("MAX_INBOUND_MAIL_BYTES", Settings.max_inbound_mail_bytes),
+        sync_worker=_bool("SYNC_WORKER", True),
+        sync_batch_size=_int("SYNC_BATCH_SIZE", Settings.sync_batch_size),
+        sync_max_attempts=_int("SYNC_MAX_ATTEMPTS", Settings.sync_max_attempts),
+        sync_lease_seconds=_int("SYNC_LEASE_SECONDS", Settings.sync_lease_seconds),
+        sync_poll_seconds=float(env("SYNC_POLL_SECONDS") or Settings.sync_poll_seconds),
+        caldav_timeout=float(env("CALDAV_TIMEOUT") or Settings.caldav_timeout),
     )
 
 

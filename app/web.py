@@ -22,6 +22,8 @@ from mail import web as mail_web
 from orm import db
 from resolvers.context import Context
 from schema import schema
+from sync import outbox as sync_outbox
+from sync import worker as sync_worker
 
 
 class FollowUpsGraphQL(GraphQL[Context, None]):
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     """The ASGI app; with ``manage_db`` it connects (and migrates) on start-up."""
     settings = settings or get_settings()
     mail_web.install(settings)
+    sync_outbox.install()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -85,9 +88,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await db.migrate(settings.database_url)
             await db.connect(settings.database_url)
         worker = mail_web.start_worker(settings) if manage_db else None
+        syncer = sync_worker.start_background(settings) if manage_db else None
         try:
             yield
         finally:
+            if syncer is not None:
+                await syncer.stop()
             if worker is not None:
                 await worker.stop()
             if manage_db:

@@ -13,6 +13,7 @@ from strawberry.tools import merge_types
 from resolvers.context import Info
 from resolvers.errors import DomainError
 from schema import limits
+from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
@@ -71,7 +72,16 @@ class DomainErrors(SchemaExtension):
 
 
 Query = merge_types(
-    "Query", (NodeQuery, CrmQuery, FollowUpQuery, ParticipantQuery, PreferenceQuery, TokenQuery)
+    "Query",
+    (
+        NodeQuery,
+        CrmQuery,
+        FollowUpQuery,
+        ParticipantQuery,
+        PreferenceQuery,
+        TokenQuery,
+        CalendarSyncQuery,
+    ),
 )
 Mutation = merge_types(
     "Mutation",
@@ -82,6 +92,7 @@ Mutation = merge_types(
         PhoneMutation,
         MailMutation,
         TokenMutation,
+        CalendarSyncMutation,
     ),
 )
 

@@ -40,6 +40,7 @@ from schema.ids import encode
 from schema.participant_types import EntityKind, Participant
 
 if TYPE_CHECKING:
+    from schema.calendar_sync import CalendarSync
     from schema.mail_types import Proposal
 
 
@@ -197,6 +198,14 @@ class FollowUp(relay.Node):
         from schema.mail_types import proposals_of
 
         return await proposals_of(info, self.row)
+
+    @strawberry.field(description="Its state in each CalDAV calendar you manage.")
+    async def calendar_sync(
+        self, info: Info
+    ) -> list[Annotated[CalendarSync, strawberry.lazy("schema.calendar_sync")]]:
+        from schema.calendar_sync import calendar_sync_of
+
+        return await calendar_sync_of(info, self.row)
 
     @strawberry.field(description="How the series repeats; null for a single follow-up.")
     async def recurrence(self, info: Info) -> Recurrence | None:

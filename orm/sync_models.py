@@ -1,0 +1,121 @@
+"""Tortoise models of CalDAV sync: calendar accounts, per-calendar object state, sync jobs.
+
+``CalendarAccount`` belongs to an associate or a resource; its password or token is
+stored encrypted (``secret_enc``) or by reference to an environment variable
+(``secret_env``), never in clear.  ``CalendarObject`` is the state of one follow-up in
+one calendar (ETag, last content written, pending/synced/failed).  ``SyncJob`` rows are
+the CalDAV outbox: they carry the generic claim columns of ``orm.outbox`` and plain
+integer follow-up references, because a DELETE must still run after the row is gone.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from tortoise import fields
+from tortoise.models import Model
+
+from orm.models import Associate, Resource
+from orm.outbox_models import OutboxStatus
+
+
+class AccountState(str, Enum):
+    OK = "OK"
+    FAILED = "FAILED"
+
+
+class ObjectState(str, Enum):
+    PENDING = "PENDING"
+    SYNCED = "SYNCED"
+    FAILED = "FAILED"
+
+
+class JobOp(str, Enum):
+    PUT = "PUT"
+    DELETE = "DELETE"
+
+
+class CalendarAccount(Model):
+    """A CalDAV calendar of an associate or a resource, and the credentials to reach it."""
+
+    id = fields.IntField(primary_key=True)
+    associate: fields.ForeignKeyNullableRelation[Associate] = fields.ForeignKeyField(
+        "models.Associate", related_name="calendar_accounts", null=True, on_delete=fields.CASCADE
+    )
+    resource: fields.ForeignKeyNullableRelation[Resource] = fields.ForeignKeyField(
+        "models.Resource", related_name="calendar_accounts", null=True, on_delete=fields.CASCADE
+    )
+    server_url = fields.CharField(max_length=1000)
+    username = fields.CharField(max_length=320)
+    secret_enc = fields.TextField(null=True, description="encrypted password or token")
+    secret_env = fields.CharField(max_length=200, null=True, description="env variable name")
+    calendar_url = fields.CharField(max_length=1000, null=True)
+    calendar_name = fields.CharField(max_length=300, null=True)
+    state = fields.CharEnumField(AccountState, default=AccountState.OK)
+    last_error = fields.TextField(null=True)
+    failed_at = fields.DatetimeField(null=True)
+    supports_vtodo = fields.BooleanField(null=True)
+    supports_sync = fields.BooleanField(null=True, description="sync-collection works")
+    sync_token = fields.TextField(null=True)
+    reconciled_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    associate_id: int | None
+    resource_id: int | None
+
+    class Meta:
+        table = "calendar_account"
+
+
+class CalendarObject(Model):
+    """One follow-up in one calendar: the object name, its ETag and how the sync went."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[CalendarAccount] = fields.ForeignKeyField(
+        "models.CalendarAccount", related_name="objects", on_delete=fields.CASCADE
+    )
+    followup_id = fields.IntField()
+    uid = fields.CharField(max_length=255)
+    name = fields.CharField(max_length=200)
+    wanted = fields.BooleanField(default=True, description="false once queued for removal")
+    state = fields.CharEnumField(ObjectState, default=ObjectState.PENDING)
+    error = fields.TextField(null=True)
+    etag = fields.CharField(max_length=255, null=True)
+    pushed_ics = fields.TextField(null=True, description="the content last written")
+    content_hash = fields.CharField(max_length=64, null=True, description="last queued content")
+    synced_at = fields.DatetimeField(null=True)
+
+    account_id: int
+
+    class Meta:
+        table = "calendar_object"
+        unique_together = (("account", "name"),)
+        indexes = (("followup_id",),)
+
+
+class SyncJob(Model):
+    """One PUT or DELETE of one object in one calendar, queued in the transaction of the change."""
+
+    id = fields.IntField(primary_key=True)
+    status = fields.CharEnumField(OutboxStatus, default=OutboxStatus.QUEUED)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField()
+    last_error = fields.TextField(null=True)
+    claimed_by = fields.CharField(max_length=100, null=True)
+    claimed_until = fields.DatetimeField(null=True)
+    sent_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    account: fields.ForeignKeyRelation[CalendarAccount] = fields.ForeignKeyField(
+        "models.CalendarAccount", related_name="jobs", on_delete=fields.CASCADE
+    )
+    followup_id = fields.IntField(description="the follow-up, kept after it is deleted")
+    name = fields.CharField(max_length=200, description="object name in the calendar")
+    op = fields.CharEnumField(JobOp)
+    ics = fields.TextField(null=True, description="the object to PUT")
+
+    account_id: int
+
+    class Meta:
+        table = "sync_job"
+        indexes = (("status", "next_attempt_at"), ("account_id", "name", "status"))

@@ -1,0 +1,321 @@
+"""CalDAV sync in GraphQL: calendar accounts, their mutations, and per-calendar sync state.
+
+An account shows to its associate and to administrators only; for anyone else it does
+not exist (NOT_FOUND, and ``node(id:)`` answers null).  The password is write-only:
+``passwordSource`` says whether one is stored or read from an environment variable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any, Self, TypeVar
+
+import strawberry
+from strawberry import relay
+
+from orm import models as m
+from orm.sync_models import AccountState, CalendarObject, ObjectState
+from orm.sync_models import CalendarAccount as AccountRow
+from resolvers.context import Info
+from resolvers.errors import DomainError
+from resolvers.loaders import custom_loader
+from schema import ids
+from schema.crm_types import Associate, Resource, load
+from schema.errors import UserError, to_user_error
+from sync import accounts
+
+CalendarAccountState = strawberry.enum(
+    AccountState, name="CalendarAccountState", description="FAILED: credentials refused"
+)
+CalendarSyncState = strawberry.enum(ObjectState, name="CalendarSyncState")
+
+
+@strawberry.enum
+class PasswordSource(Enum):
+    STORED = "STORED"
+    ENVIRONMENT = "ENVIRONMENT"
+    NONE = "NONE"
+
+
+@strawberry.type(description="A CalDAV calendar of an associate or a resource.")
+class CalendarAccount(relay.Node):
+    id: relay.NodeID[int]
+    server_url: str
+    username: str
+    calendar_url: str | None
+    calendar_name: str | None
+    state: CalendarAccountState  # type: ignore[valid-type]
+    last_error: str | None = strawberry.field(description="What the server answered")
+    failed_at: datetime | None
+    supports_tasks: bool | None = strawberry.field(description="VTODO accepted; null: unknown")
+    password_source: PasswordSource
+    password_env: str | None = strawberry.field(description="The variable holding the password")
+    reconciled_at: datetime | None
+    created_at: datetime
+    row: strawberry.Private[AccountRow]
+
+    @classmethod
+    def from_model(cls, row: AccountRow) -> Self:
+        source = (
+            PasswordSource.ENVIRONMENT
+            if row.secret_env
+            else PasswordSource.STORED
+            if row.secret_enc
+            else PasswordSource.NONE
+        )
+        return cls(
+            id=row.id,
+            server_url=row.server_url,
+            username=row.username,
+            calendar_url=row.calendar_url,
+            calendar_name=row.calendar_name,
+            state=row.state,
+            last_error=row.last_error,
+            failed_at=row.failed_at,
+            supports_tasks=row.supports_vtodo,
+            password_source=source,
+            password_env=row.secret_env,
+            reconciled_at=row.reconciled_at,
+            created_at=row.created_at,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
+        rows = await info.context.loaders.by_id(AccountRow).load_many(keys)
+        viewer = info.context.viewer
+        return [
+            cls.from_model(r) if r is not None and accounts.may_manage(viewer, r) else None
+            for r in rows
+        ]
+
+    @strawberry.field
+    async def associate(self, info: Info) -> Associate | None:
+        row = await load(info, m.Associate, self.row.associate_id)
+        return Associate.from_model(row) if row else None
+
+    @strawberry.field
+    async def resource(self, info: Info) -> Resource | None:
+        row = await load(info, m.Resource, self.row.resource_id)
+        return Resource.from_model(row) if row else None
+
+
+@strawberry.type(description="How a follow-up stands in one calendar.")
+class CalendarSync:
+    account: CalendarAccount
+    state: CalendarSyncState  # type: ignore[valid-type]
+    error: str | None
+    synced_at: datetime | None
+
+
+async def calendar_sync_of(info: Info, followup: m.FollowUp) -> list[CalendarSync]:
+    """Return the sync states of a follow-up in the calendars the viewer manages."""
+
+    async def batch(keys: list[int]) -> list[list[tuple[CalendarObject, AccountRow]]]:
+        objs = await CalendarObject.filter(followup_id__in=keys, wanted=True).order_by("id")
+        found = await info.context.loaders.by_id(AccountRow).load_many([o.account_id for o in objs])
+        out: dict[int, list[tuple[CalendarObject, AccountRow]]] = {k: [] for k in keys}
+        for obj, account in zip(objs, found, strict=True):
+            if account is not None:
+                out[obj.followup_id].append((obj, account))
+        return [out[k] for k in keys]
+
+    viewer = info.context.viewer
+    pairs = await custom_loader(info.context.loaders, "calendar_sync", batch).load(followup.id)
+    result = []
+    for obj, account in pairs:
+        if not accounts.may_manage(viewer, account):
+            continue
+        state, error = obj.state, obj.error
+        if account.state is AccountState.FAILED and state is not ObjectState.SYNCED:
+            state, error = ObjectState.FAILED, account.last_error
+        result.append(
+            CalendarSync(
+                account=CalendarAccount.from_model(account),
+                state=state,
+                error=error,
+                synced_at=obj.synced_at,
+            )
+        )
+    return result
+
+
+@strawberry.input
+class CalendarAccountInput:
+    server_url: str | None = strawberry.UNSET
+    username: str | None = strawberry.UNSET
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Stored encrypted; never shown again"
+    )
+    password_env: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Read the password from this environment variable"
+    )
+    calendar_url: str | None = strawberry.field(
+        default=strawberry.UNSET, description="The calendar; omitted: found by discovery"
+    )
+    calendar_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="Pick the discovered calendar with this name"
+    )
+
+    def to_domain(self) -> accounts.AccountInput:
+        data = accounts.AccountInput()
+        for name in (
+            "server_url",
+            "username",
+            "password",
+            "password_env",
+            "calendar_url",
+            "calendar_name",
+        ):
+            value = getattr(self, name)
+            if value is not strawberry.UNSET:
+                setattr(data, name, value)
+        return data
+
+
+@strawberry.type
+class CalendarAccountPayload:
+    account: CalendarAccount | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DeleteCalendarAccountPayload:
+    deleted_id: strawberry.ID | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class DiscoveredCalendar:
+    url: str
+    name: str | None
+    supports_tasks: bool
+
+
+@strawberry.type(description="What the server answered to a connection test.")
+class ConnectionTest:
+    ok: bool
+    status: int | None
+    message: str
+    principal_url: str | None
+    calendars: list[DiscoveredCalendar]
+
+
+@strawberry.type
+class ConnectionTestPayload:
+    result: ConnectionTest | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+T = TypeVar("T")
+
+
+async def guarded(work: Callable[[], Awaitable[T]], fail: Callable[[list[UserError]], T]) -> T:
+    """Run ``work`` (which opens its own transactions after any network call)."""
+    try:
+        return await work()
+    except DomainError as exc:
+        return fail([to_user_error(exc)])
+
+
+def _opt(value: Any, type_name: str, path: str) -> int | None:
+    return ids.decode(value, type_name, path) if value else None
+
+
+@strawberry.type
+class CalendarSyncQuery:
+    @strawberry.field(
+        description="Your calendar accounts; administrators may ask for an associate's or a "
+        "resource's (others get an empty list)."
+    )
+    async def calendar_accounts(
+        self,
+        info: Info,
+        associate_id: strawberry.ID | None = None,
+        resource_id: strawberry.ID | None = None,
+    ) -> list[CalendarAccount]:
+        rows = await accounts.listing(
+            info.context.viewer,
+            _opt(associate_id, "Associate", "associateId"),
+            _opt(resource_id, "Resource", "resourceId"),
+        )
+        return [CalendarAccount.from_model(r) for r in rows]
+
+
+@strawberry.type
+class CalendarSyncMutation:
+    @strawberry.mutation(
+        description="Add a CalDAV calendar for yourself (administrators: for an associate or "
+        "a resource); the calendar is discovered unless calendarUrl is given."
+    )
+    async def create_calendar_account(
+        self,
+        info: Info,
+        input: CalendarAccountInput,
+        associate_id: strawberry.ID | None = None,
+        resource_id: strawberry.ID | None = None,
+    ) -> CalendarAccountPayload:
+        async def work() -> CalendarAccountPayload:
+            row = await accounts.create(
+                info.context.viewer,
+                input.to_domain(),
+                info.context.settings,
+                associate_id=_opt(associate_id, "Associate", "associateId"),
+                resource_id=_opt(resource_id, "Resource", "resourceId"),
+            )
+            return CalendarAccountPayload(account=CalendarAccount.from_model(row))
+
+        return await guarded(work, lambda e: CalendarAccountPayload(errors=e))
+
+    @strawberry.mutation(description="Change an account; a FAILED account is retried after it.")
+    async def update_calendar_account(
+        self, info: Info, id: strawberry.ID, input: CalendarAccountInput
+    ) -> CalendarAccountPayload:
+        async def work() -> CalendarAccountPayload:
+            key = ids.decode(id, "CalendarAccount", "id")
+            row = await accounts.update(
+                info.context.viewer, key, input.to_domain(), info.context.settings
+            )
+            return CalendarAccountPayload(account=CalendarAccount.from_model(row))
+
+        return await guarded(work, lambda e: CalendarAccountPayload(errors=e))
+
+    @strawberry.mutation(description="Remove an account (the calendar's contents stay).")
+    async def delete_calendar_account(
+        self, info: Info, id: strawberry.ID
+    ) -> DeleteCalendarAccountPayload:
+        async def work() -> DeleteCalendarAccountPayload:
+            key = await accounts.delete(
+                info.context.viewer, ids.decode(id, "CalendarAccount", "id")
+            )
+            return DeleteCalendarAccountPayload(
+                deleted_id=strawberry.ID(ids.encode("CalendarAccount", key))
+            )
+
+        return await guarded(work, lambda e: DeleteCalendarAccountPayload(errors=e))
+
+    @strawberry.mutation(description="Ask the server; report what it answered.")
+    async def test_calendar_account(self, info: Info, id: strawberry.ID) -> ConnectionTestPayload:
+        async def work() -> ConnectionTestPayload:
+            key = ids.decode(id, "CalendarAccount", "id")
+            r = await accounts.test(info.context.viewer, key, info.context.settings)
+            found = [
+                DiscoveredCalendar(url=c.url, name=c.display_name, supports_tasks=c.supports_vtodo)
+                for c in r.calendars
+            ]
+            return ConnectionTestPayload(
+                result=ConnectionTest(
+                    ok=r.ok,
+                    status=r.status,
+                    message=r.message,
+                    principal_url=r.principal_url,
+                    calendars=found,
+                )
+            )
+
+        return await guarded(work, lambda e: ConnectionTestPayload(errors=e))

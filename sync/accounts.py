@@ -1,0 +1,259 @@
+"""Calendar accounts: who may see and change them, discovery, and "test connection".
+
+Owns the rules of issue 7 for accounts: an associate manages their own accounts, an
+administrator manages everyone's and the resources' accounts; for anyone else an account
+does not exist (NOT_FOUND).  The password is encrypted (``sync.secrets``) or given as the
+name of an environment variable, and never read back.  The calendar is given directly or
+found by discovery (principal -> calendar-home-set -> calendars, RFC 4791 section 6).
+Updating an account clears a FAILED state, so its queued jobs run again.  Network calls
+(discovery, test) happen before the database transaction, never inside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from tortoise.transactions import in_transaction
+
+from app.settings import Settings
+from orm import models as m
+from orm.outbox_models import OutboxStatus
+from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
+from resolvers.errors import NotFound, ValidationFailed
+from sync import secrets
+from sync.client import CalendarClient, CalendarInfo
+from sync.errors import CalDAVError
+
+MAX_ACCOUNTS = 100
+UNSET: Any = object()
+
+
+@dataclass
+class AccountInput:
+    """What a create or update gives; ``UNSET`` fields stay as they are."""
+
+    server_url: Any = UNSET
+    username: Any = UNSET
+    password: Any = UNSET
+    password_env: Any = UNSET
+    calendar_url: Any = UNSET
+    calendar_name: Any = UNSET
+
+
+@dataclass
+class TestReport:
+    """What the server answered to a connection test, and the calendars found."""
+
+    ok: bool
+    status: int | None
+    message: str
+    principal_url: str | None = None
+    calendars: list[CalendarInfo] = field(default_factory=list)
+
+
+def may_manage(viewer: m.Associate, account: CalendarAccount) -> bool:
+    """Tell whether the viewer may see and change the account."""
+    return viewer.is_admin or (
+        account.associate_id is not None and account.associate_id == viewer.id
+    )
+
+
+async def get(viewer: m.Associate, key: int, path: str = "id") -> CalendarAccount:
+    """Return the account; NOT_FOUND when absent or not the viewer's to manage."""
+    row = await CalendarAccount.get_or_none(id=key)
+    if row is None or not may_manage(viewer, row):
+        raise NotFound("CalendarAccount", key, path)
+    return row
+
+
+async def listing(
+    viewer: m.Associate, associate_id: int | None = None, resource_id: int | None = None
+) -> list[CalendarAccount]:
+    """Return the viewer's accounts, or (administrators) an associate's or a resource's."""
+    if resource_id is not None:
+        if not viewer.is_admin:
+            return []
+        query = CalendarAccount.filter(resource_id=resource_id)
+    else:
+        who = associate_id if associate_id is not None else viewer.id
+        if who != viewer.id and not viewer.is_admin:
+            return []
+        query = CalendarAccount.filter(associate_id=who)
+    return list(await query.order_by("id").limit(MAX_ACCOUNTS))
+
+
+def _url(value: str, path: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValidationFailed(path, f"{path} must be an http(s) URL")
+    return value
+
+
+def _apply(row: CalendarAccount, data: AccountInput, settings: Settings) -> None:
+    """Copy validated input onto the row (no network)."""
+    if data.server_url is not UNSET:
+        row.server_url = _url(str(data.server_url), "serverUrl")
+    if data.username is not UNSET:
+        row.username = str(data.username).strip()[:320]
+    if data.password is not UNSET and data.password is not None:
+        if not secrets.can_encrypt(settings):
+            raise ValidationFailed(
+                "password", "SECRET_KEY is not set: give passwordEnv (a variable name) instead"
+            )
+        row.secret_enc = secrets.encrypt(str(data.password), settings)
+        row.secret_env = None  # type: ignore[assignment]
+    if data.password_env is not UNSET and data.password_env is not None:
+        if not secrets.ENV_NAME.match(str(data.password_env)):
+            raise ValidationFailed("passwordEnv", "passwordEnv must be a variable name (A-Z0-9_)")
+        row.secret_env = str(data.password_env)
+        row.secret_enc = None  # type: ignore[assignment]
+    if data.calendar_url is not UNSET:
+        given = data.calendar_url
+        row.calendar_url = urljoin(row.server_url, _url_or_path(given)) if given else None  # type: ignore[assignment]
+    if data.calendar_name is not UNSET:
+        row.calendar_name = data.calendar_name or None
+
+
+def _url_or_path(value: str) -> str:
+    value = value.strip()
+    if value.startswith("/") or "://" not in value:
+        return value
+    return _url(value, "calendarUrl")
+
+
+def client_for(row: CalendarAccount, settings: Settings) -> CalendarClient:
+    """Return a CalDAV client on the account's calendar (raises SecretUnavailable)."""
+    password = secrets.resolve(row.secret_enc, row.secret_env, settings)
+    return CalendarClient(
+        row.server_url,
+        row.username,
+        password,
+        timeout=settings.caldav_timeout,
+        calendar_url=row.calendar_url or row.server_url,
+    )
+
+
+async def _discover(row: CalendarAccount, settings: Settings) -> None:
+    """Fill in the calendar URL by discovery when it was not given."""
+    if row.calendar_url:
+        return
+    try:
+        async with client_for(row, settings) as client:
+            found = await client.discover()
+    except secrets.SecretUnavailable as exc:
+        raise ValidationFailed("passwordEnv", str(exc)) from exc
+    except CalDAVError as exc:
+        raise ValidationFailed("serverUrl", f"discovery failed: {exc}"[:500]) from exc
+    usable = [c for c in found if c.supports_vevent]
+    if row.calendar_name:
+        usable = [c for c in usable if (c.display_name or "") == row.calendar_name] or [
+            c for c in usable if c.url.rstrip("/").endswith("/" + row.calendar_name)
+        ]
+    if not usable:
+        raise ValidationFailed("calendarUrl", "no calendar for events was found on the server")
+    row.calendar_url = urljoin(row.server_url, usable[0].url)
+    row.calendar_name = row.calendar_name or usable[0].display_name
+    row.supports_vtodo = usable[0].supports_vtodo
+
+
+async def _owner(
+    viewer: m.Associate, associate_id: int | None, resource_id: int | None
+) -> tuple[int | None, int | None]:
+    if resource_id is not None:
+        if not viewer.is_admin or not await m.Resource.exists(id=resource_id):
+            raise NotFound("Resource", resource_id, "resourceId")
+        return None, resource_id
+    who = associate_id if associate_id is not None else viewer.id
+    if who != viewer.id and (not viewer.is_admin or not await m.Associate.exists(id=who)):
+        raise NotFound("Associate", who, "associateId")
+    return who, None
+
+
+async def create(
+    viewer: m.Associate,
+    data: AccountInput,
+    settings: Settings,
+    *,
+    associate_id: int | None = None,
+    resource_id: int | None = None,
+) -> CalendarAccount:
+    """Create an account (discovering the calendar if needed) and queue its follow-ups."""
+    from sync.outbox import queue_missing
+
+    owner, resource = await _owner(viewer, associate_id, resource_id)
+    if data.server_url is UNSET or data.username is UNSET:
+        raise ValidationFailed("serverUrl", "serverUrl and username are required")
+    row = CalendarAccount(associate_id=owner, resource_id=resource)
+    _apply(row, data, settings)
+    await _discover(row, settings)
+    async with in_transaction():
+        await row.save()
+        await queue_missing(row)
+    return row
+
+
+async def update(
+    viewer: m.Associate, key: int, data: AccountInput, settings: Settings
+) -> CalendarAccount:
+    """Change an account; clears FAILED so its jobs resume; a new calendar is refilled."""
+    from sync.outbox import queue_missing
+
+    row = await get(viewer, key)
+    old_calendar = row.calendar_url
+    if (data.server_url is not UNSET or data.calendar_name is not UNSET) and (
+        data.calendar_url is UNSET
+    ):
+        row.calendar_url = None  # type: ignore[assignment]  # discover again
+    _apply(row, data, settings)
+    await _discover(row, settings)
+    async with in_transaction():
+        row.state = AccountState.OK
+        row.last_error = row.failed_at = None  # type: ignore[assignment]
+        moved = row.calendar_url != old_calendar
+        if moved:
+            row.sync_token = None  # type: ignore[assignment]
+            row.supports_sync = row.supports_vtodo = None  # type: ignore[assignment]
+            await SyncJob.filter(account_id=row.id, status=OutboxStatus.QUEUED).delete()
+            await CalendarObject.filter(account_id=row.id).delete()
+        await row.save()
+        if moved:
+            await queue_missing(row)
+    return row
+
+
+async def delete(viewer: m.Associate, key: int) -> int:
+    """Delete an account with its object states and jobs (calendar contents stay)."""
+    row = await get(viewer, key)
+    async with in_transaction():
+        await row.delete()
+    return key
+
+
+async def test(viewer: m.Associate, key: int, settings: Settings) -> TestReport:
+    """Ask the server who we are and which calendars there are; report its answer."""
+    row = await get(viewer, key)
+    try:
+        client = client_for(row, settings)
+    except secrets.SecretUnavailable as exc:
+        return TestReport(False, None, str(exc))
+    async with client:
+        report = await client.test_connection()
+        result = TestReport(report.ok, report.status, report.reason, report.principal_url)
+        if report.ok:
+            try:
+                result.calendars = await client.discover()
+            except CalDAVError as exc:
+                result.message += f"; discovery failed: {exc}"[:300]
+            if row.calendar_url:
+                try:
+                    row.supports_vtodo = await client.supports_vtodo()
+                    await CalendarAccount.filter(id=row.id).update(
+                        supports_vtodo=row.supports_vtodo
+                    )
+                except CalDAVError as exc:
+                    result.ok = False
+                    result.message += f"; the calendar did not answer: {exc}"[:300]
+    return result

@@ -1,0 +1,240 @@
+"""Which CalDAV writes a change needs, queued as ``SyncJob`` rows inside the change's transaction.
+
+Owns the push rules of issue 7: a follow-up with a start (a meeting, a made call, a task
+with a time) belongs in the calendar of its owner and of every associate participant and
+booked resource that has a calendar account; when it loses its start, is deleted, or a
+participant or resource is removed, a DELETE is queued for the calendars it left.  The
+object is built by ``calcore.builder.build_calendar`` from the ``resolvers.snapshots``
+snapshot, here, in the transaction, so the job holds exactly what the change produced.
+A queued job for the same object that no worker has claimed yet is replaced in place
+(its content is obsolete), which keeps per-object order and the queue short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from tortoise.expressions import Q
+
+from calcore.builder import build_calendar
+from calcore.model import EventSnapshot
+from orm import models as m
+from orm.outbox import utcnow
+from orm.outbox_models import OutboxStatus
+from orm.sync_models import CalendarAccount, CalendarObject, JobOp, ObjectState, SyncJob
+from resolvers import changes
+from resolvers.changes import Change
+from resolvers.snapshots import snapshots
+from sync.names import object_name
+
+CHUNK = 500
+LIGHT = (
+    "id",
+    "account_id",
+    "followup_id",
+    "uid",
+    "name",
+    "wanted",
+    "state",
+    "content_hash",
+    "etag",
+)
+_VOLATILE = (b"DTSTAMP", b"LAST-MODIFIED")
+
+
+async def _flat(query: Any) -> list[int]:
+    """Return a ``values_list(..., flat=True)`` query as ints."""
+    return [int(v) for v in await query if v is not None]
+
+
+def syncable(snapshot: EventSnapshot | None) -> bool:
+    """Tell whether a follow-up goes to calendars (it has a start)."""
+    return snapshot is not None and snapshot.start is not None
+
+
+def render(snapshot: EventSnapshot) -> tuple[str, str]:
+    """Return the calendar object text and a digest of it that ignores the timestamps."""
+    stamp = snapshot.last_modified or datetime.now(UTC)
+    data = build_calendar(snapshot, dtstamp=stamp).to_ical()
+    digest = hashlib.sha256()
+    for line in data.split(b"\r\n"):
+        if not line.startswith(_VOLATILE):
+            digest.update(line + b"\n")
+    return data.decode("utf-8"), digest.hexdigest()
+
+
+async def enqueue(
+    account_id: int, followup_id: int, name: str, op: JobOp, ics: str | None
+) -> SyncJob | None:
+    """Queue one write; an unclaimed queued job for the same object is replaced instead."""
+    last = (
+        await SyncJob.filter(account_id=account_id, name=name, status=OutboxStatus.QUEUED)
+        .order_by("-id")
+        .first()
+    )
+    if last is not None and last.claimed_by is None:
+        done = await SyncJob.filter(
+            id=last.id, status=OutboxStatus.QUEUED, claimed_by__isnull=True
+        ).update(op=op, ics=ics, followup_id=followup_id)
+        if done:
+            return None
+    return await SyncJob.create(
+        next_attempt_at=utcnow(),
+        account_id=account_id,
+        followup_id=followup_id,
+        name=name,
+        op=op,
+        ics=ics,
+    )
+
+
+async def _want(
+    account_id: int,
+    followup_id: int,
+    uid: str,
+    found: CalendarObject | None,
+    ics: str,
+    digest: str,
+) -> None:
+    if found is None:
+        await CalendarObject.create(
+            account_id=account_id,
+            followup_id=followup_id,
+            uid=uid,
+            name=object_name(uid),
+            content_hash=digest,
+        )
+        name = object_name(uid)
+    else:
+        if found.wanted and found.content_hash == digest and found.state != ObjectState.FAILED:
+            return
+        name = found.name
+        await CalendarObject.filter(id=found.id).update(
+            wanted=True, state=ObjectState.PENDING, error=None, content_hash=digest
+        )
+    await enqueue(account_id, followup_id, name, JobOp.PUT, ics)
+
+
+async def _unwant(found: CalendarObject) -> None:
+    await CalendarObject.filter(id=found.id).update(
+        wanted=False, state=ObjectState.PENDING, error=None, content_hash=None
+    )
+    await enqueue(found.account_id, found.followup_id, found.name, JobOp.DELETE, None)
+
+
+async def accounts_for(followup_id: int) -> list[CalendarAccount]:
+    """Return the accounts whose calendars the follow-up belongs in."""
+    owner = await _flat(m.FollowUp.filter(id=followup_id).values_list("owner_id", flat=True))
+    people = await _flat(
+        m.Participant.filter(followup_id=followup_id, associate_id__isnull=False).values_list(
+            "associate_id", flat=True
+        )
+    )
+    rooms = await _flat(
+        m.ResourceBooking.filter(followup_id=followup_id).values_list("resource_id", flat=True)
+    )
+    cond = Q(associate_id__in=sorted({*owner, *people}))
+    if rooms:
+        cond |= Q(resource_id__in=rooms)
+    return list(await CalendarAccount.filter(cond).order_by("id"))
+
+
+async def handle(change: Change) -> None:
+    """The ``resolvers.changes`` handler: queue the CalDAV writes of one change."""
+    if not await CalendarAccount.exists():
+        return
+    fid = change.followup_id
+    found = {o.account_id: o for o in await CalendarObject.filter(followup_id=fid)}
+    after = change.after if syncable(change.after) else None
+    targets = await accounts_for(fid) if after is not None else []
+    if after is not None and targets:
+        ics, digest = render(after)
+        for account in targets:
+            await _want(account.id, fid, after.uid, found.get(account.id), ics, digest)
+    keep = {a.id for a in targets}
+    for account_id, obj in found.items():
+        if account_id not in keep and obj.wanted:
+            await _unwant(obj)
+
+
+def install() -> None:
+    """Register the CalDAV handler (idempotent)."""
+    changes.register(handle)
+
+
+def uninstall() -> None:
+    """Remove the CalDAV handler."""
+    changes.HANDLERS[:] = [h for h in changes.HANDLERS if h is not handle]
+
+
+async def desired_ids(account: CalendarAccount) -> set[int]:
+    """Return the follow-ups (with a start) that belong in the account's calendar."""
+    timed = m.FollowUp.filter(start_at__isnull=False)
+    if account.resource_id is not None:
+        booked = await _flat(
+            m.ResourceBooking.filter(resource_id=account.resource_id).values_list(
+                "followup_id", flat=True
+            )
+        )
+        return set(await _flat(timed.filter(id__in=booked).values_list("id", flat=True)))
+    who = account.associate_id
+    own = await _flat(timed.filter(owner_id=who).values_list("id", flat=True))
+    joined = await _flat(
+        m.Participant.filter(associate_id=who).values_list("followup_id", flat=True)
+    )
+    theirs = await _flat(timed.filter(id__in=joined).values_list("id", flat=True)) if joined else []
+    return {*own, *theirs}
+
+
+async def queue_missing(account: CalendarAccount) -> tuple[list[int], list[int]]:
+    """Queue PUTs for follow-ups missing from the account and DELETEs for ones that left.
+
+    Returns the follow-up ids queued for (re)creation and for removal.
+    """
+    desired = await desired_ids(account)
+    rows = {
+        o.followup_id: o for o in await CalendarObject.filter(account_id=account.id).only(*LIGHT)
+    }
+    have = {fid for fid, o in rows.items() if o.wanted}
+    missing = sorted(desired - have)
+    for part in _chunks(missing, CHUNK):
+        followups = await m.FollowUp.filter(id__in=part)
+        snaps = await snapshots(followups, changes.BASE_URL[0])
+        for fid, snap in snaps.items():
+            ics, digest = render(snap)
+            await _want(account.id, fid, snap.uid, rows.get(fid), ics, digest)
+    extra = sorted(have - desired)
+    for fid in extra:
+        await _unwant(rows[fid])
+    return missing, extra
+
+
+async def requeue(account: CalendarAccount, followup_ids: Iterable[int]) -> int:
+    """Queue a fresh PUT of each follow-up (reconcile repairs); return how many."""
+    ids = sorted(set(followup_ids))
+    rows = {
+        o.followup_id: o
+        for o in await CalendarObject.filter(account_id=account.id, followup_id__in=ids).only(
+            *LIGHT
+        )
+    }
+    count = 0
+    for part in _chunks(ids, CHUNK):
+        followups = await m.FollowUp.filter(id__in=part)
+        for fid, snap in (await snapshots(followups, changes.BASE_URL[0])).items():
+            ics, digest = render(snap)
+            found = rows.get(fid)
+            if found is not None:
+                await CalendarObject.filter(id=found.id).update(content_hash=None)
+                found.content_hash = None
+            await _want(account.id, fid, snap.uid, found, ics, digest)
+            count += 1
+    return count
+
+
+def _chunks(items: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
