@@ -160,6 +160,31 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"m": w["reply_mail"]},
         "FORBIDDEN",
     ),
+    "calendarAccounts": (
+        "query($a: ID) { calendarAccounts(associateId: $a) { id serverUrl } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "createCalendarAccount": (
+        'mutation($a: ID) { createCalendarAccount(associateId: $a, input: {serverUrl: "http://127.0.0.1:9/", username: "x", calendarUrl: "http://127.0.0.1:9/c/"}) { errors { code } } }',
+        lambda w: {"a": w["ann_id"]},
+        "NOT_FOUND",
+    ),
+    "updateCalendarAccount": (
+        'mutation($id: ID!) { updateCalendarAccount(id: $id, input: {username: "x"}) { errors { code } } }',
+        lambda w: {"id": w["account_id"]},
+        "NOT_FOUND",
+    ),
+    "deleteCalendarAccount": (
+        "mutation($id: ID!) { deleteCalendarAccount(id: $id) { errors { code } } }",
+        lambda w: {"id": w["account_id"]},
+        "NOT_FOUND",
+    ),
+    "testCalendarAccount": (
+        "mutation($id: ID!) { testCalendarAccount(id: $id) { errors { code } } }",
+        lambda w: {"id": w["account_id"]},
+        "NOT_FOUND",
+    ),
     "revokeApiToken": (
         "mutation($t: ID!) { revokeApiToken(id: $t) { errors { code } } }",
         lambda w: {"t": w["token_id"]},
@@ -218,6 +243,14 @@ async def world(db: str) -> dict[str, Any]:
         start_at=T0 + timedelta(days=1),
         comment="Secret title moved",
     )
+    from orm.sync_models import CalendarAccount
+
+    account = await CalendarAccount.create(
+        associate_id=ann.id,
+        server_url="http://127.0.0.1:9/",
+        username="ann",
+        calendar_url="http://127.0.0.1:9/ann/Secret title/",
+    )
     reply_mail = (
         "From: kari@acme.example\r\nTo: ann@example.com\r\nSubject: Accepted\r\n"
         "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
@@ -234,6 +267,7 @@ async def world(db: str) -> dict[str, Any]:
         "company_id": gid("Company", company.id),
         "token_id": gid("ApiToken", token.id),
         "proposal_id": gid("Proposal", proposal.id),
+        "account_id": gid("CalendarAccount", account.id),
         "reply_mail": reply_mail,
     }
 
