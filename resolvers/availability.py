@@ -14,9 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import cast
 
 from orm import models as m
-from resolvers.diary import expand_rows, overlapping_series
+from resolvers import busy_sql
+from resolvers.diary import expand_rows
 
 
 class Entity(str, Enum):
@@ -36,18 +38,6 @@ class Busy:
     followup_id: int
 
 
-_TENTATIVE = {m.ParticipantStatus.INVITED, m.ParticipantStatus.TENTATIVE}
-
-
-def _singles(query: m.QuerySet, lo: datetime, hi: datetime) -> m.QuerySet:  # type: ignore[name-defined]
-    return query.filter(
-        followup__busy=True,
-        followup__rrule__isnull=True,
-        followup__start_at__lt=hi,
-        followup__end_at__gt=lo,
-    )
-
-
 async def busy_times(
     associates: Iterable[int],
     resources: Iterable[int],
@@ -56,64 +46,35 @@ async def busy_times(
     hi: datetime,
     limit: int,
 ) -> dict[Key, list[Busy]]:
-    """Every busy interval in [lo, hi) per entity (not merged)."""
+    """Every busy interval in [lo, hi) per entity (not merged).
+
+    The statements are in ``resolvers.busy_sql``: at most six (own follow-ups, own
+    series, invitations of associates, of persons, bookings, the series to expand) and
+    the overrides of those series, whatever the number of entities or follow-ups.
+    """
     a_ids, r_ids, p_ids = sorted(set(associates)), sorted(set(resources)), sorted(set(persons))
-    out: dict[Key, list[Busy]] = defaultdict(list)
-    # (entity key, follow-up id, tentative) of each link to a recurring follow-up
-    series_links: list[tuple[Key, int, bool]] = []
+    links: list[tuple[Entity, busy_sql.Link]] = []
     if a_ids:
-        own = m.FollowUp.filter(owner_id__in=a_ids, busy=True)
-        for row in await own.filter(rrule__isnull=True, start_at__lt=hi, end_at__gt=lo).values(
-            "id", "owner_id", "start_at", "end_at"
-        ):
-            out[(Entity.ASSOCIATE, row["owner_id"])].append(
-                Busy(row["start_at"], row["end_at"], False, row["id"])
-            )
-        series_owned = await overlapping_series(own.filter(start_at__isnull=False), lo, hi).values(
-            "id", "owner_id"
-        )
-        series_links += [((Entity.ASSOCIATE, r["owner_id"]), r["id"], False) for r in series_owned]
-    people = []
-    if a_ids:
-        people.append(
-            (Entity.ASSOCIATE, "associate_id", m.Participant.filter(associate_id__in=a_ids))
-        )
+        links += [(Entity.ASSOCIATE, x) for x in await busy_sql.own(a_ids, lo, hi)]
+        invited = await busy_sql.invited("associate_id", a_ids, lo, hi)
+        links += [(Entity.ASSOCIATE, x) for x in invited]
     if p_ids:
-        people.append((Entity.PERSON, "person_id", m.Participant.filter(person_id__in=p_ids)))
-    for entity, column, query in people:
-        query = query.filter(organiser=False).exclude(status=m.ParticipantStatus.DECLINED)
-        for row in await _singles(query, lo, hi).values(
-            column, "status", "followup_id", "followup__start_at", "followup__end_at"
-        ):
-            out[(entity, row[column])].append(
-                Busy(
-                    row["followup__start_at"],
-                    row["followup__end_at"],
-                    row["status"] in _TENTATIVE,
-                    row["followup_id"],
-                )
-            )
-        for row in await query.filter(
-            followup__busy=True, followup__rrule__isnull=False, followup__start_at__lt=hi
-        ).values(column, "status", "followup_id"):
-            series_links.append(
-                ((entity, row[column]), row["followup_id"], row["status"] in _TENTATIVE)
-            )
+        links += [(Entity.PERSON, x) for x in await busy_sql.invited("person_id", p_ids, lo, hi)]
     if r_ids:
-        bookings = m.ResourceBooking.filter(resource_id__in=r_ids)
-        for row in await _singles(bookings, lo, hi).values(
-            "resource_id", "followup_id", "followup__start_at", "followup__end_at"
-        ):
-            out[(Entity.RESOURCE, row["resource_id"])].append(
-                Busy(row["followup__start_at"], row["followup__end_at"], False, row["followup_id"])
-            )
-        for row in await bookings.filter(
-            followup__busy=True, followup__rrule__isnull=False, followup__start_at__lt=hi
-        ).values("resource_id", "followup_id"):
-            series_links.append(((Entity.RESOURCE, row["resource_id"]), row["followup_id"], False))
+        links += [(Entity.RESOURCE, x) for x in await busy_sql.booked(r_ids, lo, hi)]
+    out: dict[Key, list[Busy]] = defaultdict(list)
+    series_links: list[tuple[Key, int, bool]] = []
+    for entity, link in links:
+        if link.single:
+            if link.start is not None and link.end is not None:
+                out[(entity, link.entity)].append(
+                    Busy(link.start, link.end, link.tentative, link.followup_id)
+                )
+        else:
+            series_links.append(((entity, link.entity), link.followup_id, link.tentative))
     if series_links:
-        wanted = {fid for _, fid, _ in series_links}
-        rows = await overlapping_series(m.FollowUp.filter(id__in=sorted(wanted)), lo, hi)
+        wanted = sorted({fid for _, fid, _ in series_links})
+        rows = cast(list[m.FollowUp], await busy_sql.series_rows(wanted, lo, hi))
         spans_by_row: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
         for span in await expand_rows(rows, lo, hi, limit):
             if (

@@ -64,11 +64,23 @@ def _attending(associate_ids: list[int]) -> Subquery:
 
 
 async def diary(associate_ids: list[int], start: datetime, end: datetime, limit: int) -> list[Span]:
-    """Timed follow-ups (meetings, made calls, timed tasks) owned or attended in the window."""
-    mine = m.FollowUp.filter(Q(owner_id__in=associate_ids) | Q(id__in=_attending(associate_ids)))
-    singles = await mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start)
-    series = await overlapping_series(mine.filter(start_at__isnull=False), start, end)
-    result = [Span.single(r) for r in singles] + await expand_rows(series, start, end, limit)
+    """Timed follow-ups (meetings, made calls, timed tasks) owned or attended in the window.
+
+    Owned and attended ones are read apart: on PostgreSQL an OR of the two conditions
+    defeats both indexes and scans the whole table.
+    """
+    singles: dict[int, m.FollowUp] = {}
+    series: dict[int, m.FollowUp] = {}
+    for mine in (
+        m.FollowUp.filter(owner_id__in=associate_ids),
+        m.FollowUp.filter(id__in=_attending(associate_ids)),
+    ):
+        for row in await mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start):
+            singles[row.id] = row
+        for row in await overlapping_series(mine.filter(start_at__isnull=False), start, end):
+            series[row.id] = row
+    result = [Span.single(r) for r in singles.values()]
+    result += await expand_rows(series.values(), start, end, limit)
     result.sort(key=lambda s: (s.start, s.row.id))
     return result
 
