@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType
 
 from app.settings import Secret
 from mail.worker import MailWorker
@@ -128,7 +129,14 @@ async def test_password_never_in_logs_or_api(
         assert PASSWORD not in str(body)
         assert PASSWORD not in caplog.text
         assert PASSWORD not in repr(s) and PASSWORD not in str(s)
-        assert "password" not in schema.as_str().lower()
+        assert PASSWORD not in schema.as_str()
+        outputs = [
+            t
+            for t in schema._schema.type_map.values()
+            if isinstance(t, GraphQLObjectType) and not t.name.startswith("__")
+        ]
+        readable = {f"{t.name}.{name}" for t in outputs for name in t.fields}
+        assert not {f for f in readable if f.lower().endswith(("password", "smtppassword"))}
     finally:
         server.stop()
     assert gid("Participant", 1)
