@@ -106,3 +106,19 @@ async def todo(
     result = [Span.single(r) for r in rows] + occurrences
     result.sort(key=lambda s: (s.deadline or s.start or now, s.row.id))
     return result[:size]
+
+
+async def activities_in(
+    query: QuerySet[m.FollowUp], lo: datetime, hi: datetime, include_done: bool, limit: int
+) -> list[Span]:
+    """A record's follow-ups in [lo, hi) with series expanded into occurrences, newest first."""
+    singles = await query.filter(rrule__isnull=True, sort_at__gte=lo, sort_at__lt=hi)
+    series = await overlapping_series(query, lo, hi)
+    found = [Span.single(r) for r in singles]
+    for span in await expand_rows(series, lo, hi, limit):
+        at = span.start or span.deadline
+        done = span.override.done if span.override else span.row.done
+        if at is not None and lo <= at < hi and (include_done or not done):
+            found.append(span)
+    found.sort(key=lambda s: (s.start or s.deadline or lo, s.row.id), reverse=True)
+    return found

@@ -21,7 +21,7 @@ from schema import ids
 from schema.crm_types import FollowUpKind
 from schema.errors import UserError, atomically
 from schema.followup_types import Availability, FollowUp
-from schema.pagination import Connection, connection, keyset_page, page_size
+from schema.pagination import Connection, connection, keyset_page, list_page, page_size
 
 _REFS = {
     "type_id": "ActivityType",
@@ -215,6 +215,13 @@ class FollowUpQuery:
         include_done: bool = True,
         first: int | None = None,
         after: str | None = None,
+        from_: Annotated[
+            datetime | None,
+            strawberry.argument(
+                name="from", description="With to: list occurrences of series in [from, to)"
+            ),
+        ] = None,
+        to: datetime | None = None,
     ) -> Connection[FollowUp]:
         given = {
             key: ids.decode(value, _REFS[key], camel(key))
@@ -235,15 +242,20 @@ class FollowUpQuery:
             query = query.filter(kind__in=list(kinds))
         if not include_done:
             query = query.filter(Q(done=False))
-        size = page_size(first, info.context.settings)
+        settings = info.context.settings
+        size = page_size(first, settings)
+        if from_ is not None or to is not None:
+            if from_ is None or to is None:
+                raise ValidationFailed("to", "give both from and to, or neither")
+            lo, hi = reads.check_window(from_, to, settings)
+            found = await reads.activities_in(
+                query, lo, hi, include_done, settings.max_occurrences_per_series
+            )
+            return list_page(found, size, after, FollowUp.from_span)
         rows, more, total = await keyset_page(
             query, first=size, after=after, sort="sort_at", descending=True
         )
         return connection(rows, more, total, FollowUp.from_model, sort="sort_at")
-
-
-def _version(value: int | None) -> int | None:
-    return value
 
 
 def occurrence_id(value: str) -> tuple[int, datetime | None]:

@@ -110,3 +110,22 @@ def connection(
         page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
         total_count=total,
     )
+
+
+def list_page(
+    items: Sequence[Any], first: int, after: str | None, make: Callable[[Any], T]
+) -> Connection[T]:
+    """One page of an already bounded, ordered list (cursors are positions in it)."""
+    start = int(_decode(after, 1)[0]) + 1 if after is not None else 0
+    if start < 0:
+        raise ValidationFailed("after", "after is not a cursor this list gave out")
+    chunk = items[start : start + first]
+    edges = [Edge(cursor=_encode([start + i]), node=make(x)) for i, x in enumerate(chunk)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + first < len(items),
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=len(items),
+    )

@@ -272,3 +272,35 @@ async def test_expansion_limit_is_a_clear_error(http: Any, oslo: m.Associate) ->
         )
         assert "more than 10 occurrences" in too_many["errors"][0]["message"]
         assert too_many["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
+async def test_activities_list_occurrences_in_a_window(gql: Any, oslo: m.Associate) -> None:
+    company = await m.Company.create(name="Acme")
+    result = await gql(
+        CREATE,
+        {
+            "input": {
+                "title": "Review",
+                "start": "2026-03-02T09:00:00Z",
+                "companyId": gid("Company", company.id),
+                "recurrence": {"freq": "WEEKLY", "count": 10},
+            }
+        },
+    )
+    assert not result["createFollowUp"]["errors"]
+    query = """query($c: ID!, $from: DateTime, $to: DateTime, $after: String) {
+      activities(companyId: $c, from: $from, to: $to, first: 2, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor } nodes { id start } } }"""
+    whole = (await gql(query, {"c": gid("Company", company.id)}))["activities"]
+    assert whole["totalCount"] == 1, "without a window a series is listed once"
+    window = {
+        "c": gid("Company", company.id),
+        "from": "2026-03-01T00:00:00Z",
+        "to": "2026-03-25T00:00:00Z",
+    }
+    page = (await gql(query, window))["activities"]
+    assert page["totalCount"] == 4 and page["pageInfo"]["hasNextPage"]
+    assert [n["start"][:10] for n in page["nodes"]] == ["2026-03-23", "2026-03-16"]
+    rest = (await gql(query, {**window, "after": page["pageInfo"]["endCursor"]}))["activities"]
+    assert [n["start"][:10] for n in rest["nodes"]] == ["2026-03-09", "2026-03-02"]
+    assert not rest["pageInfo"]["hasNextPage"]
