@@ -147,8 +147,26 @@ async def _language(snapshot: EventSnapshot) -> str:
     return values[PreferenceKey.LANGUAGE].value if values else "en"
 
 
-def compose(p: Planned, settings: Settings, language: str) -> EmailMessage:
-    """Compose the mail of one plan, with signed reply links on a REQUEST."""
+async def _zones(plans: list[Planned]) -> dict[int, str]:
+    """The time zone of each planned recipient who is an associate (others: unknown)."""
+    from resolvers.preferences import effective_for
+
+    ids = [p.participant_id for p in plans if p.participant_id is not None]
+    parts = await m.Participant.filter(id__in=ids, associate_id__isnull=False)
+    people = await m.Associate.filter(id__in=[p.associate_id for p in parts])
+    prefs = await effective_for(people)
+    return {
+        p.id: prefs[p.associate_id][PreferenceKey.TIME_ZONE].value
+        for p in parts
+        if p.associate_id in prefs
+    }
+
+
+def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> EmailMessage:
+    """Compose the mail of one plan, with signed reply links on a REQUEST.
+
+    Times are written in ``zone`` (the recipient's, when known), else the meeting's.
+    """
     recipient = _recipient(p.snapshot, p.email)
     links = None
     if p.method == itip.REQUEST and settings.secret_key:
@@ -164,6 +182,7 @@ def compose(p: Planned, settings: Settings, language: str) -> EmailMessage:
         p.method,
         recipient,
         organizer_language=language,
+        recipient_tz=zone,
         changes=p.changed,
         reply_links=links,
         message_id_domain=settings.mail_from_domain,
@@ -209,10 +228,12 @@ def _address(header: str) -> str:
 async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
     """Compose and queue every planned mail (same transaction as the change)."""
     language = await _language(plans[0].snapshot)
+    zones = await _zones(plans)
     rows: list[MailOutbox] = []
     for p in plans:
         snapshot = p.snapshot
-        message = compose(p, settings, language)
+        zone = zones.get(p.participant_id) if p.participant_id is not None else None
+        message = compose(p, settings, language, zone)
         rows.append(
             await enqueue(
                 message,

@@ -120,3 +120,30 @@ async def test_organiser_and_switched_off_get_nothing(
     assert not result["saveParticipants"]["errors"]
     await deliver(settings)
     assert [r.rcpt_tos for r in smtp.sink.messages] == [["kari@acme.example"]]
+
+
+async def test_times_are_in_the_recipients_zone_when_known(
+    people: dict[str, Any], smtp: SmtpServer, settings: Any
+) -> None:
+    from orm import models as m
+
+    gql, bob, kari = people["gql"], people["bob"], people["kari"]
+    await m.Preference.create(
+        key="TIME_ZONE",
+        scope=m.PreferenceScope.ASSOCIATE,
+        scope_key=f"associate:{bob.id}",
+        value="America/New_York",
+    )
+    fu = await meeting(gql)
+    await invite(gql, fu, bob, kari)
+    await deliver(settings)
+    import email
+    from email import policy
+
+    texts = {}
+    for raw in smtp.sink.messages:
+        msg = email.message_from_bytes(raw.data, policy=policy.default)
+        body = msg.get_body(("plain",))  # type: ignore[attr-defined]
+        texts[normalize_address(email.utils.parseaddr(str(msg["To"]))[1])] = body.get_content()
+    assert "04:00" in texts["bob@example.com"]  # 09:00 UTC in New York (EST)
+    assert "04:00" not in texts["kari@acme.example"]  # a contact: the meeting's own zone
