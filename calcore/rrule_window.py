@@ -1,8 +1,14 @@
 """The fast path of recurrence expansion: plain DAILY/WEEKLY series in a quiet window.
 
 Owns expanding the common diary series -- FREQ=DAILY or FREQ=WEEKLY (weekday-only
-BYDAY), INTERVAL, UNTIL in UTC or none, no COUNT, no other BY* part -- into UTC instants
+BYDAY), INTERVAL, UNTIL in UTC, COUNT or neither, no other BY* part -- into UTC instants
 without walking from DTSTART and without converting each occurrence through the zone.
+
+COUNT becomes an UNTIL once per series (``count_until``): the COUNT-th instance's wall
+time is arithmetic (the n-th day, or the n-th listed weekday counted from DTSTART's
+week), converted through the zone as the general path converts it.  Every instance of
+such a rule is at DTSTART's time of day on a different day, so instants grow with the
+wall clock and "the first COUNT instances" are exactly "the instances up to the last".
 
 A per-zone cache records whether the zone keeps one UTC offset over a window (widened
 by a margin); when it does, every wall-clock time in the window maps to an instant with
@@ -25,7 +31,7 @@ from itertools import accumulate, repeat
 
 from calcore.rrule_model import ExpansionLimitError, Freq, RecurrenceRule
 
-__all__ = ["quiet_offset", "window_instants"]
+__all__ = ["count_until", "quiet_offset", "window_instants"]
 
 _MARGIN = timedelta(days=2)
 _PROBE = timedelta(hours=6)
@@ -73,7 +79,7 @@ def _shape(rule: RecurrenceRule) -> tuple[int, tuple[timedelta, ...] | None] | N
     """
     if (
         rule.freq not in (Freq.DAILY, Freq.WEEKLY)
-        or rule.count is not None
+        or (rule.count is not None and (rule.until is not None or rule.count < 1))
         or rule.bysetpos
         or rule.bymonth
         or rule.bymonthday
@@ -91,6 +97,46 @@ def _shape(rule: RecurrenceRule) -> tuple[int, tuple[timedelta, ...] | None] | N
         return (None if rule.byday else (rule.interval, None))
     offsets = sorted({timedelta(days=(w - rule.wkst) % 7) for _, w in rule.byday})
     return 7 * rule.interval, tuple(offsets) or None
+
+
+_COUNT_UNTIL: dict[tuple[int, datetime, tzinfo], tuple[RecurrenceRule, datetime]] = {}
+
+
+def count_until(start: datetime, zone: tzinfo, rule: RecurrenceRule) -> datetime | None:
+    """Return the UTC instant of the last (COUNT-th) instance of a plain COUNT rule.
+
+    None when the rule has no COUNT or is not plain (see ``_shape``).  Cached per rule
+    object, DTSTART and zone (the series of a diary repeat from request to request).
+    """
+    if rule.count is None:
+        return None
+    key = (id(rule), start, zone)
+    hit = _COUNT_UNTIL.get(key)
+    if hit is not None and hit[0] is rule:
+        return hit[1]
+    shape = _shape_of(rule)
+    if shape is None:
+        return None
+    period, day_offsets = shape
+    local = start.astimezone(zone).replace(tzinfo=None)
+    n = rule.count - 1  # instances after the first
+    if day_offsets is None:
+        # DAILY, or WEEKLY on DTSTART's weekday: DTSTART is the first instance
+        wall = local + timedelta(days=period * n)
+    else:
+        into_week = timedelta(days=(local.weekday() - rule.wkst) % 7)
+        week0 = local - into_week  # DTSTART's time of day, on the week's first day
+        first = [o for o in day_offsets if o >= into_week]  # days of DTSTART's week
+        if n < len(first):
+            wall = week0 + first[n]
+        else:
+            weeks, index = divmod(n - len(first), len(day_offsets))
+            wall = week0 + timedelta(days=period * (weeks + 1)) + day_offsets[index]
+    last = wall.replace(tzinfo=zone).astimezone(UTC)  # RFC 5545 3.3.5, as ``expand``
+    if len(_COUNT_UNTIL) > 8192:
+        _COUNT_UNTIL.clear()
+    _COUNT_UNTIL[key] = (rule, last)  # the strong reference keeps the id from reuse
+    return last
 
 
 def _progression(
@@ -153,7 +199,7 @@ def window_instants(
         firsts = day_offsets
     stride = _DAYS[period] if period < len(_DAYS) else timedelta(days=period)
     stop = hi
-    until = rule.until
+    until = rule.until if rule.count is None else count_until(start, zone, rule)
     if isinstance(until, datetime):
         stop = min(hi, until + timedelta(microseconds=1))
     low = lo - duration

@@ -96,13 +96,13 @@ def _series_starts(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> lis
 def _too_many(limit: int) -> ValidationFailed:
     return ValidationFailed(
         "to",
-        f"the window holds more than {limit} occurrences of one series; ask for a "
-        "shorter window",
+        f"the window holds more than {limit} occurrences of one series; ask for a shorter window",
     )
 
 
 def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[Span] | None:
-    """Spans of a plain series without overrides or RDATEs in one arithmetic pass, or None.
+    """Spans of a plain series without RDATEs in one arithmetic pass (overrides not
+    applied: ``spans`` does that), or None.
 
     ``calcore.rrule_window`` gives the starts; the duration and deadline offset are
     computed once per series instead of once per occurrence (``one``).
@@ -140,14 +140,18 @@ def spans(
     """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows)."""
     if row.rrule is None:
         return [Span.single(row)]
-    if not overrides:
-        fast = _fast_spans(row, lo, hi, limit)
-        if fast is not None:
-            return fast
+    fast = _fast_spans(row, lo, hi, limit)
+    if fast is not None and not overrides:
+        return fast
     by_id = {o.recurrence_id.astimezone(UTC): o for o in overrides}
-    out = [
-        one(row, None, start) for start in _series_starts(row, lo, hi, limit) if start not in by_id
-    ]
+    if fast is not None:  # expanded fast, the overrides applied below
+        out = [s for s in fast if s.recurrence_id not in by_id]
+    else:
+        out = [
+            one(row, None, start)
+            for start in _series_starts(row, lo, hi, limit)
+            if start not in by_id
+        ]
     for rid, override in by_id.items():
         if override.cancelled:
             continue
