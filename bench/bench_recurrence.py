@@ -56,18 +56,20 @@ def _series_specs(rng: random.Random, now: datetime) -> list[tuple[datetime, int
             rule = "FREQ=DAILY" + (f";INTERVAL={interval}" if interval > 1 else "")
         else:
             rule = f"FREQ=WEEKLY;BYDAY={rng.choice(WEEKLY_DAYS)}" + (
-                f";INTERVAL={interval}" if interval > 1 else "")
+                f";INTERVAL={interval}" if interval > 1 else ""
+            )
         out.append((start, rng.choice((30, 45, 60)), rule, ZONES[i % len(ZONES)]))
     return out
 
 
-def _single_specs(
-    rng: random.Random, lo: datetime, count: int
-) -> list[tuple[datetime, int, str]]:
+def _single_specs(rng: random.Random, lo: datetime, count: int) -> list[tuple[datetime, int, str]]:
     """(start, minutes, tzid) of ``count`` single events, each inside the window."""
     return [
-        (lo + timedelta(minutes=rng.randint(0, 13 * 24 * 60)), rng.choice((30, 45, 60)),
-         ZONES[i % len(ZONES)])
+        (
+            lo + timedelta(minutes=rng.randint(0, 13 * 24 * 60)),
+            rng.choice((30, 45, 60)),
+            ZONES[i % len(ZONES)],
+        )
         for i in range(count)
     ]
 
@@ -75,16 +77,31 @@ def _single_specs(
 def _row(i: int, start: datetime, minutes: int, tzid: str, rrule: str | None) -> m.FollowUp:
     """An unsaved FollowUp as the database returns it."""
     return m.FollowUp(
-        id=i + 1, kind=m.Kind.MEETING, owner_id=1, title="x", start_at=start,
-        end_at=start + timedelta(minutes=minutes), sort_at=start, uid=f"u{i}", tzid=tzid,
-        rrule=rrule, rdates=[], exdates=[], series_end=None,
+        id=i + 1,
+        kind=m.Kind.MEETING,
+        owner_id=1,
+        title="x",
+        start_at=start,
+        end_at=start + timedelta(minutes=minutes),
+        sort_at=start,
+        uid=f"u{i}",
+        tzid=tzid,
+        rrule=rrule,
+        rdates=[],
+        exdates=[],
+        series_end=None,
     )
 
 
 def _snap(i: int, start: datetime, minutes: int, tzid: str, rrule: str | None) -> EventSnapshot:
     return EventSnapshot(
-        uid=f"s{i}", kind=Kind.MEETING, title="x", start=start,
-        end=start + timedelta(minutes=minutes), tzid=tzid, rrule=rrule,
+        uid=f"s{i}",
+        kind=Kind.MEETING,
+        title="x",
+        start=start,
+        end=start + timedelta(minutes=minutes),
+        tzid=tzid,
+        rrule=rrule,
     )
 
 
@@ -113,13 +130,19 @@ def _compare(
     s_med, e_med = statistics.median(s_times), statistics.median(e_times)
     ratio = statistics.median(ratios)
     print(f"[{name}]")
-    print(f"  {len(series)} recurring series: {s_med * 1000:8.1f} ms, {s_occ} occurrences "
-          f"({s_med / s_occ * 1e6:.2f} us each)")
-    print(f"  {len(singles)} single events:    {e_med * 1000:8.1f} ms, {e_occ} occurrences "
-          f"({e_med / e_occ * 1e6:.2f} us each)")
+    print(
+        f"  {len(series)} recurring series: {s_med * 1000:8.1f} ms, {s_occ} occurrences "
+        f"({s_med / s_occ * 1e6:.2f} us each)"
+    )
+    print(
+        f"  {len(singles)} single events:    {e_med * 1000:8.1f} ms, {e_occ} occurrences "
+        f"({e_med / e_occ * 1e6:.2f} us each)"
+    )
     print(f"  ratio per occurrence (series / single events): {ratio:5.2f}x  (target <= 1.3x)")
-    print(f"  (per item, {len(series)} series / {len(series)} singles: "
-          f"{s_med / (e_med * len(series) / len(singles)):.1f}x)")
+    print(
+        f"  (per item, {len(series)} series / {len(series)} singles: "
+        f"{s_med / (e_med * len(series) / len(singles)):.1f}x)"
+    )
     return ratio
 
 
@@ -134,15 +157,27 @@ async def main() -> None:
         specs = _series_specs(rng, now)
         rows = [_row(i, s, mins, tz, rule) for i, (s, mins, rule, tz) in enumerate(specs)]
         count = sum(len(spans(r, (), lo, hi, LIMIT)) for r in rows)
-        singles = [_row(N + i, s, mins, tz, None)
-                   for i, (s, mins, tz) in enumerate(_single_specs(rng, lo, count))]
-        _compare("service: resolvers.occurrences.spans",
-                 lambda r: len(spans(r, (), lo, hi, LIMIT)), rows, singles)
+        singles = [
+            _row(N + i, s, mins, tz, None)
+            for i, (s, mins, tz) in enumerate(_single_specs(rng, lo, count))
+        ]
+        _compare(
+            "service: resolvers.occurrences.spans",
+            lambda r: len(spans(r, (), lo, hi, LIMIT)),
+            rows,
+            singles,
+        )
         snaps = [_snap(i, s, mins, tz, rule) for i, (s, mins, rule, tz) in enumerate(specs)]
-        single_snaps = [_snap(N + i, s, mins, tz, None)
-                        for i, (s, mins, tz) in enumerate(_single_specs(rng, lo, count))]
-        _compare("calcore: calcore.occurrences.occurrences",
-                 lambda s: len(occurrences(s, lo, hi)), snaps, single_snaps)
+        single_snaps = [
+            _snap(N + i, s, mins, tz, None)
+            for i, (s, mins, tz) in enumerate(_single_specs(rng, lo, count))
+        ]
+        _compare(
+            "calcore: calcore.occurrences.occurrences",
+            lambda s: len(occurrences(s, lo, hi)),
+            snaps,
+            single_snaps,
+        )
     finally:
         await orm_db.close()
 
