@@ -77,9 +77,7 @@ class BodyLimit:
         limit = self.per_path.get(scope.get("path", ""), self.default)
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            await send_error(
-                send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE"
-            )
+            await send_error(send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE")
             return
         seen = 0
         started = False
@@ -102,9 +100,7 @@ class BodyLimit:
             await self.app(scope, counting, tracking)
         except BodyTooLarge:
             if not started:
-                await send_error(
-                    send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE"
-                )
+                await send_error(send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE")
 
 
 class LoadShedding:
