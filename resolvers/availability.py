@@ -3,22 +3,21 @@
 Busy time comes from *busy* follow-ups only (a "free" one blocks no one), recurring
 occurrences included, cancelled occurrences and declined invitations excluded.  An
 associate's own follow-ups and accepted invitations are BUSY; invitations not yet
-answered or answered tentatively are TENTATIVE.  The SQL count is fixed (one query per
-relation), whatever the number of entities or follow-ups.
+answered or answered tentatively are TENTATIVE.  The SQL count is fixed (two statements,
+``resolvers.busy_sql``), whatever the number of entities or follow-ups.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Any, NamedTuple, cast
 
 from orm import models as m
 from resolvers import busy_sql
-from resolvers.diary import expand_rows
+from resolvers.occurrences import intervals
 
 
 class Entity(str, Enum):
@@ -29,9 +28,17 @@ class Entity(str, Enum):
 
 Key = tuple[Entity, int]
 
+_ENTITY = {
+    busy_sql.OWN: Entity.ASSOCIATE,
+    busy_sql.ASSOCIATE: Entity.ASSOCIATE,
+    busy_sql.PERSON: Entity.PERSON,
+    busy_sql.RESOURCE: Entity.RESOURCE,
+}
 
-@dataclass(frozen=True)
-class Busy:
+
+class Busy(NamedTuple):
+    """One busy interval (a tuple: hundreds are made per free/busy request)."""
+
     start: datetime
     end: datetime
     tentative: bool
@@ -48,44 +55,28 @@ async def busy_times(
 ) -> dict[Key, list[Busy]]:
     """Every busy interval in [lo, hi) per entity (not merged).
 
-    The statements are in ``resolvers.busy_sql``: at most six (own follow-ups, own
-    series, invitations of associates, of persons, bookings, the series to expand) and
-    the overrides of those series, whatever the number of entities or follow-ups.
+    The statements are in ``resolvers.busy_sql``: two (the links of the entities to
+    follow-ups, the series to expand with their overrides), whatever the number of
+    entities or follow-ups.
     """
     a_ids, r_ids, p_ids = sorted(set(associates)), sorted(set(resources)), sorted(set(persons))
-    links: list[tuple[Entity, busy_sql.Link]] = []
-    if a_ids:
-        links += [(Entity.ASSOCIATE, x) for x in await busy_sql.own(a_ids, lo, hi)]
-        invited = await busy_sql.invited("associate_id", a_ids, lo, hi)
-        links += [(Entity.ASSOCIATE, x) for x in invited]
-    if p_ids:
-        links += [(Entity.PERSON, x) for x in await busy_sql.invited("person_id", p_ids, lo, hi)]
-    if r_ids:
-        links += [(Entity.RESOURCE, x) for x in await busy_sql.booked(r_ids, lo, hi)]
     out: dict[Key, list[Busy]] = defaultdict(list)
     series_links: list[tuple[Key, int, bool]] = []
-    for entity, link in links:
+    for source, link in await busy_sql.links(a_ids, p_ids, r_ids, lo, hi):
+        key = (_ENTITY[source], link.entity)
         if link.single:
             if link.start is not None and link.end is not None:
-                out[(entity, link.entity)].append(
-                    Busy(link.start, link.end, link.tentative, link.followup_id)
-                )
+                out[key].append(Busy(link.start, link.end, link.tentative, link.followup_id))
         else:
-            series_links.append(((entity, link.entity), link.followup_id, link.tentative))
+            series_links.append((key, link.followup_id, link.tentative))
     if series_links:
         wanted = sorted({fid for _, fid, _ in series_links})
-        rows = cast(list[m.FollowUp], await busy_sql.series_rows(wanted, lo, hi))
-        spans_by_row: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
-        for span in await expand_rows(rows, lo, hi, limit):
-            if (
-                span.start is not None
-                and span.end is not None
-                and span.start < hi
-                and span.end > lo
-            ):
-                spans_by_row[span.row.id].append((span.start, span.end))
+        pairs_by_row = {
+            row.id: intervals(cast(m.FollowUp, row), cast(Any, overrides), lo, hi, limit)
+            for row, overrides in await busy_sql.series(wanted, lo, hi)
+        }
         for key, fid, tentative in series_links:
-            out[key].extend(Busy(s, e, tentative, fid) for s, e in spans_by_row.get(fid, ()))
+            out[key].extend(Busy(s, e, tentative, fid) for s, e in pairs_by_row.get(fid, ()))
     return out
 
 

@@ -100,19 +100,17 @@ def _too_many(limit: int) -> ValidationFailed:
     )
 
 
-def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[Span] | None:
-    """Spans of a plain series without RDATEs in one arithmetic pass (overrides not
-    applied: ``spans`` does that), or None.
-
-    ``calcore.rrule_window`` gives the starts; the duration and deadline offset are
-    computed once per series instead of once per occurrence (``one``).
-    """
+def _fast_starts(
+    row: FollowUp, lo: datetime, hi: datetime, limit: int
+) -> tuple[list[datetime], timedelta] | None:
+    """The original starts of a plain series without RDATEs meeting [lo, hi) and its
+    length, in one arithmetic pass (``calcore.rrule_window``), or None."""
     assert row.rrule is not None
     zone = iana_zone(row.tzid)
     if zone is None or row.rdates:
         return None
-    start, end, deadline = row.start_at, row.end_at, row.deadline
-    at = start or deadline
+    start, end = row.start_at, row.end_at
+    at = start or row.deadline
     if at is None:
         return None
     length = end - start if end is not None and start is not None else _ZERO
@@ -123,15 +121,47 @@ def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[S
         )
     except ExpansionLimitError as exc:
         raise _too_many(limit) from exc
-    if starts is None:
+    return None if starts is None else (starts, length)
+
+
+def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[Span] | None:
+    """Spans of a plain series without RDATEs in one arithmetic pass (overrides not
+    applied: ``spans`` does that), or None.
+
+    The duration and deadline offset are computed once per series instead of once per
+    occurrence (``one``).
+    """
+    found = _fast_starts(row, lo, hi, limit)
+    if found is None:
         return None
+    starts, length = found
+    start, deadline = row.start_at, row.deadline
     if start is None:
-        offset = deadline - at if deadline is not None else _ZERO
-        return [Span(row, None, None, s, None, s + offset) for s in starts]
+        assert deadline is not None
+        return [Span(row, None, None, s, None, s) for s in starts]
     if deadline is None:
         return [Span(row, s, s + length, s, None, None) for s in starts]
-    offset = deadline - at
+    offset = deadline - start
     return [Span(row, s, s + length, s, None, s + offset) for s in starts]
+
+
+def intervals(
+    row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
+) -> list[tuple[datetime, datetime]]:
+    """(start, end) of every timed span of ``row`` overlapping [lo, hi): what busy time
+    reads of ``spans``, the same pairs, without building a Span per occurrence."""
+    if row.rrule is not None and not overrides and row.start_at is not None:
+        found = _fast_starts(row, lo, hi, limit)
+        if found is not None:
+            starts, length = found
+            if length:  # window_instants kept exactly those ending after lo
+                return [(s, s + length) for s in starts]
+            return [(s, s) for s in starts if s > lo]
+    return [
+        (s.start, s.end)
+        for s in spans(row, overrides, lo, hi, limit)
+        if s.start is not None and s.end is not None and s.start < hi and s.end > lo
+    ]
 
 
 def spans(

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from calcore import recurrence
 from calcore.recurrence import expand
 from resolvers import occurrences
-from resolvers.occurrences import Span, spans
+from resolvers.occurrences import Span, intervals, spans
 
 ZONES = ["Europe/Oslo", "America/New_York", "UTC", "Australia/Sydney", "Asia/Kolkata"]
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -146,6 +146,21 @@ def test_fast_spans_equal_the_general_path(case: dict[str, Any]) -> None:
     want = _general(row, overrides, lo, hi)
     got = spans(cast(Any, row), cast(Any, overrides), lo, hi, 10_000)
     assert _plain(got) == _plain(want)
+
+
+@settings(max_examples=300, deadline=None)
+@given(case=series(), with_overrides=st.booleans())
+def test_busy_intervals_are_the_timed_spans(case: dict[str, Any], with_overrides: bool) -> None:
+    """``intervals`` (free/busy) equals ``spans`` filtered to timed spans meeting the window."""
+    row: Row = case["row"]
+    overrides = _overrides(row, case) if with_overrides else []
+    lo, hi = case["lo"], case["hi"]
+    want = [
+        (s.start, s.end)
+        for s in _general(row, overrides, lo, hi)
+        if s.start is not None and s.end is not None and s.start < hi and s.end > lo
+    ]
+    assert intervals(cast(Any, row), cast(Any, overrides), lo, hi, 10_000) == want
 
 
 def test_count_series_with_overrides_takes_the_fast_path() -> None:
