@@ -6,7 +6,7 @@ links and participants read as null/empty (``redacted`` says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Self
@@ -53,7 +53,7 @@ async def _resolve_one(info: Info, key: str) -> FollowUp | None:
     if row is None:
         return None
     if recurrence_id is None:
-        return FollowUp.from_model(row)
+        return await FollowUp.build(info, row)
     override = await m.Occurrence.get_or_none(series_id=row.id, recurrence_id=recurrence_id)
     if override is None and (
         row.rrule is None
@@ -68,7 +68,24 @@ async def _resolve_one(info: Info, key: str) -> FollowUp | None:
         return None
     if override is not None and override.cancelled:
         return None
-    return FollowUp.from_span(occurrences.one(row, override, recurrence_id))
+    return await FollowUp.build(info, occurrences.one(row, override, recurrence_id))
+
+
+async def visible_ids(info: Info, rows: Iterable[m.FollowUp]) -> set[int]:
+    """The ids of ``rows`` the viewer sees in full (``sees_details``).
+
+    Participants are loaded (one batched query) only for private rows the viewer neither
+    owns nor administers, so most requests need none.
+    """
+    viewer = info.context.viewer
+    rows = list(rows)
+    unsure = [r for r in rows if r.private and not viewer.is_admin and r.owner_id != viewer.id]
+    out = {r.id for r in rows} - {r.id for r in unsure}
+    if unsure:
+        loader = info.context.loaders.by_parent(m.Participant, "followup_id")
+        lists = await loader.load_many([r.id for r in unsure])
+        out.update(r.id for r, ps in zip(unsure, lists, strict=True) if sees_details(viewer, r, ps))
+    return out
 
 
 @strawberry.enum
@@ -149,16 +166,49 @@ class FollowUp(relay.Node):
     recurrence_id: datetime | None = strawberry.field(
         description="For an occurrence of a series: its original start."
     )
+    redacted: bool = strawberry.field(
+        description="True when the viewer sees this private follow-up as busy only."
+    )
+    # plain fields, not resolvers: the privacy check is made once per item, when built
+    title: str | None
+    agenda: str | None
+    location: str | None
     row: strawberry.Private[m.FollowUp]
     override: strawberry.Private[m.Occurrence | None]
+    visible: strawberry.Private[bool]
 
     @classmethod
-    def from_model(cls, row: m.FollowUp) -> Self:
-        return cls.from_span(occurrences.Span.single(row))
+    async def build(cls, info: Info, item: occurrences.Span | m.FollowUp) -> Self:
+        """The follow-up (or occurrence) as the viewer may see it."""
+        span = item if isinstance(item, occurrences.Span) else occurrences.Span.single(item)
+        return cls.from_span(span, span.row.id in await visible_ids(info, [span.row]))
 
     @classmethod
-    def from_span(cls, span: occurrences.Span) -> Self:
+    async def build_many(
+        cls, info: Info, items: Sequence[occurrences.Span | m.FollowUp]
+    ) -> list[Self]:
+        """``build`` for many items, the privacy check batched."""
+        spans = [
+            x if isinstance(x, occurrences.Span) else occurrences.Span.single(x) for x in items
+        ]
+        seen = await visible_ids(info, (s.row for s in spans))
+        return [cls.from_span(s, s.row.id in seen) for s in spans]
+
+    @classmethod
+    def from_model(cls, row: m.FollowUp, visible: bool) -> Self:
+        return cls.from_span(occurrences.Span.single(row), visible)
+
+    @classmethod
+    def from_span(cls, span: occurrences.Span, visible: bool) -> Self:
+        """``visible``: whether the viewer sees the details (``visible_ids``)."""
         row, over = span.row, span.override
+
+        def text(name: str) -> str | None:
+            if not visible:
+                return None
+            value = getattr(over, name, None) if over else None
+            return value if value is not None else getattr(row, name)  # type: ignore[no-any-return]
+
         return cls(
             id=span.key,
             kind=row.kind,
@@ -177,8 +227,13 @@ class FollowUp(relay.Node):
             updated_at=row.updated_at,
             series_id=strawberry.ID(encode("FollowUp", row.id)),
             recurrence_id=span.recurrence_id,
+            redacted=not visible,
+            title=text("title"),
+            agenda=text("agenda"),
+            location=text("location"),
             row=row,
             override=over,
+            visible=visible,
         )
 
     @classmethod
@@ -186,10 +241,6 @@ class FollowUp(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[FollowUp | None]:
         return [await _resolve_one(info, key) for key in node_ids]
-
-    def _text(self, name: str) -> str | None:
-        value = getattr(self.override, name, None) if self.override else None
-        return value if value is not None else getattr(self.row, name)
 
     @strawberry.field(description="Counter proposals from attendees (organiser and admins).")
     async def proposals(
@@ -216,29 +267,8 @@ class FollowUp(relay.Node):
         loader = info.context.loaders.by_parent(m.Participant, "followup_id")
         return list(await loader.load(self.row.id))
 
-    async def _sees(self, info: Info) -> bool:
-        if not self.row.private:
-            return True
-        return sees_details(info.context.viewer, self.row, await self._participants(info))
-
-    async def _detail(self, info: Info, value: Any) -> Any:
-        return value if await self._sees(info) else None
-
-    @strawberry.field(description="True when the viewer sees this private follow-up as busy only.")
-    async def redacted(self, info: Info) -> bool:
-        return not await self._sees(info)
-
-    @strawberry.field
-    async def title(self, info: Info) -> str | None:
-        return await self._detail(info, self._text("title"))
-
-    @strawberry.field
-    async def agenda(self, info: Info) -> str | None:
-        return await self._detail(info, self._text("agenda"))
-
-    @strawberry.field
-    async def location(self, info: Info) -> str | None:
-        return await self._detail(info, self._text("location"))
+    def _detail(self, value: Any) -> Any:
+        return value if self.visible else None
 
     @strawberry.field
     async def owner(self, info: Info) -> Associate:
@@ -246,32 +276,32 @@ class FollowUp(relay.Node):
 
     @strawberry.field
     async def type(self, info: Info) -> ActivityType | None:
-        row = await load(info, m.ActivityType, await self._detail(info, self.row.type_id))
+        row = await load(info, m.ActivityType, self._detail(self.row.type_id))
         return ActivityType.from_model(row) if row else None
 
     @strawberry.field
     async def company(self, info: Info) -> Company | None:
-        row = await load(info, m.Company, await self._detail(info, self.row.company_id))
+        row = await load(info, m.Company, self._detail(self.row.company_id))
         return Company.from_model(row) if row else None
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        row = await load(info, m.Person, await self._detail(info, self.row.person_id))
+        row = await load(info, m.Person, self._detail(self.row.person_id))
         return Person.from_model(row) if row else None
 
     @strawberry.field
     async def sale(self, info: Info) -> Sale | None:
-        row = await load(info, m.Sale, await self._detail(info, self.row.sale_id))
+        row = await load(info, m.Sale, self._detail(self.row.sale_id))
         return Sale.from_model(row) if row else None
 
     @strawberry.field
     async def project(self, info: Info) -> Project | None:
-        row = await load(info, m.Project, await self._detail(info, self.row.project_id))
+        row = await load(info, m.Project, self._detail(self.row.project_id))
         return Project.from_model(row) if row else None
 
     @strawberry.field(description="The people on it, the organiser first (empty if redacted).")
     async def participants(self, info: Info) -> list[Participant]:
-        if not await self._sees(info):
+        if not self.visible:
             return []
         rows = sorted(await self._participants(info), key=lambda p: (not p.organiser, p.id))
         return [Participant.from_model(p) for p in rows]

@@ -20,7 +20,7 @@ from resolvers.series import RecurrenceSpec, parse_spec
 from schema import ids
 from schema.crm_types import FollowUpKind
 from schema.errors import UserError, atomically
-from schema.followup_types import Availability, FollowUp
+from schema.followup_types import Availability, FollowUp, visible_ids
 from schema.pagination import Connection, connection, keyset_page, list_page, page_size
 
 _REFS = {
@@ -141,9 +141,9 @@ def _failed(errors: list[UserError]) -> FollowUpPayload:
     return FollowUpPayload(errors=errors)
 
 
-async def run_followup(work: Any) -> FollowUpPayload:
+async def run_followup(info: Info, work: Any) -> FollowUpPayload:
     async def job() -> FollowUpPayload:
-        return FollowUpPayload(follow_up=FollowUp.from_model(await work()))
+        return FollowUpPayload(follow_up=await FollowUp.build(info, await work()))
 
     return await atomically(job, _failed)
 
@@ -178,7 +178,7 @@ class FollowUpQuery:
         lo, hi = reads.check_window(from_, to, settings)
         found = await reads.diary(keys, lo, hi, settings.max_occurrences_per_series)
         info.context.loaders.prime([s.row for s in found])
-        return [FollowUp.from_span(span) for span in found]
+        return await FollowUp.build_many(info, found)
 
     @strawberry.field(description="Open tasks and planned calls by deadline.")
     async def todo(
@@ -201,7 +201,7 @@ class FollowUpQuery:
             writes.now(),
             settings.max_occurrences_per_series,
         )
-        return [FollowUp.from_span(span) for span in found]
+        return await FollowUp.build_many(info, found)
 
     @strawberry.field(description="All follow-ups of one record, newest first.")
     async def activities(
@@ -251,11 +251,15 @@ class FollowUpQuery:
             found = await reads.activities_in(
                 query, lo, hi, include_done, settings.max_occurrences_per_series
             )
-            return list_page(found, size, after, FollowUp.from_span)
+            seen = await visible_ids(info, (s.row for s in found))
+            return list_page(found, size, after, lambda s: FollowUp.from_span(s, s.row.id in seen))
         rows, more, total = await keyset_page(
             query, first=size, after=after, sort="sort_at", descending=True
         )
-        return connection(rows, more, total, FollowUp.from_model, sort="sort_at")
+        seen = await visible_ids(info, rows)
+        return connection(
+            rows, more, total, lambda r: FollowUp.from_model(r, r.id in seen), sort="sort_at"
+        )
 
 
 def occurrence_id(value: str) -> tuple[int, datetime | None]:
@@ -281,20 +285,20 @@ async def _update_tracked(
     series_id, rid = occurrence_id(id)
     row = await writes.editable(viewer, series_id)
     if rid is None:
-        return FollowUp.from_model(await writes.update(viewer, row.id, version, data, limit))
+        return await FollowUp.build(info, await writes.update(viewer, row.id, version, data, limit))
     if row.version != version:
         raise VersionConflict(row.version)
     if scope is EditScope.THIS:
         override = await edits.update_this(row, rid, version, data)
         fresh = await m.FollowUp.get(id=row.id)
-        return FollowUp.from_span(occurrences.one(fresh, override, rid))
+        return await FollowUp.build(info, occurrences.one(fresh, override, rid))
     current = occurrences.one(row, await edits.occurrence_of(row, rid), rid)
     if scope is EditScope.FOLLOWING:
         new = await edits.split(row, rid, version)
         if new is not None:
             updated = await writes.update(viewer, new.id, new.version, data, limit)
             await changes.created(new.id)
-            return FollowUp.from_model(updated)
+            return await FollowUp.build(info, updated)
     for column, now_value in (
         ("start_at", current.start),
         ("end_at", current.end),
@@ -303,7 +307,7 @@ async def _update_tracked(
         master_value = getattr(row, column)
         if data.get(column) is not None and now_value is not None and master_value is not None:
             data[column] = master_value + (data[column] - now_value)
-    return FollowUp.from_model(await writes.update(viewer, row.id, version, data, limit))
+    return await FollowUp.build(info, await writes.update(viewer, row.id, version, data, limit))
 
 
 async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
@@ -334,12 +338,13 @@ async def _complete_tracked(
     info: Info, series_id: int, rid: datetime | None, done: bool, version: int | None
 ) -> FollowUp:
     if rid is None:
-        return FollowUp.from_model(
-            await writes.set_done(info.context.viewer, series_id, done, version)
+        return await FollowUp.build(
+            info, await writes.set_done(info.context.viewer, series_id, done, version)
         )
     row = await writes.editable(info.context.viewer, series_id)
     override = await edits.set_done_this(row, rid, done)
-    return FollowUp.from_span(occurrences.one(await m.FollowUp.get(id=row.id), override, rid))
+    fresh = await m.FollowUp.get(id=row.id)
+    return await FollowUp.build(info, occurrences.one(fresh, override, rid))
 
 
 @strawberry.type
@@ -348,7 +353,7 @@ class FollowUpMutation:
     async def create_follow_up(self, info: Info, input: FollowUpInput) -> FollowUpPayload:
         limit = info.context.settings.max_occurrences_per_series
         return await run_followup(
-            lambda: writes.create(info.context.viewer, to_fields(input), limit)
+            info, lambda: writes.create(info.context.viewer, to_fields(input), limit)
         )
 
     @strawberry.mutation(
@@ -380,7 +385,7 @@ class FollowUpMutation:
             async with changes.track(key):
                 return await writes.make_call(info.context.viewer, key, version)
 
-        return await run_followup(work)
+        return await run_followup(info, work)
 
     @strawberry.mutation(description="Delete a follow-up, or occurrences of a series by scope.")
     async def delete_follow_up(

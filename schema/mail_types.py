@@ -111,7 +111,7 @@ class Proposal(ModelNode):
         from schema.followup_types import FollowUp
 
         row = await load(info, m.FollowUp, self.row.followup_id)
-        return FollowUp.from_model(row) if row else None
+        return await FollowUp.build(info, row) if row else None
 
 
 async def proposals_of(info: Info, row: m.FollowUp) -> list[Proposal]:

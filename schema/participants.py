@@ -324,7 +324,7 @@ class ParticipantMutation:
                     settings,
                 )
 
-        return await run_followup(work)
+        return await run_followup(info, work)
 
     @strawberry.mutation(description="Answer for a participant (organiser) or for oneself.")
     async def set_participant_status(
@@ -363,7 +363,8 @@ class ParticipantMutation:
     ) -> FollowUpPayload:
         series_id, _ = occurrence_id(follow_up_id)
         return await run_followup(
+            info,
             lambda: part.set_all_email(
                 info.context.viewer, series_id, enabled, info.context.settings
-            )
+            ),
         )

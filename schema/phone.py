@@ -49,6 +49,6 @@ class PhoneMutation:
                 },
             )
             link = await PhoneNumber.from_model(phone).link(info)
-            return CallPayload(link=link, follow_up=FollowUp.from_model(row))
+            return CallPayload(link=link, follow_up=await FollowUp.build(info, row))
 
         return await atomically(job, lambda errors: CallPayload(errors=errors))
