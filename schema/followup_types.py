@@ -176,6 +176,8 @@ class FollowUp(relay.Node):
     row: strawberry.Private[m.FollowUp]
     override: strawberry.Private[m.Occurrence | None]
     visible: strawberry.Private[bool]
+    #: the owner's row when whoever built this loaded it already (the diary)
+    owner_row: strawberry.Private[m.Associate | None] = None
 
     @classmethod
     async def build(cls, info: Info, item: occurrences.Span | m.FollowUp) -> Self:
@@ -270,8 +272,15 @@ class FollowUp(relay.Node):
     def _detail(self, value: Any) -> Any:
         return value if self.visible else None
 
-    @strawberry.field
-    async def owner(self, info: Info) -> Associate:
+    # sync when the owner was prefetched, else a coroutine the executor awaits (see
+    # ``Participant.associate``)
+    @strawberry.field(graphql_type=Associate)
+    def owner(self, info: Info) -> Any:
+        if self.owner_row is not None:
+            return Associate.from_model(self.owner_row)
+        return self._owner(info)
+
+    async def _owner(self, info: Info) -> Associate:
         return Associate.from_model(await load(info, m.Associate, self.row.owner_id))
 
     @strawberry.field
@@ -304,7 +313,21 @@ class FollowUp(relay.Node):
         if not self.visible:
             return []
         rows = sorted(await self._participants(info), key=lambda p: (not p.organiser, p.id))
-        return [Participant.from_model(p) for p in rows]
+        # their associates and persons now, batched across the items by the loaders, so
+        # that ``Participant.associate`` and ``person`` await nothing
+        loaders = info.context.loaders
+        people = await loaders.by_id(m.Associate).load_many(
+            [p.associate_id for p in rows if p.associate_id is not None]
+        )
+        persons = await loaders.by_id(m.Person).load_many(
+            [p.person_id for p in rows if p.person_id is not None]
+        )
+        a_by = {a.id: a for a in people if a is not None}
+        p_by = {x.id: x for x in persons if x is not None}
+        return [
+            Participant.from_model(p, (a_by.get(p.associate_id), p_by.get(p.person_id)))  # type: ignore[arg-type]
+            for p in rows
+        ]
 
     @strawberry.field(description="Booked rooms and equipment.")
     async def resources(self, info: Info) -> list[Resource]:

@@ -178,7 +178,15 @@ class FollowUpQuery:
         lo, hi = reads.check_window(from_, to, settings)
         found = await reads.diary(keys, lo, hi, settings.max_occurrences_per_series)
         info.context.loaders.prime([s.row for s in found])
-        return await FollowUp.build_many(info, found)
+        items = await FollowUp.build_many(info, found)
+        # the owners now, in one batch, so that ``FollowUp.owner`` awaits nothing
+        owners = await info.context.loaders.by_id(m.Associate).load_many(
+            sorted({s.row.owner_id for s in found})
+        )
+        by_id = {a.id: a for a in owners if a is not None}
+        for item in items:
+            item.owner_row = by_id.get(item.row.owner_id)
+        return items
 
     @strawberry.field(description="Open tasks and planned calls by deadline.")
     async def todo(

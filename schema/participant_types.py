@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -47,13 +47,20 @@ class Participant(ModelNode):
     email: str | None
     email_invitation: bool
     row: strawberry.Private[m.Participant]
+    #: (associate, person) rows when whoever built this loaded them already
+    #: (``FollowUp.participants``): then ``associate`` and ``person`` await nothing
+    prefetched: strawberry.Private[tuple[m.Associate | None, m.Person | None] | None] = None
 
     @classmethod
     def orm_model(cls) -> type[m.Participant]:
         return m.Participant
 
     @classmethod
-    def from_model(cls, row: m.Participant) -> Self:
+    def from_model(
+        cls,
+        row: m.Participant,
+        prefetched: tuple[m.Associate | None, m.Person | None] | None = None,
+    ) -> Self:
         return cls(
             id=row.id,
             status=row.status,
@@ -62,15 +69,31 @@ class Participant(ModelNode):
             email=row.email,
             email_invitation=row.email_invitation,
             row=row,
+            prefetched=prefetched,
         )
 
-    @strawberry.field
-    async def associate(self, info: Info) -> Associate | None:
+    # Sync resolvers that return the value when it was prefetched and a coroutine (which
+    # the executor awaits) otherwise: an awaited field costs the executor a task, and a
+    # diary has hundreds of participants.
+    @strawberry.field(graphql_type=Associate | None)
+    def associate(self, info: Info) -> Any:
+        if self.prefetched is not None:
+            found = self.prefetched[0]
+            return Associate.from_model(found) if found else None
+        return self._associate(info)
+
+    async def _associate(self, info: Info) -> Associate | None:
         row = await load(info, m.Associate, self.row.associate_id)
         return Associate.from_model(row) if row else None
 
-    @strawberry.field
-    async def person(self, info: Info) -> Person | None:
+    @strawberry.field(graphql_type=Person | None)
+    def person(self, info: Info) -> Any:
+        if self.prefetched is not None:
+            found = self.prefetched[1]
+            return Person.from_model(found) if found else None
+        return self._person(info)
+
+    async def _person(self, info: Info) -> Person | None:
         row = await load(info, m.Person, self.row.person_id)
         return Person.from_model(row) if row else None
 
