@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, NewType
 
 import strawberry
 
@@ -47,12 +47,27 @@ class Candidate:
         return self.email_unavailable_reason is None
 
 
+def _periods_in(value: object) -> list[str]:
+    raise ValueError("Periods is an output type")
+
+
+Periods = strawberry.scalar(
+    NewType("Periods", list[str]),
+    description="A list of periods 'start/end' (UTC, RFC 5545 PERIOD): a JSON array of "
+    "strings, serialised as one value rather than one list item at a time",
+    serialize=list,
+    parse_value=_periods_in,
+)
+
+
 @strawberry.type
 class EntityBusy:
     kind: EntityKind  # type: ignore[valid-type]
     id: strawberry.ID
-    busy: list[str] = strawberry.field(description="Merged busy periods, 'start/end' (UTC)")
-    tentative: list[str] = strawberry.field(description="Tentative periods not already busy")
+    busy: Periods = strawberry.field(description="Merged busy periods")  # type: ignore[valid-type]
+    tentative: Periods = strawberry.field(  # type: ignore[valid-type]
+        description="Tentative periods not already busy"
+    )
 
 
 @strawberry.type
