@@ -18,11 +18,12 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
+from app.background import Background
 from app.settings import Settings
 from mail import inbox, outbox
 from mail.i18n import texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token
-from mail.worker import Background, start_background
+from mail.worker import start_background
 from orm import models as m
 
 PAGE = """<!DOCTYPE html>

@@ -17,6 +17,7 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
+from app.background import Background
 from app.settings import Settings
 from mail.smtp import SendError, SmtpTransport
 from orm import outbox
@@ -128,26 +129,8 @@ class MailWorker:
         log.info("mail worker %s stopped", self.name)
 
 
-class Background:
-    """An in-process worker task with a clean stop."""
-
-    def __init__(self, worker: MailWorker) -> None:
-        self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(worker.run(self.stop_event), name="mail-worker")
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        """Let the current batch finish, then end the task."""
-        self.stop_event.set()
-        try:
-            await asyncio.wait_for(self.task, timeout)
-        except TimeoutError:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-
-
 def start_background(settings: Settings) -> Background | None:
     """Start the in-process worker when SMTP is configured and MAIL_WORKER is on."""
     if not settings.mail_configured or not settings.mail_worker:
         return None
-    return Background(MailWorker(settings))
+    return Background(MailWorker(settings), "mail-worker")

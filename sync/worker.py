@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
+from app.background import Background
 from app.settings import Settings
 from orm import outbox
 from orm.outbox_models import OutboxStatus
@@ -291,24 +292,6 @@ class SyncWorker:
         log.info("sync worker %s stopped", self.name)
 
 
-class Background:
-    """An in-process worker task with a clean stop."""
-
-    def __init__(self, worker: SyncWorker) -> None:
-        self.stop_event = asyncio.Event()
-        self.task = asyncio.create_task(worker.run(self.stop_event), name="sync-worker")
-
-    async def stop(self, timeout: float = 30.0) -> None:
-        """Let the current batch finish, then end the task."""
-        self.stop_event.set()
-        try:
-            await asyncio.wait_for(self.task, timeout)
-        except TimeoutError:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
-
-
 def start_background(settings: Settings) -> Background | None:
     """Start the in-process sync worker unless SYNC_WORKER is off."""
-    return Background(SyncWorker(settings)) if settings.sync_worker else None
+    return Background(SyncWorker(settings), "sync-worker") if settings.sync_worker else None
