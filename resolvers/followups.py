@@ -56,16 +56,14 @@ async def _check_references(data: dict[str, Any]) -> None:
             raise NotFound(model.__name__, value, key.removesuffix("_id") + "Id")
 
 
-async def _durations(owner: m.Associate) -> tuple[int, int]:
+async def owner_defaults(owner: m.Associate) -> tuple[int, int, str]:
+    """The owner's meeting and call durations (minutes) and time zone, in one lookup."""
     prefs = (await effective_for([owner]))[owner.id]
     return (
         int(prefs[PreferenceKey.MEETING_DURATION].value),
         int(prefs[PreferenceKey.CALL_DURATION].value),
+        prefs[PreferenceKey.TIME_ZONE].value,
     )
-
-
-async def _zone(owner: m.Associate) -> str:
-    return (await effective_for([owner]))[owner.id][PreferenceKey.TIME_ZONE].value
 
 
 def _series_columns(
@@ -126,7 +124,7 @@ async def create(
             await m.ActivityType.get_or_none(id=data["type_id"]) if data.get("type_id") else None
         )
         kind = activity_type.default_kind if activity_type else m.Kind.MEETING
-    meeting, call = await _durations(owner)
+    meeting, call, zone = await owner_defaults(owner)
     timing = rules.normalise(
         rules.Timing(kind, data.get("start_at"), data.get("end_at"), data.get("deadline")),
         meeting_minutes=meeting,
@@ -134,7 +132,7 @@ async def create(
     )
     spec = data.pop("recurrence", None)
     fields = _columns(data, timing, owner)
-    fields.update(uid=f"{uuid.uuid4()}@followups", tzid=await _zone(owner))
+    fields.update(uid=f"{uuid.uuid4()}@followups", tzid=zone)
     if spec is not None:
         fields.update(_series_columns(spec, timing, fields["tzid"], limit))
     if fields.get("done"):
@@ -201,7 +199,7 @@ async def update(
         data.get("end_at", timing.end),
         data.get("deadline", timing.deadline),
     )
-    meeting, call = await _durations(owner)
+    meeting, call, _ = await owner_defaults(owner)
     timing = rules.normalise(timing, meeting_minutes=meeting, call_minutes=call)
     spec = data.pop("recurrence", None)
     changes = _columns(data, timing, owner)
@@ -258,9 +256,11 @@ async def make_call(viewer: m.Associate, followup_id: int, version: int | None) 
         raise ValidationFailed("id", "only a call can be made")
     if row.start_at is not None:
         raise ValidationFailed("id", "this call has already been made")
-    _, call = await _durations(await m.Associate.get(id=row.owner_id))
+    meeting, call, _ = await owner_defaults(await m.Associate.get(id=row.owner_id))
     timing = rules.normalise(
-        rules.Timing(m.Kind.CALL, now(), None, row.deadline), meeting_minutes=60, call_minutes=call
+        rules.Timing(m.Kind.CALL, now(), None, row.deadline),
+        meeting_minutes=meeting,
+        call_minutes=call,
     )
     return await _save(
         row,

@@ -64,6 +64,14 @@ class Wanted:
     email_invitation: bool | None = None
 
 
+async def preferred_emails(person_ids: list[int]) -> dict[int, str]:
+    """Each person's preferred e-mail address (lowest position), in one query."""
+    emails: dict[int, str] = {}
+    for e in await m.EmailAddress.filter(person_id__in=person_ids).order_by("-position", "-id"):
+        emails[e.person_id] = e.address
+    return emails
+
+
 async def _addresses(wanted: list[Wanted]) -> dict[tuple[str, int], str | None]:
     a_ids = [w.associate_id for w in wanted if w.associate_id]
     p_ids = [w.person_id for w in wanted if w.person_id]
@@ -71,9 +79,7 @@ async def _addresses(wanted: list[Wanted]) -> dict[tuple[str, int], str | None]:
     for a in await m.Associate.filter(id__in=a_ids, active=True):
         found[("a", a.id)] = a.email
     persons = {p.id for p in await m.Person.filter(id__in=p_ids)}
-    emails: dict[int, str] = {}
-    for e in await m.EmailAddress.filter(person_id__in=p_ids).order_by("-position", "-id"):
-        emails[e.person_id] = e.address
+    emails = await preferred_emails(p_ids)
     for pid in persons:
         found[("p", pid)] = emails.get(pid)
     return found

@@ -54,14 +54,6 @@ async def effective_for(
     return result
 
 
-async def effective(associate: Associate, key: PreferenceKey) -> str:
-    return (await effective_for([associate]))[associate.id][key].value
-
-
-async def minutes(associate: Associate, key: PreferenceKey) -> int:
-    return int(await effective(associate, key))
-
-
 async def _check_target(viewer: Associate, scope: PreferenceScope, target_id: int | None) -> None:
     from orm.models import UserGroup
 

@@ -9,8 +9,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from enum import Enum
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,12 +20,6 @@ from resolvers import followups, occurrences
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 
 THIS_ONLY_FIELDS = {"title", "agenda", "location", "start_at", "end_at", "deadline"}
-
-
-class Scope(str, Enum):
-    THIS = "THIS"
-    FOLLOWING = "FOLLOWING"
-    ALL = "ALL"
 
 
 def _local_anchor(row: m.FollowUp) -> datetime:
@@ -72,6 +65,7 @@ async def update_this(
     old = rules.Timing(row.kind, current.start, current.end, current.deadline)
     if "start_at" in data and "end_at" not in data:
         data["end_at"] = rules.move(old, data["start_at"])
+    meeting, call, _ = await followups.owner_defaults(await m.Associate.get(id=row.owner_id))
     timing = rules.normalise(
         rules.Timing(
             row.kind,
@@ -79,8 +73,8 @@ async def update_this(
             data.get("end_at", old.end),
             data.get("deadline", old.deadline),
         ),
-        meeting_minutes=60,
-        call_minutes=15,
+        meeting_minutes=meeting,
+        call_minutes=call,
     )
     fields = {k: v for k, v in data.items() if k in ("title", "agenda", "location")}
     fields.update(start_at=timing.start, end_at=timing.end, deadline=timing.deadline)
@@ -208,7 +202,3 @@ async def delete_following(row: m.FollowUp, rid: datetime, version: int | None) 
         await row.delete()
     else:
         await new.delete()
-
-
-def utc(value: datetime) -> datetime:
-    return value.astimezone(UTC)

@@ -114,15 +114,6 @@ def _decode_entities(
     )
 
 
-async def _candidate_email(entity: Entity, record: Any) -> str | None:
-    if entity is Entity.ASSOCIATE:
-        return record.email
-    if entity is Entity.RESOURCE:
-        return record.email
-    first = await m.EmailAddress.filter(person_id=record.id).order_by("position", "id").first()
-    return first.address if first else None
-
-
 @strawberry.type
 class ParticipantQuery:
     @strawberry.field(description="Candidates of one source for a proposed time span.")
@@ -179,9 +170,10 @@ class ParticipantQuery:
             hi,
             settings.max_occurrences_per_series,
         )
+        person_emails = await part.preferred_emails([r.id for e, r in found if e is Entity.PERSON])
         out = []
         for entity, record in found:
-            email = await _candidate_email(entity, record)
+            email = person_emails.get(record.id) if entity is Entity.PERSON else record.email
             name = (
                 record.name
                 if entity is not Entity.PERSON
