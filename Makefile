@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export DATABASE_URL ?= sqlite://followups.sqlite3
 
-.PHONY: run test lint bench schema clean
+.PHONY: run test lint bench schema clean servers
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,12 @@ run: $(STAMP)
 	$(BIN)/followups demo
 	$(BIN)/followups serve
 
-test: $(STAMP)
+# Real servers the suite starts on loopback (Cyrus, Dovecot, ...): each tests/servers/install-*.sh
+# installs its own from Debian's packages when missing (idempotent, quick when present).
+servers:
+	@for s in tests/servers/install-*.sh; do [ -e "$$s" ] || continue; bash "$$s" || exit 1; done
+
+test: $(STAMP) servers
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
