@@ -89,6 +89,35 @@ class Sizes:
     def companies(self) -> int:
         return self.associates
 
+    @property
+    def sales(self) -> int:
+        return self.associates * 2
+
+    @property
+    def projects(self) -> int:
+        return max(1, self.associates // 4)
+
+
+def _links(rnd: random.Random, sizes: Sizes) -> tuple[Any, Any, Any, Any]:
+    """(company, person, project, sale) as a CRM links them.
+
+    85% of follow-ups belong to a company, 60% to one of its persons as well; 15% to a
+    sale and 10% to a project.  Drawn from their own generator, so the rest of the data
+    is what it was before links existed.
+    """
+    company = person = project = sale = None
+    if rnd.random() < 0.85:
+        if rnd.random() < 0.7:
+            person = rnd.randint(1, sizes.persons)
+            company = 1 + person % sizes.companies
+        else:
+            company = rnd.randint(1, sizes.companies)
+    if rnd.random() < 0.15:
+        sale = rnd.randint(1, sizes.sales)
+    if rnd.random() < 0.10:
+        project = rnd.randint(1, sizes.projects)
+    return company, person, project, sale
+
 
 def _workday_start(rnd: random.Random, lo: datetime, hi: datetime) -> datetime:
     """A random quarter-hour on a weekday between 08:00 and 15:45 local time."""
@@ -123,6 +152,7 @@ def _series(rnd: random.Random, start: datetime, length: timedelta) -> tuple[str
 def generate(sizes: Sizes, seed: int = 4) -> Iterator[Batch]:
     """Yield the rows in batches of about CHUNK follow-ups."""
     rnd = random.Random(seed)
+    linker = random.Random(seed + 1)
     created = SPAN_START
     series_from = NOW - timedelta(days=5 * 365)
     fid = pid = bid = oid = 0
@@ -162,7 +192,7 @@ def generate(sizes: Sizes, seed: int = 4) -> Iterator[Batch]:
                 fid, kind, owner, f"{kind.title()} {fid}", "", "", start, end, deadline,
                 anchor, busy, None, private, done, anchor if done else None,
                 f"gen-{fid}@followups.bench", 0, 1, "Europe/Oslo", rrule, "[]", "[]",
-                series_end, created, created, None, None, None, None, None,
+                series_end, created, created, *_links(linker, sizes), None,
             )
         )  # fmt: skip
         if recurring and rnd.random() < 0.1:
@@ -254,6 +284,8 @@ def _base_rows(sizes: Sizes) -> dict[str, tuple[tuple[str, ...], list[tuple[Any,
     persons = [
         (i, "Person", str(i), 1 + i % sizes.companies, "NO") for i in range(1, sizes.persons + 1)
     ]
+    sales = [(i, f"Sale {i}", 1 + i % sizes.companies, None) for i in range(1, sizes.sales + 1)]
+    projects = [(i, f"Project {i}") for i in range(1, sizes.projects + 1)]
     return {
         "user_group": (("id", "name"), groups),
         "associate": (("id", "name", "email", "is_admin", "active", "group_id"), associates),
@@ -264,6 +296,8 @@ def _base_rows(sizes: Sizes) -> dict[str, tuple[tuple[str, ...], list[tuple[Any,
         ),
         "company": (("id", "name", "country"), companies),
         "person": (("id", "first_name", "last_name", "company_id", "country"), persons),
+        "sale": (("id", "title", "company_id", "person_id"), sales),
+        "project": (("id", "name"), projects),
     }
 
 
@@ -330,7 +364,7 @@ async def _fill_postgres(url: str, sizes: Sizes, seed: int) -> dict[str, int]:
                         counts[table] = counts.get(table, 0) + len(rows)
             for table in (
                 "user_group", "associate", "resource_group", "resource", "company", "person",
-                "followup", "participant", "resource_booking", "occurrence",
+                "sale", "project", "followup", "participant", "resource_booking", "occurrence",
             ):  # fmt: skip
                 await conn.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
