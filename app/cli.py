@@ -61,6 +61,7 @@ def cmd_demo(_: argparse.Namespace) -> None:
         token = await load_demo()
         print("Demo data loaded. API token for the demo admin (Ada Admin):")
         print(f"  Authorization: Bearer {token}")
+        print(f"GraphiQL with that token: {get_settings().base_url}/graphql#token={token}")
 
     asyncio.run(_with_db(work))
 

@@ -10,11 +10,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from app import graphiql
 from app.auth import authenticate
 from app.guards import BodyLimit, LoadShedding, RateLimiter, SecurityHeaders, send_error
 from app.settings import Settings, get_settings
@@ -47,7 +48,7 @@ class Authenticated:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-            await HTMLResponse(self.inner.graphql_ide_html)(scope, receive, send)
+            await graphiql.page()(scope, receive, send)
             return
         viewer = await authenticate(request.headers.get("authorization"))
         if viewer is None:
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            graphiql.assets(),
             *mail_web.routes(settings),
         ],
         middleware=middleware,
