@@ -16,8 +16,10 @@ from orm import db
 
 async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
     url = get_settings().database_url
-    await db.migrate(url)
-    await db.close()
+    try:
+        await db.migrate(url)
+    finally:
+        await db.close()
     await db.connect(url)
     try:
         await work()
@@ -47,8 +49,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 def cmd_migrate(_: argparse.Namespace) -> None:
     async def run() -> None:
-        await db.migrate(get_settings().database_url)
-        await db.close()
+        try:
+            await db.migrate(get_settings().database_url)
+        finally:
+            await db.close()  # an open SQLite connection's thread keeps the process alive
 
     asyncio.run(run())
     print("database is up to date")
@@ -166,9 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _operational_errors() -> tuple[type[BaseException], ...]:
+    """What an operator's mistake raises (a bad URL, path or database): shown as one line."""
+    import asyncpg
+    from tortoise.exceptions import BaseORMException
+
+    from orm.migrator import MigrationFailed
+
+    return (MigrationFailed, BaseORMException, asyncpg.PostgresError, OSError, ValueError)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except _operational_errors() as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        sys.exit(f"followups {args.command}: {message}")
 
 
 if __name__ == "__main__":

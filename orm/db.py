@@ -7,7 +7,8 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.backends.base.executor import EXECUTOR_CACHE
-from tortoise.migrations.api.migrate import migrate as tortoise_migrate
+
+from orm import migrator
 
 MODELS_MODULE = "orm.models"
 MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models"]
@@ -38,11 +39,18 @@ async def connect(database_url: str) -> None:
 async def migrate(database_url: str) -> None:
     """Bring the database schema up to the latest migration (keeps the data).
 
+    Each migration is atomic and concurrent callers take turns (``orm.migrator``); a
+    failure raises ``migrator.MigrationFailed`` with one line to show.
+
     Connecting first binds the models to this engine's SQL dialect; the migration API
     alone would reuse whatever dialect an earlier connection in this process used.
     """
     await connect(database_url)
-    await tortoise_migrate(config=tortoise_config(database_url))
+    try:
+        await migrator.apply_all(database_url, tortoise_config(database_url)["apps"])
+    except BaseException:
+        await close()  # an open SQLite connection's thread would keep the process alive
+        raise
 
 
 async def close() -> None:
