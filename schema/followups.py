@@ -10,7 +10,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from orm import models as m
-from resolvers import changes, occurrences
+from resolvers import changes, occurrences, visibility
 from resolvers import diary as reads
 from resolvers import followups as writes
 from resolvers import series_edits as edits
@@ -245,7 +245,9 @@ class FollowUpQuery:
             raise ValidationFailed(
                 "companyId", "give exactly one of companyId, personId, saleId, projectId"
             )
-        query = m.FollowUp.filter(**given)
+        # a private item the viewer may not see in full is not listed under the record
+        # at all (the listing would tell the link): out of the page and the count
+        query = m.FollowUp.filter(visibility.listed_for(info.context.viewer), **given)
         if kinds:
             query = query.filter(kind__in=list(kinds))
         if not include_done:
