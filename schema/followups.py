@@ -272,12 +272,13 @@ class FollowUpQuery:
         )
 
 
-def occurrence_id(value: str) -> tuple[int, datetime | None]:
-    raw = ids.decode_raw(value, "FollowUp", "id")
+def occurrence_id(value: str, path: str = "id") -> tuple[int, datetime | None]:
+    """The series and original start (None: not an occurrence) of a follow-up ID."""
+    raw = ids.decode_raw(value, "FollowUp", path)
     try:
         return occurrences.parse_key(raw)
     except ValueError:
-        raise NotFound("FollowUp", value, "id") from None
+        raise NotFound("FollowUp", value, path) from None
 
 
 async def _update(

@@ -155,7 +155,7 @@ class ParticipantQuery:
             own, added = await part.already_on(
                 info.context.viewer,
                 info.context.loaders,
-                ids.decode(follow_up_id, "FollowUp", "followUpId"),
+                occurrence_id(follow_up_id, "followUpId")[0],
             )
         busy = await availability.busy_times(
             [r.id for e, r in found if e is Entity.ASSOCIATE],
