@@ -32,7 +32,6 @@ import pytest
 from graphql import (
     GraphQLField,
     GraphQLInterfaceType,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLUnionType,
@@ -90,7 +89,6 @@ SIDE_TYPES = {
     "StatusChange",
     "MailDelivery",
     "CalendarSync",
-    "ConflictEntry",
     "InboundOutcome",
 }
 
@@ -279,6 +277,26 @@ async def _world(http: httpx.AsyncClient) -> dict[str, Any]:
         ),
         "createFollowUp",
     )
+    # the insider is busy elsewhere at the same time: the private meeting has a conflict
+    insider_gql = await client_for(http, insider)
+    _ok(
+        await insider_gql(
+            CREATE,
+            {
+                "input": {
+                    "title": "Dentist",
+                    "start": T0.isoformat(),
+                    "end": (T0 + timedelta(hours=1)).isoformat(),
+                }
+            },
+        ),
+        "createFollowUp",
+    )
+    conflicts = await gql(
+        "query($id: ID!) { node(id: $id) { ... on FollowUp { conflicts { id } } } }",
+        {"id": gid("FollowUp", single["pk"])},
+    )
+    assert conflicts["node"]["conflicts"], conflicts
     token = await m.ApiToken.filter(associate_id=owner.id).first()
     assert token is not None
     all_participants = await m.Participant.all()
