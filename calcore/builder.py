@@ -14,6 +14,7 @@ Text values are escaped by icalendar (RFC 5545 section 3.3.11).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -64,6 +65,35 @@ def build_calendar(
         cal.add_component(build_component(override, dtstamp=stamp, master=snapshot))
     add_timezones(cal, _dates_of(snapshot), open_ended=_open_ended(snapshot))
     return cal
+
+
+#: The SUMMARY of a busy block (``busy_block``).
+BUSY_SUMMARY = "Busy"
+
+
+def busy_block(snapshot: EventSnapshot) -> EventSnapshot:
+    """The snapshot as busy time only, for calendars everyone reads (a room's).
+
+    Times, recurrence (with the overridden occurrences' times), UID, SEQUENCE, STATUS,
+    TRANSP and CLASS stay; the title becomes a neutral "Busy" and the description,
+    location, organiser, attendees, categories, URL and alarm are left out.
+    """
+
+    def strip(snap: EventSnapshot) -> EventSnapshot:
+        return replace(
+            snap,
+            title=BUSY_SUMMARY,
+            description="",
+            location=None,
+            organizer=None,
+            attendees=(),
+            categories=(),
+            url=None,
+            alarm_minutes=None,
+            overrides=tuple(strip(o) for o in snap.overrides),
+        )
+
+    return strip(snapshot)
 
 
 def new_calendar(method: str | None = None) -> Calendar:

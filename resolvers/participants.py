@@ -16,7 +16,7 @@ from typing import Any
 
 from app.settings import Settings
 from orm import models as m
-from resolvers import availability, followups
+from resolvers import availability, followups, visibility
 from resolvers.availability import Entity
 from resolvers.diary import expand_rows
 from resolvers.errors import (
@@ -26,6 +26,7 @@ from resolvers.errors import (
     NotFound,
     ValidationFailed,
 )
+from resolvers.loaders import Loaders
 
 EMAIL = re.compile(
     r"^[^@\s<>(),;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
@@ -214,8 +215,7 @@ async def participant_for_change(
     row = await m.FollowUp.get(id=p.followup_id)
     if viewer.is_admin or row.owner_id == viewer.id or p.associate_id == viewer.id:
         return p, row
-    others = await m.Participant.filter(followup_id=row.id, associate_id=viewer.id).exists()
-    if row.private and not others:
+    if not visibility.sees_details(viewer, row, await m.Participant.filter(followup_id=row.id)):
         raise NotFound("Participant", participant_id, "participantId")
     raise Forbidden("only the organiser or the participant may answer")
 
@@ -267,6 +267,27 @@ async def set_all_email(
         if flag != p.email_invitation:
             await m.Participant.filter(id=p.id).update(email_invitation=flag)
     return row
+
+
+async def already_on(
+    viewer: m.Associate, loaders: Loaders, followup_id: int
+) -> tuple[int, set[tuple[Entity, int]]]:
+    """The follow-up to leave out of the candidates' busy time, and who is on it already.
+
+    For a follow-up the viewer may not see in full (``visibility``) it is as if none was
+    given: (-1, empty), so neither the marks nor the busy flags tell who is on it.
+    """
+    if not await visibility.sees_followup(viewer, loaders, followup_id):
+        return -1, set()
+    added: set[tuple[Entity, int]] = set()
+    for p in await loaders.by_parent(m.Participant, "followup_id").load(followup_id):
+        if p.associate_id:
+            added.add((Entity.ASSOCIATE, p.associate_id))
+        else:
+            added.add((Entity.PERSON, p.person_id or 0))
+    for b in await m.ResourceBooking.filter(followup_id=followup_id):
+        added.add((Entity.RESOURCE, b.resource_id))
+    return followup_id, added
 
 
 async def candidates(source: str, filters: dict[str, Any], limit: int) -> list[tuple[Entity, Any]]:

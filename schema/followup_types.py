@@ -17,13 +17,12 @@ from strawberry import relay
 
 from calcore.recurrence import is_occurrence, parse_rrule, summarize
 from orm import models as m
-from resolvers import occurrences
+from resolvers import occurrences, visibility
 from resolvers.availability import Entity
 from resolvers.conflicts import SpanKey, in_conflict
 from resolvers.context import Info
 from resolvers.loaders import custom_loader
 from resolvers.preference_keys import PreferenceKey
-from resolvers.visibility import sees_details
 from schema.crm_types import (
     ActivityType,
     Associate,
@@ -72,20 +71,8 @@ async def _resolve_one(info: Info, key: str) -> FollowUp | None:
 
 
 async def visible_ids(info: Info, rows: Iterable[m.FollowUp]) -> set[int]:
-    """The ids of ``rows`` the viewer sees in full (``sees_details``).
-
-    Participants are loaded (one batched query) only for private rows the viewer neither
-    owns nor administers, so most requests need none.
-    """
-    viewer = info.context.viewer
-    rows = list(rows)
-    unsure = [r for r in rows if r.private and not viewer.is_admin and r.owner_id != viewer.id]
-    out = {r.id for r in rows} - {r.id for r in unsure}
-    if unsure:
-        loader = info.context.loaders.by_parent(m.Participant, "followup_id")
-        lists = await loader.load_many([r.id for r in unsure])
-        out.update(r.id for r, ps in zip(unsure, lists, strict=True) if sees_details(viewer, r, ps))
-    return out
+    """The ids of ``rows`` the viewer sees in full (``resolvers.visibility``)."""
+    return await visibility.visible_ids(info.context.viewer, info.context.loaders, rows)
 
 
 @strawberry.enum
@@ -151,11 +138,11 @@ class FollowUp(relay.Node):
     end: datetime | None
     deadline: datetime | None
     availability: Availability
-    alarm_minutes: int | None
+    alarm_minutes: int | None = strawberry.field(description="Null when redacted.")
     private: bool
     done: bool
     done_at: datetime | None
-    uid: str
+    uid: str | None = strawberry.field(description="The iCalendar UID; null when redacted.")
     sequence: int
     version: int
     created_at: datetime
@@ -218,11 +205,11 @@ class FollowUp(relay.Node):
             end=span.end,
             deadline=span.deadline,
             availability=Availability.BUSY if row.busy else Availability.FREE,
-            alarm_minutes=row.alarm_minutes,
+            alarm_minutes=row.alarm_minutes if visible else None,
             private=row.private,
             done=over.done if over else row.done,
             done_at=over.done_at if over else row.done_at,
-            uid=row.uid,
+            uid=row.uid if visible else None,
             sequence=max(row.sequence, over.sequence if over else 0),
             version=row.version,
             created_at=row.created_at,
@@ -258,6 +245,8 @@ class FollowUp(relay.Node):
     ) -> list[Annotated[CalendarSync, strawberry.lazy("schema.calendar_sync")]]:
         from schema.calendar_sync import calendar_sync_of
 
+        if not self.visible:
+            return []
         return await calendar_sync_of(info, self.row)
 
     @strawberry.field(description="How the series repeats; null for a single follow-up.")
@@ -329,8 +318,10 @@ class FollowUp(relay.Node):
             for p in rows
         ]
 
-    @strawberry.field(description="Booked rooms and equipment.")
+    @strawberry.field(description="Booked rooms and equipment (empty if redacted).")
     async def resources(self, info: Info) -> list[Resource]:
+        if not self.visible:
+            return []
         bookings = await info.context.loaders.by_parent(m.ResourceBooking, "followup_id").load(
             self.row.id
         )
@@ -340,10 +331,11 @@ class FollowUp(relay.Node):
         return [Resource.from_model(r) for r in rows if r is not None]
 
     @strawberry.field(
-        description="Participants and resources busy with another follow-up at this time."
+        description="Participants and resources busy with another follow-up at this time "
+        "(empty if redacted)."
     )
     async def conflicts(self, info: Info) -> list[ConflictEntry]:
-        if self.start is None or self.end is None or not self.row.busy:
+        if not self.visible or self.start is None or self.end is None or not self.row.busy:
             return []
         limit = info.context.settings.max_occurrences_per_series
 

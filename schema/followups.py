@@ -10,7 +10,7 @@ import strawberry
 from tortoise.expressions import Q
 
 from orm import models as m
-from resolvers import changes, occurrences
+from resolvers import changes, occurrences, visibility
 from resolvers import diary as reads
 from resolvers import followups as writes
 from resolvers import series_edits as edits
@@ -245,7 +245,9 @@ class FollowUpQuery:
             raise ValidationFailed(
                 "companyId", "give exactly one of companyId, personId, saleId, projectId"
             )
-        query = m.FollowUp.filter(**given)
+        # a private item the viewer may not see in full is not listed under the record
+        # at all (the listing would tell the link): out of the page and the count
+        query = m.FollowUp.filter(visibility.listed_for(info.context.viewer), **given)
         if kinds:
             query = query.filter(kind__in=list(kinds))
         if not include_done:
@@ -270,12 +272,13 @@ class FollowUpQuery:
         )
 
 
-def occurrence_id(value: str) -> tuple[int, datetime | None]:
-    raw = ids.decode_raw(value, "FollowUp", "id")
+def occurrence_id(value: str, path: str = "id") -> tuple[int, datetime | None]:
+    """The series and original start (None: not an occurrence) of a follow-up ID."""
+    raw = ids.decode_raw(value, "FollowUp", path)
     try:
         return occurrences.parse_key(raw)
     except ValueError:
-        raise NotFound("FollowUp", value, "id") from None
+        raise NotFound("FollowUp", value, path) from None
 
 
 async def _update(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Self
@@ -13,6 +14,7 @@ from mail import inbox
 from orm import models as m
 from orm.outbox_models import MailOutbox, OutboxStatus, ProposalStatus
 from orm.outbox_models import Proposal as ProposalRow
+from resolvers import visibility
 from resolvers.context import Info
 from schema.crm_types import load
 from schema.ids import encode
@@ -99,6 +101,16 @@ class Proposal(ModelNode):
             row=row,
         )
 
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """Only those the viewer may see (``visibility.sees_proposals``)."""
+        rows = await ModelNode.rows_of(cls, info, node_ids)
+        viewer, loaders = info.context.viewer, info.context.loaders
+        allowed = await visibility.visible_proposals(viewer, loaders, rows)
+        return [cls.from_model(r) if r is not None else None for r in allowed]
+
     @strawberry.field
     async def participant(self, info: Info) -> Participant | None:
         row = await load(info, m.Participant, self.row.participant_id)
@@ -116,8 +128,7 @@ class Proposal(ModelNode):
 
 async def proposals_of(info: Info, row: m.FollowUp) -> list[Proposal]:
     """Return a follow-up's proposals, newest first, to its organiser and admins only."""
-    viewer = info.context.viewer
-    if not viewer.is_admin and viewer.id != row.owner_id:
+    if not visibility.sees_proposals(info.context.viewer, row):
         return []
     found = await info.context.loaders.by_parent(ProposalRow, "followup_id").load(row.id)
     return [Proposal.from_model(p) for p in reversed(found)][:100]
@@ -156,4 +167,6 @@ class InboundOutcome:
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
         row = await load(info, ProposalRow, self.proposal_id)
-        return Proposal.from_model(row) if row else None
+        viewer, loaders = info.context.viewer, info.context.loaders
+        (allowed,) = await visibility.visible_proposals(viewer, loaders, [row])
+        return Proposal.from_model(allowed) if allowed else None

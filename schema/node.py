@@ -22,10 +22,15 @@ class ModelNode(relay.Node):
     def from_model(cls, row: Any) -> Self:
         raise NotImplementedError
 
+    @staticmethod
+    async def rows_of(cls: type[ModelNode], info: Info, node_ids: Iterable[str]) -> list[Any]:
+        """The rows of ``node_ids`` (None where unknown), through the request's loader."""
+        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
+        return list(await info.context.loaders.by_id(cls.orm_model()).load_many(keys))
+
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
-        rows = await info.context.loaders.by_id(cls.orm_model()).load_many(keys)
+        rows = await ModelNode.rows_of(cls, info, node_ids)
         return [cls.from_model(row) if row is not None else None for row in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Self
 
@@ -9,7 +10,7 @@ import strawberry
 from strawberry import relay
 
 from orm import models as m
-from resolvers import participants
+from resolvers import participants, visibility
 from resolvers.availability import Entity
 from resolvers.context import Info
 from schema.crm_types import Associate, Person, load
@@ -71,6 +72,16 @@ class Participant(ModelNode):
             row=row,
             prefetched=prefetched,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[Self | None]:
+        """Only participants of follow-ups the viewer sees in full (``visibility``)."""
+        rows = await ModelNode.rows_of(cls, info, node_ids)
+        viewer, loaders = info.context.viewer, info.context.loaders
+        allowed = await visibility.visible_participants(viewer, loaders, rows)
+        return [cls.from_model(r) if r is not None else None for r in allowed]
 
     # Sync resolvers that return the value when it was prefetched and a coroutine (which
     # the executor awaits) otherwise: an awaited field costs the executor a task, and a

@@ -150,18 +150,13 @@ class ParticipantQuery:
             if value is not None
         }
         found = await part.candidates(source.value, filters, first)
-        own = -1
-        added: set[tuple[Entity, int]] = set()
+        own, added = -1, set[tuple[Entity, int]]()
         if follow_up_id is not None:
-            own = ids.decode(follow_up_id, "FollowUp", "followUpId")
-            for p in await m.Participant.filter(followup_id=own):
-                added.add(
-                    (Entity.ASSOCIATE, p.associate_id)
-                    if p.associate_id
-                    else (Entity.PERSON, p.person_id or 0)
-                )
-            for b in await m.ResourceBooking.filter(followup_id=own):
-                added.add((Entity.RESOURCE, b.resource_id))
+            own, added = await part.already_on(
+                info.context.viewer,
+                info.context.loaders,
+                occurrence_id(follow_up_id, "followUpId")[0],
+            )
         busy = await availability.busy_times(
             [r.id for e, r in found if e is Entity.ASSOCIATE],
             [r.id for e, r in found if e is Entity.RESOURCE],

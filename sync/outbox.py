@@ -19,7 +19,7 @@ from typing import Any
 
 from tortoise.expressions import Q
 
-from calcore.builder import build_calendar
+from calcore.builder import build_calendar, busy_block
 from calcore.model import EventSnapshot
 from orm import models as m
 from orm.outbox import utcnow
@@ -64,6 +64,22 @@ def render(snapshot: EventSnapshot) -> tuple[str, str]:
         if not line.startswith(_VOLATILE):
             digest.update(line + b"\n")
     return data.decode("utf-8"), digest.hexdigest()
+
+
+def render_for(
+    account: CalendarAccount, snapshot: EventSnapshot, cache: dict[bool, tuple[str, str]]
+) -> tuple[str, str]:
+    """``render`` for one account's calendar, each form rendered once per ``cache``.
+
+    A resource's calendar is read by everyone who books the resource, so a private
+    follow-up goes there as a busy block (``calcore.builder.busy_block``: no title,
+    location, description, people, links or alarm); the calendars of the owner and the
+    associate participants get the full object.
+    """
+    busy = account.resource_id is not None and snapshot.private
+    if busy not in cache:
+        cache[busy] = render(busy_block(snapshot) if busy else snapshot)
+    return cache[busy]
 
 
 async def enqueue(
@@ -151,8 +167,9 @@ async def handle(change: Change) -> None:
     after = change.after if syncable(change.after) else None
     targets = await accounts_for(fid) if after is not None else []
     if after is not None and targets:
-        ics, digest = render(after)
+        cache: dict[bool, tuple[str, str]] = {}
         for account in targets:
+            ics, digest = render_for(account, after, cache)
             await _want(account.id, fid, after.uid, found.get(account.id), ics, digest)
     keep = {a.id for a in targets}
     for account_id, obj in found.items():
@@ -204,7 +221,7 @@ async def queue_missing(account: CalendarAccount) -> tuple[list[int], list[int]]
         followups = await m.FollowUp.filter(id__in=part)
         snaps = await snapshots(followups, changes.BASE_URL[0])
         for fid, snap in snaps.items():
-            ics, digest = render(snap)
+            ics, digest = render_for(account, snap, {})
             await _want(account.id, fid, snap.uid, rows.get(fid), ics, digest)
     extra = sorted(have - desired)
     for fid in extra:
@@ -225,7 +242,7 @@ async def requeue(account: CalendarAccount, followup_ids: Iterable[int]) -> int:
     for part in _chunks(ids, CHUNK):
         followups = await m.FollowUp.filter(id__in=part)
         for fid, snap in (await snapshots(followups, changes.BASE_URL[0])).items():
-            ics, digest = render(snap)
+            ics, digest = render_for(account, snap, {})
             found = rows.get(fid)
             if found is not None:
                 await CalendarObject.filter(id=found.id).update(content_hash=None)

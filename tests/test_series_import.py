@@ -54,7 +54,8 @@ async def _spans(case: dict[str, Any], owner: m.Associate) -> list[Span]:
     for tzid in sorted({r.tzid for r in await m.FollowUp.filter(owner_id=owner.id)}):
         start, end = _window(case, ZoneInfo(case.get("tz") or tzid))
         found += [
-            s for s in await diary([owner.id], start.astimezone(UTC), end.astimezone(UTC), LIMIT)
+            s
+            for s in await diary([owner.id], start.astimezone(UTC), end.astimezone(UTC), LIMIT)
             if s.row.tzid == tzid
         ]
     return sorted(found, key=lambda s: (s.start, s.row.id))
@@ -77,8 +78,11 @@ async def _status_at(owner: m.Associate, case: dict[str, Any]) -> str | None:
     for tzid in sorted({r.tzid for r in await m.FollowUp.filter(owner_id=owner.id)}):
         start, end = _window(case, ZoneInfo(case.get("tz") or tzid))
         cancelled = await m.Occurrence.filter(
-            series__owner_id=owner.id, series__tzid=tzid, cancelled=True,
-            start_at__lt=end, end_at__gt=start,
+            series__owner_id=owner.id,
+            series__tzid=tzid,
+            cancelled=True,
+            start_at__lt=end,
+            end_at__gt=start,
         ).exists()
         if cancelled:
             return "CANCELLED"

@@ -15,8 +15,12 @@ DATA = Path(__file__).resolve().parent.parent / "data" / "recurrence-tz"
 
 
 def _cal(*lines: str) -> str:
-    return "\r\n".join(["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", *lines,
-                        "END:VCALENDAR"]) + "\r\n"
+    return (
+        "\r\n".join(
+            ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//t//t//EN", *lines, "END:VCALENDAR"]
+        )
+        + "\r\n"
+    )
 
 
 def _by_uid(snaps):  # type: ignore[no-untyped-def]
@@ -66,9 +70,13 @@ def test_windows_tzid_and_all_day_series_with_utc_until() -> None:
 
 def test_windows_tzid_on_dtstart() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:w", "DTSTAMP:20240101T000000Z",
+        "BEGIN:VEVENT",
+        "UID:w",
+        "DTSTAMP:20240101T000000Z",
         "DTSTART;TZID=FLE Standard Time:20240610T090000",
-        "DTEND;TZID=FLE Standard Time:20240610T100000", "SUMMARY:x", "END:VEVENT",
+        "DTEND;TZID=FLE Standard Time:20240610T100000",
+        "SUMMARY:x",
+        "END:VEVENT",
     )
     (snap,) = import_calendar(data)
     assert snap.tzid in ("Europe/Kiev", "Europe/Kyiv", "Europe/Helsinki")
@@ -77,8 +85,13 @@ def test_windows_tzid_on_dtstart() -> None:
 
 def test_utf8_bom_bare_lf_and_latin1() -> None:
     assert import_calendar((DATA / "ical_bom_calendar.ics").read_bytes()) == []
-    text = _cal("BEGIN:VEVENT", "UID:l1", "DTSTART:20240101T100000Z", "SUMMARY:Møde på kontoret",
-                "END:VEVENT").replace("\r\n", "\n")
+    text = _cal(
+        "BEGIN:VEVENT",
+        "UID:l1",
+        "DTSTART:20240101T100000Z",
+        "SUMMARY:Møde på kontoret",
+        "END:VEVENT",
+    ).replace("\r\n", "\n")
     (a,) = import_calendar(b"\xef\xbb\xbf" + text.encode("utf-8"))
     (b,) = import_calendar(text.encode("latin-1"))
     assert a.title == b.title == "Møde på kontoret"
@@ -86,9 +99,17 @@ def test_utf8_bom_bare_lf_and_latin1() -> None:
 
 def test_floating_and_date_values_use_the_default_zone() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:f", "DTSTART:20260105T090000", "DTEND:20260105T100000",
-        "RRULE:FREQ=DAILY;COUNT=2", "END:VEVENT",
-        "BEGIN:VEVENT", "UID:d", "DTSTART;VALUE=DATE:20260105", "SUMMARY:all day", "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:f",
+        "DTSTART:20260105T090000",
+        "DTEND:20260105T100000",
+        "RRULE:FREQ=DAILY;COUNT=2",
+        "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:d",
+        "DTSTART;VALUE=DATE:20260105",
+        "SUMMARY:all day",
+        "END:VEVENT",
     )
     snaps = _by_uid(import_calendar(data, default_tzid="Europe/Oslo"))
     assert snaps["f"].start == datetime(2026, 1, 5, 8, tzinfo=UTC)
@@ -98,24 +119,46 @@ def test_floating_and_date_values_use_the_default_zone() -> None:
 
 def test_field_mapping() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:m", "SEQUENCE:4", "SUMMARY:Review", "DESCRIPTION:Agenda",
-        "LOCATION:Room 1", "URL:https://example.com/m", "CLASS:PRIVATE", "TRANSP:TRANSPARENT",
-        "CATEGORIES:Work,Sales", "CATEGORIES:Q3",
-        "DTSTART;TZID=Europe/Copenhagen:20260302T140000", "DURATION:PT90M",
+        "BEGIN:VEVENT",
+        "UID:m",
+        "SEQUENCE:4",
+        "SUMMARY:Review",
+        "DESCRIPTION:Agenda",
+        "LOCATION:Room 1",
+        "URL:https://example.com/m",
+        "CLASS:PRIVATE",
+        "TRANSP:TRANSPARENT",
+        "CATEGORIES:Work,Sales",
+        "CATEGORIES:Q3",
+        "DTSTART;TZID=Europe/Copenhagen:20260302T140000",
+        "DURATION:PT90M",
         "ORGANIZER;CN=Ann:mailto:ann@example.com",
         "ATTENDEE;CN=Bob;PARTSTAT=ACCEPTED;RSVP=TRUE:mailto:bob@example.com",
         "ATTENDEE;CUTYPE=ROOM;PARTSTAT=TENTATIVE;EMAIL=room@example.com:urn:uuid:1",
-        "EXDATE:20260309T130000Z", "RRULE:FREQ=WEEKLY;COUNT=4;",
-        "BEGIN:VALARM", "ACTION:DISPLAY", "TRIGGER:-PT15M", "END:VALARM",
+        "EXDATE:20260309T130000Z",
+        "RRULE:FREQ=WEEKLY;COUNT=4;",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        "TRIGGER:-PT15M",
+        "END:VALARM",
         "END:VEVENT",
-        "BEGIN:VTODO", "UID:t", "DUE;TZID=Europe/Oslo:20260310T170000", "STATUS:COMPLETED",
-        "COMPLETED:20260309T120000Z", "SUMMARY:Call back", "END:VTODO",
+        "BEGIN:VTODO",
+        "UID:t",
+        "DUE;TZID=Europe/Oslo:20260310T170000",
+        "STATUS:COMPLETED",
+        "COMPLETED:20260309T120000Z",
+        "SUMMARY:Call back",
+        "END:VTODO",
     )
     snaps = _by_uid(import_calendar(data))
     m = snaps["m"]
     assert (m.kind, m.sequence, m.title, m.description) == (Kind.MEETING, 4, "Review", "Agenda")
     assert (m.location, m.url, m.private, m.transparent) == (
-        "Room 1", "https://example.com/m", True, True)
+        "Room 1",
+        "https://example.com/m",
+        True,
+        True,
+    )
     assert m.categories == ("Work", "Sales", "Q3")
     assert m.tzid == "Europe/Copenhagen"
     assert m.start == datetime(2026, 3, 2, 13, tzinfo=UTC)
@@ -126,9 +169,16 @@ def test_field_mapping() -> None:
     assert m.organizer is not None and m.organizer.email == "ann@example.com"
     bob, room = m.attendees
     assert (bob.email, bob.name, bob.partstat, bob.rsvp) == (
-        "bob@example.com", "Bob", PartStat.ACCEPTED, True)
+        "bob@example.com",
+        "Bob",
+        PartStat.ACCEPTED,
+        True,
+    )
     assert (room.email, room.cutype, room.partstat) == (
-        "room@example.com", CuType.ROOM, PartStat.TENTATIVE)
+        "room@example.com",
+        CuType.ROOM,
+        PartStat.TENTATIVE,
+    )
     t = snaps["t"]
     assert t.kind is Kind.TASK and t.done
     assert t.due == datetime(2026, 3, 10, 16, tzinfo=UTC)
@@ -137,25 +187,38 @@ def test_field_mapping() -> None:
 
 def test_date_recurrence_id_against_datetime_master() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:s", "DTSTART;TZID=Europe/Oslo:20260105T090000",
-        "DTEND;TZID=Europe/Oslo:20260105T100000", "RRULE:FREQ=DAILY;COUNT=5", "SUMMARY:base",
+        "BEGIN:VEVENT",
+        "UID:s",
+        "DTSTART;TZID=Europe/Oslo:20260105T090000",
+        "DTEND;TZID=Europe/Oslo:20260105T100000",
+        "RRULE:FREQ=DAILY;COUNT=5",
+        "SUMMARY:base",
         "END:VEVENT",
-        "BEGIN:VEVENT", "UID:s", "RECURRENCE-ID;VALUE=DATE:20260107",
-        "DTSTART;TZID=Europe/Oslo:20260107T120000", "DTEND;TZID=Europe/Oslo:20260107T130000",
-        "SUMMARY:moved", "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:s",
+        "RECURRENCE-ID;VALUE=DATE:20260107",
+        "DTSTART;TZID=Europe/Oslo:20260107T120000",
+        "DTEND;TZID=Europe/Oslo:20260107T130000",
+        "SUMMARY:moved",
+        "END:VEVENT",
     )
     (snap,) = import_calendar(data)
     (override,) = snap.overrides
     assert override.recurrence_id == datetime(2026, 1, 7, 8, tzinfo=UTC)
     found = occurrences(snap, datetime(2026, 1, 7, tzinfo=UTC), datetime(2026, 1, 8, tzinfo=UTC))
     assert [(o.start, o.snapshot.title) for o in found] == [
-        (datetime(2026, 1, 7, 11, tzinfo=UTC), "moved")]
+        (datetime(2026, 1, 7, 11, tzinfo=UTC), "moved")
+    ]
 
 
 def test_override_without_master_is_its_own_snapshot() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:lonely", "RECURRENCE-ID:20260110T090000Z",
-        "DTSTART:20260110T100000Z", "DTEND:20260110T110000Z", "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:lonely",
+        "RECURRENCE-ID:20260110T090000Z",
+        "DTSTART:20260110T100000Z",
+        "DTEND:20260110T110000Z",
+        "END:VEVENT",
     )
     (snap,) = import_calendar(data)
     assert snap.recurrence_id == datetime(2026, 1, 10, 9, tzinfo=UTC)
@@ -168,8 +231,11 @@ def test_rfc6868_parameters_are_read() -> None:
     with pytest.raises(CalendarImportError, match="no DTSTART"):
         import_calendar((DATA / "ical_rfc_6868.ics").read_bytes())
     data = _cal(
-        "BEGIN:VEVENT", "UID:q", "DTSTART:20260101T100000Z",
-        "ATTENDEE;CN=George Herman ^'Babe^' Ruth:mailto:babe@example.com", "END:VEVENT",
+        "BEGIN:VEVENT",
+        "UID:q",
+        "DTSTART:20260101T100000Z",
+        "ATTENDEE;CN=George Herman ^'Babe^' Ruth:mailto:babe@example.com",
+        "END:VEVENT",
     )
     (snap,) = import_calendar(data)
     assert snap.attendees[0].name == 'George Herman "Babe" Ruth'
@@ -180,10 +246,26 @@ def test_rfc6868_parameters_are_read() -> None:
     [
         (b"hello", "not iCalendar"),
         (_cal("BEGIN:VEVENT", "UID:x", "SUMMARY:no start", "END:VEVENT"), "no DTSTART"),
-        (_cal("BEGIN:VEVENT", "UID:x", "DTSTART:20260101T000000Z", "RRULE:FREQ=FORTNIGHTLY",
-              "END:VEVENT"), "FORTNIGHTLY"),
-        (_cal("BEGIN:VEVENT", "UID:x", "DTSTART:20260101T100000Z", "DTEND:20260101T090000Z",
-              "END:VEVENT"), "ends before"),
+        (
+            _cal(
+                "BEGIN:VEVENT",
+                "UID:x",
+                "DTSTART:20260101T000000Z",
+                "RRULE:FREQ=FORTNIGHTLY",
+                "END:VEVENT",
+            ),
+            "FORTNIGHTLY",
+        ),
+        (
+            _cal(
+                "BEGIN:VEVENT",
+                "UID:x",
+                "DTSTART:20260101T100000Z",
+                "DTEND:20260101T090000Z",
+                "END:VEVENT",
+            ),
+            "ends before",
+        ),
         ("BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nDTSTART:2026XX01\r\n", "VCALENDAR"),
         (_cal("BEGIN:VEVENT", "UID:x", "DTSTART:2026XX01T000000Z", "END:VEVENT"), "malformed"),
     ],
@@ -196,20 +278,31 @@ def test_malformed_input_raises_import_error(data: bytes | str, reason: str) -> 
 
 def test_thisandfuture_shifts_later_instances() -> None:
     data = _cal(
-        "BEGIN:VEVENT", "UID:r", "DTSTART;TZID=Europe/Oslo:20260105T090000",
-        "DTEND;TZID=Europe/Oslo:20260105T100000", "RRULE:FREQ=DAILY;COUNT=6", "SUMMARY:old",
+        "BEGIN:VEVENT",
+        "UID:r",
+        "DTSTART;TZID=Europe/Oslo:20260105T090000",
+        "DTEND;TZID=Europe/Oslo:20260105T100000",
+        "RRULE:FREQ=DAILY;COUNT=6",
+        "SUMMARY:old",
         "END:VEVENT",
-        "BEGIN:VEVENT", "UID:r",
+        "BEGIN:VEVENT",
+        "UID:r",
         "RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Oslo:20260107T090000",
-        "DTSTART;TZID=Europe/Oslo:20260107T110000", "DTEND;TZID=Europe/Oslo:20260107T113000",
-        "SUMMARY:new", "END:VEVENT",
+        "DTSTART;TZID=Europe/Oslo:20260107T110000",
+        "DTEND;TZID=Europe/Oslo:20260107T113000",
+        "SUMMARY:new",
+        "END:VEVENT",
     )
     (snap,) = import_calendar(data)
     oslo = ZoneInfo("Europe/Oslo")
     found = occurrences(snap, datetime(2026, 1, 5, tzinfo=oslo), datetime(2026, 1, 11, tzinfo=oslo))
     assert [(o.start.astimezone(oslo).strftime("%d %H:%M"), o.snapshot.title) for o in found] == [
-        ("05 09:00", "old"), ("06 09:00", "old"), ("07 11:00", "new"), ("08 11:00", "new"),
-        ("09 11:00", "new"), ("10 11:00", "new"),
+        ("05 09:00", "old"),
+        ("06 09:00", "old"),
+        ("07 11:00", "new"),
+        ("08 11:00", "new"),
+        ("09 11:00", "new"),
+        ("10 11:00", "new"),
     ]
     assert found[3].end - found[3].start == timedelta(minutes=30)
     assert found[3].recurrence_id == datetime(2026, 1, 8, 8, tzinfo=UTC)

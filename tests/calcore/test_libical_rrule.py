@@ -58,8 +58,9 @@ def _load() -> list[Case]:
         fields[key] = value
         if key == "INSTANCES":
             cases.append(
-                Case(line_of_rule, fields["RRULE"], fields["DTSTART"], fields.get("START-AT"),
-                     value)
+                Case(
+                    line_of_rule, fields["RRULE"], fields["DTSTART"], fields.get("START-AT"), value
+                )
             )
             fields = {}
     return cases

@@ -31,8 +31,12 @@ def _local(values: list[datetime], zone: ZoneInfo = OSLO) -> list[str]:
 
 def test_weekly_0900_oslo_stays_0900_across_both_2026_transitions() -> None:
     start = datetime(2026, 3, 16, 9, 0, tzinfo=OSLO)
-    got = expand(start, parse_rrule("FREQ=WEEKLY"), window_start=start,
-                 window_end=datetime(2026, 11, 10, tzinfo=OSLO))
+    got = expand(
+        start,
+        parse_rrule("FREQ=WEEKLY"),
+        window_start=start,
+        window_end=datetime(2026, 11, 10, tzinfo=OSLO),
+    )
     local = [v.astimezone(OSLO) for v in got]
     assert {(v.hour, v.minute) for v in local} == {(9, 0)}
     assert [v.astimezone(UTC).hour for v in got][:3] == [8, 8, 7]  # 29 March: CET -> CEST
@@ -44,10 +48,15 @@ def test_weekly_0900_oslo_stays_0900_across_both_2026_transitions() -> None:
 
 def test_nonexistent_local_time_uses_offset_before_the_gap() -> None:
     start = datetime(2026, 3, 27, 2, 30, tzinfo=OSLO)
-    got = expand(start, parse_rrule("FREQ=DAILY;COUNT=4"), window_start=start,
-                 window_end=start + timedelta(days=10))
+    got = expand(
+        start,
+        parse_rrule("FREQ=DAILY;COUNT=4"),
+        window_start=start,
+        window_end=start + timedelta(days=10),
+    )
     assert _local(got) == [
-        "2026-03-27 02:30 CET", "2026-03-28 02:30 CET",
+        "2026-03-27 02:30 CET",
+        "2026-03-28 02:30 CET",
         "2026-03-29 03:30 CEST",  # 02:30 does not exist; +01:00 from before the gap
         "2026-03-30 02:30 CEST",
     ]
@@ -55,8 +64,12 @@ def test_nonexistent_local_time_uses_offset_before_the_gap() -> None:
 
 def test_ambiguous_local_time_takes_the_first_occurrence() -> None:
     start = datetime(2026, 10, 24, 2, 30, tzinfo=OSLO)
-    got = expand(start, parse_rrule("FREQ=DAILY;COUNT=3"), window_start=start,
-                 window_end=start + timedelta(days=5))
+    got = expand(
+        start,
+        parse_rrule("FREQ=DAILY;COUNT=3"),
+        window_start=start,
+        window_end=start + timedelta(days=5),
+    )
     assert got[1] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # 02:30 CEST, fold=0
     assert _local(got)[2] == "2026-10-26 02:30 CET"
 
@@ -64,12 +77,20 @@ def test_ambiguous_local_time_takes_the_first_occurrence() -> None:
 def test_exdate_and_rdate_are_instants_and_until_in_utc() -> None:
     start = datetime(2026, 1, 5, 9, tzinfo=OSLO)
     rule = parse_rrule("RRULE:FREQ=DAILY;UNTIL=20260108T080000Z;")
-    got = expand(start, rule,
-                 exdates=[datetime(2026, 1, 6, 8, tzinfo=UTC)],
-                 rdates=[datetime(2026, 1, 20, 12, tzinfo=UTC)],
-                 window_start=start, window_end=start + timedelta(days=30))
-    assert _local(got) == ["2026-01-05 09:00 CET", "2026-01-07 09:00 CET",
-                           "2026-01-08 09:00 CET", "2026-01-20 13:00 CET"]
+    got = expand(
+        start,
+        rule,
+        exdates=[datetime(2026, 1, 6, 8, tzinfo=UTC)],
+        rdates=[datetime(2026, 1, 20, 12, tzinfo=UTC)],
+        window_start=start,
+        window_end=start + timedelta(days=30),
+    )
+    assert _local(got) == [
+        "2026-01-05 09:00 CET",
+        "2026-01-07 09:00 CET",
+        "2026-01-08 09:00 CET",
+        "2026-01-20 13:00 CET",
+    ]
 
 
 def test_duration_includes_occurrences_running_into_the_window() -> None:
@@ -77,20 +98,31 @@ def test_duration_includes_occurrences_running_into_the_window() -> None:
     rule = parse_rrule("FREQ=DAILY")
     window = (datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 1, 10, 12, tzinfo=UTC))
     assert expand(start, rule, window_start=window[0], window_end=window[1]) == []
-    assert expand(start, rule, window_start=window[0], window_end=window[1],
-                  duration=timedelta(hours=2)) == [datetime(2026, 1, 9, 23, tzinfo=UTC)]
+    assert expand(
+        start, rule, window_start=window[0], window_end=window[1], duration=timedelta(hours=2)
+    ) == [datetime(2026, 1, 9, 23, tzinfo=UTC)]
 
 
 def test_unbounded_rule_far_in_the_future() -> None:
     start = datetime(2021, 2, 1, 9, tzinfo=OSLO)
     rule = parse_rrule("FREQ=MONTHLY;BYDAY=-1FR")
-    got = expand(start, rule, window_start=datetime(2487, 1, 1, tzinfo=UTC),
-                 window_end=datetime(2487, 4, 1, tzinfo=UTC))
-    assert _local(got) == ["2487-01-31 09:00 CET", "2487-02-28 09:00 CET",
-                           "2487-03-28 09:00 CET"]  # the last Fridays (calendar module agrees)
-    weekly = expand(start, parse_rrule("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TH"),
-                    window_start=datetime(3000, 1, 1, tzinfo=UTC),
-                    window_end=datetime(3000, 1, 22, tzinfo=UTC))
+    got = expand(
+        start,
+        rule,
+        window_start=datetime(2487, 1, 1, tzinfo=UTC),
+        window_end=datetime(2487, 4, 1, tzinfo=UTC),
+    )
+    assert _local(got) == [
+        "2487-01-31 09:00 CET",
+        "2487-02-28 09:00 CET",
+        "2487-03-28 09:00 CET",
+    ]  # the last Fridays (calendar module agrees)
+    weekly = expand(
+        start,
+        parse_rrule("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO,TH"),
+        window_start=datetime(3000, 1, 1, tzinfo=UTC),
+        window_end=datetime(3000, 1, 22, tzinfo=UTC),
+    )
     for w in weekly:
         local = w.astimezone(OSLO)
         assert (local.date() - start.date()).days // 7 % 3 == 0
@@ -101,8 +133,13 @@ def test_unbounded_rule_far_in_the_future() -> None:
 def test_limit_error_names_the_limit() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     with pytest.raises(ExpansionLimitError, match="more than 100 occurrences"):
-        expand(start, parse_rrule("FREQ=HOURLY"), window_start=start,
-               window_end=start + timedelta(days=30), limit=100)
+        expand(
+            start,
+            parse_rrule("FREQ=HOURLY"),
+            window_start=start,
+            window_end=start + timedelta(days=30),
+            limit=100,
+        )
     assert isinstance(ExpansionLimitError(5), RecurrenceError)
 
 
@@ -140,9 +177,12 @@ def test_until_before_dtstart_is_rejected() -> None:
 def test_parse_is_tolerant_and_format_round_trips() -> None:
     rule = parse_rrule("rrule:freq=weekly; interval=2 ;byday=we,mo,MO;wkst=su;X-FOO=1;")
     assert format_rrule(rule) == "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;WKST=SU"
-    for text in ("FREQ=MONTHLY;COUNT=6;BYDAY=-1FR,1MO", "FREQ=YEARLY;UNTIL=20261231T225959Z;"
-                 "BYMONTHDAY=-1;BYMONTH=2,3;BYSETPOS=1", "FREQ=DAILY;UNTIL=20261231",
-                 "FREQ=HOURLY;INTERVAL=3;BYSECOND=5;BYMINUTE=0,30;BYHOUR=9,17"):
+    for text in (
+        "FREQ=MONTHLY;COUNT=6;BYDAY=-1FR,1MO",
+        "FREQ=YEARLY;UNTIL=20261231T225959Z;BYMONTHDAY=-1;BYMONTH=2,3;BYSETPOS=1",
+        "FREQ=DAILY;UNTIL=20261231",
+        "FREQ=HOURLY;INTERVAL=3;BYSECOND=5;BYMINUTE=0,30;BYHOUR=9,17",
+    ):
         assert parse_rrule(format_rrule(parse_rrule(text))) == parse_rrule(text)
     assert rule_from_fields("weekly", 2, byday=["MO", "WE"], wkst="SU") == rule
 
@@ -160,8 +200,12 @@ def test_split_rule_with_until_and_with_count() -> None:
     assert before is not None and (before.count, after.count) == (4, 6)
     old = expand(start, before, **window)
     new = expand(at, after, window_start=at, window_end=at + timedelta(days=90))
-    whole = expand(start, parse_rrule("FREQ=WEEKLY;COUNT=10"), window_start=start,
-                   window_end=start + timedelta(days=90))
+    whole = expand(
+        start,
+        parse_rrule("FREQ=WEEKLY;COUNT=10"),
+        window_start=start,
+        window_end=start + timedelta(days=90),
+    )
     assert old + new == whole
     assert split_rule(start, parse_rrule("FREQ=DAILY"), start) == (None, parse_rrule("FREQ=DAILY"))
 
@@ -180,19 +224,31 @@ def test_is_occurrence() -> None:
 @pytest.mark.parametrize(
     "text, en, da, nb",
     [
-        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;UNTIL=20261231T225959Z",
-         "Every 2 weeks on Monday and Wednesday until 31 Dec 2026",
-         "Hver 2. uge om mandag og onsdag indtil 31. dec. 2026",
-         "Hver 2. uke på mandag og onsdag til 31. des. 2026"),
-        ("FREQ=MONTHLY;BYDAY=-1FR", "Monthly on the last Friday",
-         "Månedligt den sidste fredag", "Månedlig den siste fredag"),
+        (
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE;UNTIL=20261231T225959Z",
+            "Every 2 weeks on Monday and Wednesday until 31 Dec 2026",
+            "Hver 2. uge om mandag og onsdag indtil 31. dec. 2026",
+            "Hver 2. uke på mandag og onsdag til 31. des. 2026",
+        ),
+        (
+            "FREQ=MONTHLY;BYDAY=-1FR",
+            "Monthly on the last Friday",
+            "Månedligt den sidste fredag",
+            "Månedlig den siste fredag",
+        ),
         ("FREQ=DAILY;COUNT=10", "Daily, 10 times", "Dagligt, 10 gange", "Daglig, 10 ganger"),
-        ("FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=15", "Yearly on the 15th in March",
-         "Årligt den 15. i marts", "Årlig den 15. i mars"),
-        ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
-         "Monthly on the last of Monday, Tuesday, Wednesday, Thursday and Friday",
-         "Månedligt den sidste af mandag, tirsdag, onsdag, torsdag og fredag",
-         "Månedlig den siste av mandag, tirsdag, onsdag, torsdag og fredag"),
+        (
+            "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=15",
+            "Yearly on the 15th in March",
+            "Årligt den 15. i marts",
+            "Årlig den 15. i mars",
+        ),
+        (
+            "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1",
+            "Monthly on the last of Monday, Tuesday, Wednesday, Thursday and Friday",
+            "Månedligt den sidste af mandag, tirsdag, onsdag, torsdag og fredag",
+            "Månedlig den siste av mandag, tirsdag, onsdag, torsdag og fredag",
+        ),
     ],
 )
 def test_summaries(text: str, en: str, da: str, nb: str) -> None:

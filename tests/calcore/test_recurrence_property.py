@@ -30,17 +30,20 @@ def rules(draw: st.DrawFn) -> RecurrenceRule:
     byday = draw(st.lists(st.tuples(ordinals, st.integers(0, 6)), max_size=3, unique=True))
     bymonthday = (
         draw(st.lists(st.integers(-31, 31).filter(bool), max_size=3, unique=True))
-        if freq is not Freq.WEEKLY else []
+        if freq is not Freq.WEEKLY
+        else []
     )
     bymonth = draw(st.lists(st.integers(1, 12), max_size=3, unique=True))
     byweekno = (
         draw(st.lists(st.integers(-53, 53).filter(bool), max_size=2, unique=True))
-        if freq is Freq.YEARLY and not any(o for o, _ in byday) else []
+        if freq is Freq.YEARLY and not any(o for o, _ in byday)
+        else []
     )
     byhour = draw(st.lists(st.integers(0, 23), max_size=2, unique=True))
     has_by = bool(byday or bymonthday or bymonth or byweekno or byhour)
-    bysetpos = draw(st.lists(st.integers(-3, 3).filter(bool), max_size=2, unique=True)) \
-        if has_by else []
+    bysetpos = (
+        draw(st.lists(st.integers(-3, 3).filter(bool), max_size=2, unique=True)) if has_by else []
+    )
     count = draw(st.one_of(st.none(), st.integers(1, 60)))
     rule = RecurrenceRule(
         freq=freq,
@@ -79,14 +82,20 @@ def test_window_equals_slice_of_full_expansion(
     window_start = dtstart.astimezone(UTC) + timedelta(days=offset_days, minutes=17)
     window_end = window_start + timedelta(hours=length_hours)
     duration = timedelta(minutes=duration_minutes)
-    full = expand(dtstart, rule, window_start=dtstart - timedelta(days=1),
-                  window_end=window_end, limit=10**7)
+    full = expand(
+        dtstart, rule, window_start=dtstart - timedelta(days=1), window_end=window_end, limit=10**7
+    )
     expected = [
-        t for t in full
-        if t < window_end and (t >= window_start or t + duration > window_start)
+        t for t in full if t < window_end and (t >= window_start or t + duration > window_start)
     ]
-    got = expand(dtstart, rule, window_start=window_start, window_end=window_end,
-                 limit=10**7, duration=duration)
+    got = expand(
+        dtstart,
+        rule,
+        window_start=window_start,
+        window_end=window_end,
+        limit=10**7,
+        duration=duration,
+    )
     assert got == expected
 
 
@@ -103,7 +112,9 @@ def test_arithmetic_fast_path_matches_the_period_iterator(
     freq: Freq, interval: int, weekdays: list[int], wkst: int, start: datetime, skip_days: int
 ) -> None:
     rule = RecurrenceRule(
-        freq=freq, interval=interval, wkst=wkst,
+        freq=freq,
+        interval=interval,
+        wkst=wkst,
         byday=tuple((None, w) for w in sorted(weekdays)) if freq is Freq.WEEKLY else (),
     )
     dtstart = start.replace(microsecond=0)

@@ -19,8 +19,15 @@ from calcore.rrule_expand import iterate
 from calcore.rrule_model import Freq, RecurrenceRule
 from calcore.rrule_window import count_until, quiet_offset, window_instants
 
-ZONES = ["Europe/Oslo", "America/New_York", "UTC", "Australia/Sydney", "Asia/Kolkata",
-         "Australia/Lord_Howe", "America/Sao_Paulo"]
+ZONES = [
+    "Europe/Oslo",
+    "America/New_York",
+    "UTC",
+    "Australia/Sydney",
+    "Asia/Kolkata",
+    "Australia/Lord_Howe",
+    "America/Sao_Paulo",
+]
 
 
 @st.composite
@@ -32,27 +39,45 @@ def cases(draw: st.DrawFn) -> dict[str, object]:
         byday = tuple((None, d) for d in sorted(days))
     zone = ZoneInfo(draw(st.sampled_from(ZONES)))
     wall = draw(st.datetimes(min_value=datetime(2019, 1, 1), max_value=datetime(2022, 1, 1)))
-    start = wall.replace(microsecond=0, second=draw(st.sampled_from([0, 30])),
-                         tzinfo=zone).astimezone(UTC)
+    start = wall.replace(
+        microsecond=0, second=draw(st.sampled_from([0, 30])), tzinfo=zone
+    ).astimezone(UTC)
     until = None
     if draw(st.booleans()):
         until = start + timedelta(hours=draw(st.integers(0, 24 * 800)))
-    rule = RecurrenceRule(freq=freq, interval=draw(st.integers(1, 4)), byday=byday,
-                          wkst=draw(st.integers(0, 6)), until=until)
+    rule = RecurrenceRule(
+        freq=freq,
+        interval=draw(st.integers(1, 4)),
+        byday=byday,
+        wkst=draw(st.integers(0, 6)),
+        until=until,
+    )
     lo = start + timedelta(hours=draw(st.integers(-24 * 20, 24 * 700)))
     hi = lo + timedelta(hours=draw(st.integers(1, 24 * 30)))
     duration = timedelta(minutes=draw(st.sampled_from([0, 0, 30, 60, 23 * 60, 24 * 60])))
-    return {"rule": rule, "zone": zone, "start": start, "lo": lo, "hi": hi,
-            "duration": duration, "exdate_picks": draw(st.lists(st.integers(0, 40), max_size=3))}
+    return {
+        "rule": rule,
+        "zone": zone,
+        "start": start,
+        "lo": lo,
+        "hi": hi,
+        "duration": duration,
+        "exdate_picks": draw(st.lists(st.integers(0, 40), max_size=3)),
+    }
 
 
-def _reference(start: datetime, zone: ZoneInfo, rule: RecurrenceRule, lo: datetime,
-               hi: datetime, duration: timedelta) -> list[datetime]:
+def _reference(
+    start: datetime,
+    zone: ZoneInfo,
+    rule: RecurrenceRule,
+    lo: datetime,
+    hi: datetime,
+    duration: timedelta,
+) -> list[datetime]:
     out = []
     local = start.astimezone(zone).replace(tzinfo=None)
     stop = (hi.astimezone(zone) + timedelta(days=3)).replace(tzinfo=None)
-    for wall in iterate(local, rule.__class__(**{**rule.__dict__, "until": None}),
-                        stop_after=stop):
+    for wall in iterate(local, rule.__class__(**{**rule.__dict__, "until": None}), stop_after=stop):
         inst = wall.replace(tzinfo=zone).astimezone(UTC)
         if rule.until is not None and inst > rule.until:  # type: ignore[operator]
             continue
@@ -76,20 +101,31 @@ def test_fast_path_equals_walking_from_dtstart(case: dict[str, object]) -> None:
     got = window_instants(start, zone, rule, lo, hi, duration, exdates=exdates, limit=10_000)
     if got is not None:
         assert got == [i for i in want if i not in exdates]
-    via_expand = expand(start.astimezone(zone), rule, exdates=exdates, window_start=lo,
-                        window_end=hi, duration=duration)
+    via_expand = expand(
+        start.astimezone(zone),
+        rule,
+        exdates=exdates,
+        window_start=lo,
+        window_end=hi,
+        duration=duration,
+    )
     assert via_expand == [i for i in want if i not in exdates]
 
 
 def test_quiet_offset_sees_transitions() -> None:
     oslo = ZoneInfo("Europe/Oslo")
-    assert quiet_offset(oslo, datetime(2026, 12, 1, tzinfo=UTC),
-                        datetime(2026, 12, 15, tzinfo=UTC)) == timedelta(hours=1)
-    assert quiet_offset(oslo, datetime(2026, 3, 20, tzinfo=UTC),
-                        datetime(2026, 4, 3, tzinfo=UTC)) is None
+    assert quiet_offset(
+        oslo, datetime(2026, 12, 1, tzinfo=UTC), datetime(2026, 12, 15, tzinfo=UTC)
+    ) == timedelta(hours=1)
+    assert (
+        quiet_offset(oslo, datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 3, tzinfo=UTC))
+        is None
+    )
     # the margin: a transition a day after the window still counts
-    assert quiet_offset(oslo, datetime(2026, 3, 15, tzinfo=UTC),
-                        datetime(2026, 3, 28, tzinfo=UTC)) is None
+    assert (
+        quiet_offset(oslo, datetime(2026, 3, 15, tzinfo=UTC), datetime(2026, 3, 28, tzinfo=UTC))
+        is None
+    )
 
 
 @st.composite
@@ -102,8 +138,14 @@ def count_cases(draw: st.DrawFn) -> dict[str, object]:
     return case
 
 
-def _walk_with_count(start: datetime, zone: ZoneInfo, rule: RecurrenceRule, lo: datetime,
-                     hi: datetime, duration: timedelta) -> list[datetime]:
+def _walk_with_count(
+    start: datetime,
+    zone: ZoneInfo,
+    rule: RecurrenceRule,
+    lo: datetime,
+    hi: datetime,
+    duration: timedelta,
+) -> list[datetime]:
     """The COUNT reference: iterate from DTSTART, counting every instance the rule makes."""
     local = start.astimezone(zone).replace(tzinfo=None)
     out = set()
@@ -130,8 +172,14 @@ def test_count_fast_path_equals_walking_from_dtstart(case: dict[str, object]) ->
     got = window_instants(start, zone, rule, lo, hi, duration, exdates=exdates, limit=10_000)
     if got is not None:
         assert got == [i for i in want if i not in exdates]
-    via_expand = expand(start.astimezone(zone), rule, exdates=exdates, window_start=lo,
-                        window_end=hi, duration=duration)
+    via_expand = expand(
+        start.astimezone(zone),
+        rule,
+        exdates=exdates,
+        window_start=lo,
+        window_end=hi,
+        duration=duration,
+    )
     assert via_expand == [i for i in want if i not in exdates]
 
 
