@@ -146,7 +146,8 @@ class AddressPolicy:
                 continue
             if "/" in entry:
                 try:
-                    networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+                    text = entry.replace("[", "").replace("]", "")
+                    networks.append(ipaddress.ip_network(text, strict=False))
                 except ValueError as exc:
                     raise ValueError(f"not a CIDR network: {entry!r}") from exc
                 continue
