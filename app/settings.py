@@ -44,6 +44,10 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (os.environ.get(name) or "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://followups.sqlite3"
@@ -89,6 +93,8 @@ class Settings:
     sync_lease_seconds: int = 300
     sync_poll_seconds: float = 2.0
     caldav_timeout: float = 10.0
+    caldav_allowed_hosts: tuple[str, ...] = ()
+    caldav_password_env_prefix: str = "CALDAV_PASSWORD_"
 
     @property
     def mail_configured(self) -> bool:
@@ -120,7 +126,7 @@ def load_settings() -> Settings:
         rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute),
         rate_limit_burst=_int("RATE_LIMIT_BURST", Settings.rate_limit_burst),
         max_concurrent_requests=_int("MAX_CONCURRENT_REQUESTS", Settings.max_concurrent_requests),
-        cors_origins=tuple(o.strip() for o in (env("CORS_ORIGINS") or "").split(",") if o.strip()),
+        cors_origins=_list("CORS_ORIGINS"),
         smtp_host=env("SMTP_HOST") or "",
         smtp_port=_int("SMTP_PORT", Settings.smtp_port),
         smtp_user=env("SMTP_USER") or "",
@@ -144,6 +150,9 @@ def load_settings() -> Settings:
         sync_lease_seconds=_int("SYNC_LEASE_SECONDS", Settings.sync_lease_seconds),
         sync_poll_seconds=float(env("SYNC_POLL_SECONDS") or Settings.sync_poll_seconds),
         caldav_timeout=float(env("CALDAV_TIMEOUT") or Settings.caldav_timeout),
+        caldav_allowed_hosts=_list("CALDAV_ALLOWED_HOSTS"),
+        caldav_password_env_prefix=env("CALDAV_PASSWORD_ENV_PREFIX")
+        or Settings.caldav_password_env_prefix,
     )
 
 

@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 from caldav.davclient import DAVClient  # noqa: E402
 
 from sync.client import CalendarClient, object_name  # noqa: E402
+from tests.helpers import LOOPBACK  # noqa: E402
 from tests.sync.ics import vevent  # noqa: E402
 from tests.sync.servers import DavServer  # noqa: E402
 
@@ -67,7 +68,11 @@ async def push_round(
     bare = DAVClient(url=server.base_url, username=server.username, password=server.password)
     try:
         async with CalendarClient(
-            server.base_url, server.username, server.password, calendar_url=url_ours
+            server.base_url,
+            server.username,
+            server.password,
+            calendar_url=url_ours,
+            policy=LOOPBACK,
         ) as ours:
             for k, first in enumerate(range(0, len(objects), chunk)):
                 part = objects[first : first + chunk]
@@ -157,7 +162,12 @@ async def request_part(server: DavServer, m: int) -> int:
     url = server.make_calendar(f"reconcile-{uuid.uuid4().hex[:8]}")
     fill_storage(server, url, m)
     async with CalendarClient(
-        server.base_url, server.username, server.password, calendar_url=url, timeout=300.0
+        server.base_url,
+        server.username,
+        server.password,
+        calendar_url=url,
+        timeout=300.0,
+        policy=LOOPBACK,
     ) as client:
         started = time.perf_counter()
         initial = await client.sync_collection(None)

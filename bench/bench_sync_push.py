@@ -40,6 +40,7 @@ from sync.accounts import client_for  # noqa: E402
 from sync.reconcile import reconcile_account  # noqa: E402
 from sync.secrets import encrypt  # noqa: E402
 from sync.worker import SyncWorker  # noqa: E402
+from tests.helpers import LOOPBACK_HOSTS  # noqa: E402
 from tests.sync.servers import DavServer  # noqa: E402
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -140,7 +141,11 @@ async def main() -> None:
     parser.add_argument("--reconcile-objects", type=int, default=10_000)
     args = parser.parse_args()
     settings = Settings(
-        database_url="unused", secret_key=Secret("bench"), sync_batch_size=100, caldav_timeout=300.0
+        database_url="unused",
+        secret_key=Secret("bench"),
+        sync_batch_size=100,
+        caldav_timeout=300.0,
+        caldav_allowed_hosts=LOOPBACK_HOSTS,
     )
     url = f"sqlite://{tempfile.mkdtemp(prefix='bench-sync-')}/bench.sqlite3"
     await db.migrate(url)

@@ -3,7 +3,11 @@
 Owns the rules of issue 7 for accounts: an associate manages their own accounts, an
 administrator manages everyone's and the resources' accounts; for anyone else an account
 does not exist (NOT_FOUND).  The password is encrypted (``sync.secrets``) or given as the
-name of an environment variable, and never read back.  The calendar is given directly or
+name of an environment variable (administrators only, names with the configured prefix
+only), and never read back; a non-administrator cannot point an account whose password
+comes from the environment at another server.  The server's address must pass the
+outbound address policy (``sync.address_policy``) at create/update and again on every
+connection; "unreachable" reads the same for every cause.  The calendar is given directly or
 found by discovery (principal -> calendar-home-set -> calendars, RFC 4791 section 6).
 Updating an account clears a FAILED state, so its queued jobs run again.  Network calls
 (discovery, test) happen before the database transaction, never inside it.
@@ -11,6 +15,7 @@ Updating an account clears a FAILED state, so its queued jobs run again.  Networ
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -21,12 +26,13 @@ from app.settings import Settings
 from orm import models as m
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
-from resolvers.errors import NotFound, ValidationFailed
-from sync import secrets
+from resolvers.errors import Forbidden, NotFound, ValidationFailed
+from sync import address_policy, secrets
 from sync.client import CalendarClient, CalendarInfo
-from sync.errors import CalDAVError
+from sync.errors import UNREACHABLE, AddressRefused, CalDAVError, TransientError
 
 MAX_ACCOUNTS = 100
+log = logging.getLogger("followups.sync")
 UNSET: Any = object()
 
 
@@ -92,8 +98,47 @@ def _url(value: str, path: str) -> str:
     return value
 
 
-def _apply(row: CalendarAccount, data: AccountInput, settings: Settings) -> None:
-    """Copy validated input onto the row (no network)."""
+def _forbidden(path: str, message: str) -> Forbidden:
+    error = Forbidden(message)
+    error.path = [path]
+    return error
+
+
+def _origin(url: str | None) -> tuple[str, str]:
+    parts = urlsplit(url or "")
+    return parts.scheme.lower(), parts.netloc.rsplit("@", 1)[-1].lower()
+
+
+def _origins(row: CalendarAccount) -> set[tuple[str, str]]:
+    return {_origin(row.server_url), _origin(row.calendar_url or row.server_url)}
+
+
+def _keep_environment_secret_home(
+    viewer: m.Associate, row: CalendarAccount, before: set[tuple[str, str]]
+) -> None:
+    """Refuse a non-administrator's move of an account whose password is from the environment.
+
+    Such a password was given by an administrator; it is sent to no other server unless
+    a new password replaces it.
+    """
+    if not viewer.is_admin and row.secret_env and _origins(row) - before:
+        raise _forbidden(
+            "serverUrl",
+            "this account's password is set by an administrator; give a new password "
+            "to change its server",
+        )
+
+
+def _apply(
+    viewer: m.Associate, row: CalendarAccount, data: AccountInput, settings: Settings
+) -> None:
+    """Copy validated input onto the row (no network); nothing is saved here."""
+    if data.password_env is not UNSET and data.password_env is not None:
+        if not viewer.is_admin:
+            raise _forbidden("passwordEnv", "only administrators may set passwordEnv")
+        problem = secrets.env_name_problem(str(data.password_env), settings)
+        if problem is not None:
+            raise ValidationFailed("passwordEnv", problem)
     if data.server_url is not UNSET:
         row.server_url = _url(str(data.server_url), "serverUrl")
     if data.username is not UNSET:
@@ -101,13 +146,11 @@ def _apply(row: CalendarAccount, data: AccountInput, settings: Settings) -> None
     if data.password is not UNSET and data.password is not None:
         if not secrets.can_encrypt(settings):
             raise ValidationFailed(
-                "password", "SECRET_KEY is not set: give passwordEnv (a variable name) instead"
+                "password", "SECRET_KEY is not set: an administrator may give passwordEnv instead"
             )
         row.secret_enc = secrets.encrypt(str(data.password), settings)
         row.secret_env = None  # type: ignore[assignment]
     if data.password_env is not UNSET and data.password_env is not None:
-        if not secrets.ENV_NAME.match(str(data.password_env)):
-            raise ValidationFailed("passwordEnv", "passwordEnv must be a variable name (A-Z0-9_)")
         row.secret_env = str(data.password_env)
         row.secret_enc = None  # type: ignore[assignment]
     if data.calendar_url is not UNSET:
@@ -133,11 +176,26 @@ def client_for(row: CalendarAccount, settings: Settings) -> CalendarClient:
         password,
         timeout=settings.caldav_timeout,
         calendar_url=row.calendar_url or row.server_url,
+        policy=address_policy.from_settings(settings),
     )
+
+
+async def _check_addresses(row: CalendarAccount, settings: Settings) -> None:
+    """Refuse a server (or calendar) whose address the outbound policy refuses."""
+    policy = address_policy.from_settings(settings)
+    for url in {row.server_url, row.calendar_url or row.server_url}:
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            await policy.check_host(parts.hostname or "", port)
+        except (address_policy.OutboundRefused, ValueError) as exc:
+            log.warning("calendar server %s refused: %s", parts.hostname, exc)
+            raise ValidationFailed("serverUrl", UNREACHABLE) from exc
 
 
 async def _discover(row: CalendarAccount, settings: Settings) -> None:
     """Fill in the calendar URL by discovery when it was not given."""
+    await _check_addresses(row, settings)
     if row.calendar_url:
         return
     try:
@@ -145,6 +203,8 @@ async def _discover(row: CalendarAccount, settings: Settings) -> None:
             found = await client.discover()
     except secrets.SecretUnavailable as exc:
         raise ValidationFailed("passwordEnv", str(exc)) from exc
+    except (TransientError, AddressRefused) as exc:
+        raise ValidationFailed("serverUrl", UNREACHABLE) from exc
     except CalDAVError as exc:
         raise ValidationFailed("serverUrl", f"discovery failed: {exc}"[:500]) from exc
     usable = [c for c in found if c.supports_vevent]
@@ -187,7 +247,7 @@ async def create(
     if data.server_url is UNSET or data.username is UNSET:
         raise ValidationFailed("serverUrl", "serverUrl and username are required")
     row = CalendarAccount(associate_id=owner, resource_id=resource)
-    _apply(row, data, settings)
+    _apply(viewer, row, data, settings)
     await _discover(row, settings)
     async with in_transaction():
         await row.save()
@@ -202,12 +262,13 @@ async def update(
     from sync.outbox import queue_missing
 
     row = await get(viewer, key)
-    old_calendar = row.calendar_url
+    old_calendar, before = row.calendar_url, _origins(row)
     if (data.server_url is not UNSET or data.calendar_name is not UNSET) and (
         data.calendar_url is UNSET
     ):
         row.calendar_url = None  # type: ignore[assignment]  # discover again
-    _apply(row, data, settings)
+    _apply(viewer, row, data, settings)
+    _keep_environment_secret_home(viewer, row, before)
     await _discover(row, settings)
     async with in_transaction():
         row.state = AccountState.OK

@@ -11,9 +11,10 @@ Owns the operations the outbox worker and the reconciler call on a calendar coll
   ``valid-sync-token``, RFC 6578 §3.2) and continuation of truncated answers (§3.6);
 - the supported-calendar-component-set check for VTODO (RFC 4791 §5.2.3);
 - "test connection" (PROPFIND current-user-principal, RFC 5397 §3) as a report;
-- discovery, delegated to ``sync.discovery`` (caldav library).
+- discovery, delegated to ``sync.discovery`` (on the same session).
 
-All requests of a client go over one ``sync.http.DavSession`` (httpx keep-alive);
+All requests of a client go over one ``sync.http.DavSession`` (httpx keep-alive)
+under one outbound address policy (``sync.address_policy``; strict unless given);
 ``request_count`` counts them. The module is pure of the database.
 """
 
@@ -24,8 +25,16 @@ from types import TracebackType
 from urllib.parse import quote, urljoin, urlsplit
 
 from sync import dav_xml as dx
+from sync.address_policy import STRICT, AddressPolicy
 from sync.discovery import CalendarInfo, discover_calendars
-from sync.errors import CalDAVError, NotFoundError, PreconditionFailed, TransientError
+from sync.errors import (
+    UNREACHABLE,
+    AddressRefused,
+    CalDAVError,
+    NotFoundError,
+    PreconditionFailed,
+    TransientError,
+)
 from sync.http import DavSession, error_for_response
 from sync.names import object_name
 
@@ -85,14 +94,18 @@ class CalendarClient:
         timeout: float = 10.0,
         calendar_url: str | None = None,
         max_response_bytes: int = dx.DEFAULT_MAX_XML_BYTES,
+        policy: AddressPolicy = STRICT,
     ) -> None:
         self.url = url
         self.username = username
-        self._password = password
         self.timeout = timeout
         self.calendar_url = _collection_url(calendar_url or url)
         self._session = DavSession(
-            username, password, timeout=timeout, max_response_bytes=max_response_bytes
+            username,
+            password,
+            timeout=timeout,
+            max_response_bytes=max_response_bytes,
+            policy=policy,
         )
 
     def __repr__(self) -> str:
@@ -127,9 +140,7 @@ class CalendarClient:
 
     async def discover(self) -> list[CalendarInfo]:
         """Find the account's calendars: principal -> home-set -> calendars (RFC 4791 §6)."""
-        return await discover_calendars(
-            self.url, self.username, self._password, timeout=self.timeout
-        )
+        return await discover_calendars(self._session, self.url)
 
     async def test_connection(self) -> ConnectionReport:
         """Ask the server for the current-user-principal and report what it answered."""
@@ -138,9 +149,8 @@ class CalendarClient:
             response, raw = await self._session.request(
                 "PROPFIND", self.url, headers=self._xml_headers(depth="0"), content=body
             )
-        except TransientError as exc:
-            reason = str(exc.__cause__ or exc).strip() or type(exc.__cause__).__name__
-            return ConnectionReport(False, None, f"unreachable: {reason}"[:200])
+        except (TransientError, AddressRefused):  # one text for every cause; cause logged
+            return ConnectionReport(False, None, UNREACHABLE)
         except CalDAVError as exc:
             return ConnectionReport(False, exc.status, str(exc)[:200])
         status = response.status_code

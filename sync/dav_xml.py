@@ -35,6 +35,9 @@ CALENDAR_DATA = f"{{{CALDAV}}}calendar-data"
 SUPPORTED_COMPONENTS = f"{{{CALDAV}}}supported-calendar-component-set"
 CURRENT_USER_PRINCIPAL = f"{{{DAV}}}current-user-principal"
 RESOURCETYPE = f"{{{DAV}}}resourcetype"
+DISPLAYNAME = f"{{{DAV}}}displayname"
+CALENDAR_HOME_SET = f"{{{CALDAV}}}calendar-home-set"
+CALENDAR_COLLECTION = f"{{{CALDAV}}}calendar"
 
 _XML_HEAD = '<?xml version="1.0" encoding="utf-8"?>\n'
 

@@ -1,32 +1,28 @@
-"""Calendar discovery for an account, built on the ``caldav`` library's asyncio client.
+"""Calendar discovery for an account, on the account's own ``sync.http.DavSession``.
 
 Owns "which calendars does this account have": current-user-principal (RFC 5397 §3)
 -> calendar-home-set (RFC 4791 §6.2.1) -> the calendar collections in it with their
 display name and supported-calendar-component-set (RFC 4791 §5.2.3), the walk that
-RFC 6638 §2 and RFC 4791 §6 describe. ``caldav.aio.AsyncDAVClient`` does that walk,
-including the fallbacks for servers without a home-set, so we use it instead of
-re-writing it; it parses with lxml ``resolve_entities=False`` and ``huge_tree=False``.
+RFC 6638 §2 and RFC 4791 §6 describe.  Fallbacks, as the ``caldav`` library does them:
+no principal -> the given URL is the principal; no home-set -> the principal is the
+home; the given URL may itself be a calendar.
 
-Discovery runs once per account setup, so its own short-lived HTTP session (niquests,
-caldav's default) is fine; the hot path (PUT/GET/DELETE/REPORT) lives in
-``sync.client`` on one reused httpx connection. This module maps caldav's and
-niquests' exceptions onto ``sync.errors``.
+It runs on the same session as every other request (not on the ``caldav`` library's
+own HTTP client), so discovery passes the same outbound address policy on every
+connection, never follows a redirect, and its answers are size-capped and parsed by
+``sync.dav_xml`` (no DTD, no entities).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from urllib.parse import urljoin
 
-from caldav.aio import AsyncDAVClient
-from caldav.lib import error as caldav_error
-
-from sync.errors import AuthError, CalDAVError, TransientError
-
-T = TypeVar("T")
+from sync import dav_xml as dx
+from sync.http import DavSession, error_for_response
 
 ALL_COMPONENTS = frozenset({"VEVENT", "VTODO", "VJOURNAL"})
+MAX_CALENDARS = 1000
 
 
 @dataclass(frozen=True)
@@ -48,73 +44,71 @@ class CalendarInfo:
         return "VEVENT" in self.components
 
 
-def _is_transient_exception(exc: BaseException) -> bool:
-    """Tell whether an exception from the HTTP library means 'unreachable/slow'."""
-    try:
-        import niquests.exceptions as nq
-    except ImportError:  # pragma: no cover - caldav's default dependency
-        nq = None  # type: ignore[assignment]
-    if nq is not None and isinstance(exc, nq.ConnectionError | nq.Timeout):
-        return True
-    try:
-        import httpx
-    except ImportError:  # pragma: no cover
-        return isinstance(exc, OSError | TimeoutError)
-    return isinstance(exc, httpx.TransportError | OSError | TimeoutError)
-
-
-async def _guarded(awaitable: Awaitable[T], url: str, what: str) -> T:
-    """Await a caldav call and translate its failures to ``sync.errors``."""
-    try:
-        return await awaitable
-    except caldav_error.AuthorizationError as exc:
-        raise AuthError(f"{what}: access refused", status=exc.status or 401, url=url) from exc
-    except caldav_error.RateLimitError as exc:
-        raise TransientError(f"{what}: rate limited", status=exc.status, url=url) from exc
-    except caldav_error.DAVError as exc:
-        status = exc.status
-        if status is not None and status >= 500:
-            raise TransientError(f"{what}: server failing", status=status, url=url) from exc
-        raise CalDAVError(f"{what}: {exc.reason}", status=status, body=exc.body, url=url) from exc
-    except Exception as exc:
-        if _is_transient_exception(exc):
-            raise TransientError(f"{what}: {type(exc).__name__}", url=url) from exc
-        raise
-
-
-async def discover_calendars(
-    url: str, username: str, password: str, *, timeout: float
-) -> list[CalendarInfo]:
-    """Walk principal -> calendar-home-set -> calendars and describe each calendar."""
-    client = AsyncDAVClient(
-        url=url,
-        username=username,
-        password=password,
-        auth_type="basic",
-        timeout=max(1, round(timeout)),
-        enable_rfc6764=False,
+async def _propfind(
+    session: DavSession, url: str, props: list[tuple[str, str]], depth: str, what: str
+) -> dx.Multistatus:
+    response, raw = await session.request(
+        "PROPFIND",
+        url,
+        headers={"Content-Type": 'application/xml; charset="utf-8"', "Depth": depth},
+        content=dx.propfind_body(props),
     )
-    try:
-        principal = await _guarded(client.get_principal(), url, "principal discovery")
-        calendars = await _guarded(client.get_calendars(principal), url, "calendar listing")
-        found: list[CalendarInfo] = []
-        for calendar in calendars:
-            cal_url = str(calendar.url)
-            # caldav's dual-mode objects return coroutines when bound to the async client
-            comps: Any = await _guarded(
-                cast(Awaitable[Any], calendar.get_supported_components()), cal_url, "components"
-            )
-            names: Any = await _guarded(
-                cast(Awaitable[Any], calendar.get_display_name()), cal_url, "display name"
-            )
-            components = frozenset(str(c).upper() for c in comps) or ALL_COMPONENTS
-            found.append(
-                CalendarInfo(
-                    url=cal_url,
-                    display_name=str(names) if names is not None else None,
-                    components=components,
-                )
-            )
-        return found
-    finally:
-        await client.close()
+    if response.status_code != 207:
+        raise error_for_response(response, raw, what)
+    return dx.parse_multistatus(raw, max_bytes=session.max_response_bytes)
+
+
+def _own(multistatus: dx.Multistatus, url: str) -> dx.DavResponse | None:
+    """Return the response about ``url`` itself (the first one when none matches)."""
+    path = dx.href_path(url).rstrip("/")
+    for item in multistatus.responses:
+        if dx.href_path(item.href).rstrip("/") == path:
+            return item
+    return multistatus.responses[0] if multistatus.responses else None
+
+
+def _is_calendar(item: dx.DavResponse) -> bool:
+    kind = item.props.get(dx.RESOURCETYPE)
+    return kind is not None and kind.find(dx.CALENDAR_COLLECTION) is not None
+
+
+def _info(base: str, item: dx.DavResponse) -> CalendarInfo:
+    comps = dx.supported_components(item)
+    return CalendarInfo(
+        url=urljoin(base, item.href),
+        display_name=item.text(dx.DISPLAYNAME),
+        components=frozenset(comps) if comps else ALL_COMPONENTS,
+    )
+
+
+async def discover_calendars(session: DavSession, url: str) -> list[CalendarInfo]:
+    """Walk principal -> calendar-home-set -> calendars and describe each calendar."""
+    found = await _propfind(
+        session, url, [("DAV:", "current-user-principal")], "0", "principal discovery"
+    )
+    own = _own(found, url)
+    href = own.href_text(dx.CURRENT_USER_PRINCIPAL) if own is not None else None
+    principal = urljoin(url, href) if href else url
+    found = await _propfind(
+        session, principal, [(dx.CALDAV, "calendar-home-set")], "0", "calendar-home-set"
+    )
+    own = _own(found, principal)
+    href = own.href_text(dx.CALENDAR_HOME_SET) if own is not None else None
+    homes = [urljoin(principal, href)] if href else [principal]
+    if url not in homes:
+        homes.append(url)  # the given URL may be a calendar (or a home) itself
+    props = [
+        ("DAV:", "resourcetype"),
+        ("DAV:", "displayname"),
+        (dx.CALDAV, "supported-calendar-component-set"),
+    ]
+    calendars: dict[str, CalendarInfo] = {}
+    for home in homes:
+        listing = await _propfind(session, home, props, "1", "calendar listing")
+        for item in listing.responses[:MAX_CALENDARS]:
+            if _is_calendar(item):
+                info = _info(home, item)
+                calendars.setdefault(info.url, info)
+        if calendars:
+            break
+    return list(calendars.values())

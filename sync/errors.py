@@ -7,6 +7,10 @@ Owns the exception hierarchy that the outbox worker acts on:
 - ``PreconditionFailed``: 412 (RFC 9110 §13.1.1-2, RFC 4791 §5.3.4) - carries the
   server's copy and ETag so the caller can re-apply its change and retry.
 - ``TransientError``: connection refused, timeout, 429, 5xx - retry later.
+- ``AddressRefused``: the outbound address policy (``sync.address_policy``) refused the
+  server's address; the caller marks the account failed, as for ``AuthError``.  Its text
+  is the same ``UNREACHABLE`` as a refused connection, a timeout, a DNS or TLS failure
+  (one text for every cause, so an account is no port scanner); the cause is logged.
 - ``NotFoundError``: 404 on a read.
 - ``CalDAVError``: anything else, with the status and an excerpt of the body.
 
@@ -16,6 +20,7 @@ Response bodies are untrusted: only a short, printable excerpt is kept.
 from __future__ import annotations
 
 EXCERPT_CHARS = 300
+UNREACHABLE = "server unreachable"
 
 
 def body_excerpt(body: bytes | str | None, limit: int = EXCERPT_CHARS) -> str:
@@ -59,6 +64,10 @@ class AuthError(CalDAVError):
 
 class TransientError(CalDAVError):
     """Raise when the server is unreachable, too slow or failing (5xx, 429): retry later."""
+
+
+class AddressRefused(CalDAVError):
+    """Raise when the outbound address policy refuses the server's address."""
 
 
 class NotFoundError(CalDAVError):

@@ -3,7 +3,10 @@
 Owns the wire: an ``httpx.AsyncClient`` with Basic auth (RFC 7617) and keep-alive
 connections reused across requests, a cap on every response body (server answers are
 untrusted), a request counter (for the request-count budget of a reconcile), and the
-map from transport failures and statuses to ``sync.errors``.
+map from transport failures and statuses to ``sync.errors``.  Every connection goes
+through ``sync.address_policy`` (checked on the resolved address at connect time),
+redirects are never followed, proxies from the environment are ignored, and every
+transport failure reads ``UNREACHABLE`` (the real cause goes to the log).
 
 Why httpx here and not ``caldav.aio``: the transport needs per-request conditional
 headers (``If-Match``/``If-None-Match``, RFC 9110 §13.1) with the 412 surfaced as a
@@ -11,7 +14,8 @@ value, the ETag response header, streaming bodies with a size cap, and a request
 counter; caldav 3.6's ``AsyncDAVClient`` wraps every answer in its own parsed
 ``DAVResponse`` (lxml, uncapped), re-tries auth negotiation on its own and hides the
 raw status behind exception classes, which is the wrong shape for a transport that must
-report what the server answered. Discovery, where none of that matters, uses caldav.
+report what the server answered. Discovery (``sync.discovery``) runs on this session
+too, so it passes the same address policy.
 
 Keep-alive is used wherever the server allows it (Xandikos/aiohttp: one connection
 for a whole batch); Radicale's built-in server closes the connection after every
@@ -20,12 +24,17 @@ answer, so there each request reconnects, exactly as the caldav library's client
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import httpx
 
+from sync.address_policy import STRICT, AddressPolicy, OutboundRefused, PolicyTransport
 from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_conditions
 from sync.errors import (
+    UNREACHABLE,
+    AddressRefused,
     AuthError,
     CalDAVError,
     ResponseTooLarge,
@@ -34,6 +43,7 @@ from sync.errors import (
 )
 
 USER_AGENT = "followups-caldav/0.1"
+log = logging.getLogger("followups.sync")
 
 
 class DavSession:
@@ -47,17 +57,20 @@ class DavSession:
         timeout: float,
         max_response_bytes: int = DEFAULT_MAX_XML_BYTES,
         max_connections: int = 4,
+        policy: AddressPolicy = STRICT,
     ) -> None:
         self.max_response_bytes = max_response_bytes
         self.request_count = 0
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
         self._client = httpx.AsyncClient(
             auth=httpx.BasicAuth(username, password),
             timeout=httpx.Timeout(timeout),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            transport=PolicyTransport(policy, limits=limits),
             headers={"User-Agent": USER_AGENT},
             follow_redirects=False,
+            trust_env=False,
         )
 
     async def request(
@@ -77,12 +90,12 @@ class DavSession:
                 body = await self._read_capped(response, url)
             finally:
                 await response.aclose()
-        except httpx.TimeoutException as exc:
-            raise TransientError(f"{method}: timed out ({type(exc).__name__})", url=url) from exc
-        except httpx.TransportError as exc:
-            raise TransientError(
-                f"{method}: server unreachable ({type(exc).__name__})", url=url
-            ) from exc
+        except OutboundRefused as exc:
+            _log_unreachable(method, url, exc)
+            raise AddressRefused(f"{method}: {UNREACHABLE}", url=url) from exc
+        except httpx.TransportError as exc:  # refused, reset, timeout, TLS: one text
+            _log_unreachable(method, url, exc)
+            raise TransientError(f"{method}: {UNREACHABLE}", url=url) from exc
         return response, body
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
@@ -110,6 +123,12 @@ class DavSession:
     async def aclose(self) -> None:
         """Close the pooled connections."""
         await self._client.aclose()
+
+
+def _log_unreachable(method: str, url: str, exc: Exception) -> None:
+    """Log the real cause of an "unreachable" (the client sees one text for all)."""
+    host = urlsplit(url).netloc.rsplit("@", 1)[-1]
+    log.warning("%s %s unreachable: %s: %s", method, host, type(exc).__name__, exc)
 
 
 def error_for_response(response: httpx.Response, body: bytes, what: str) -> CalDAVError:

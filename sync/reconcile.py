@@ -26,7 +26,7 @@ from orm.sync_models import CalendarAccount, CalendarObject, JobOp, ObjectState,
 from sync import outbox
 from sync.accounts import client_for
 from sync.client import CalendarClient, SyncResult
-from sync.errors import AuthError, CalDAVError, TransientError
+from sync.errors import AddressRefused, AuthError, CalDAVError, TransientError
 
 UID_SUFFIX = "@followups"
 
@@ -56,7 +56,7 @@ async def _listing(
     if account.supports_sync is not False:
         try:
             result: SyncResult = await client.sync_collection(account.sync_token)
-        except (AuthError, TransientError):
+        except (AuthError, AddressRefused, TransientError):  # not a sync-collection refusal
             raise
         except CalDAVError:
             account.supports_sync = False

@@ -3,7 +3,10 @@
 A secret given through the API is encrypted with Fernet (AES-128-CBC + HMAC-SHA256, from
 ``cryptography``) under a key derived from the SECRET_KEY setting; a secret given by
 reference stores only the name of an environment variable that the worker reads.  Neither
-is ever returned by the API.
+is ever returned by the API.  Only names with the CALDAV_PASSWORD_ENV_PREFIX prefix
+(default ``CALDAV_PASSWORD_``) may be read, checked when a name is stored and again when
+it is read, so no other variable of the process environment (SECRET_KEY, DATABASE_URL,
+...) can ever be sent to a server, even from a row stored before the rule.
 """
 
 from __future__ import annotations
@@ -53,9 +56,22 @@ def decrypt(stored: str, settings: Settings) -> str:
         ) from exc
 
 
+def env_name_problem(name: str, settings: Settings) -> str | None:
+    """Return why a variable may not hold a calendar password, or None when it may."""
+    prefix = settings.caldav_password_env_prefix
+    if not ENV_NAME.match(name):
+        return "passwordEnv must be a variable name (A-Z0-9_)"
+    if not prefix or not name.startswith(prefix) or name == prefix:
+        return f"passwordEnv must name a variable starting with {prefix or '(none allowed)'}"
+    return None
+
+
 def resolve(secret_enc: str | None, secret_env: str | None, settings: Settings) -> str:
     """Return an account's password from the encrypted value or the named variable."""
     if secret_env:
+        problem = env_name_problem(secret_env, settings)
+        if problem is not None:
+            raise SecretUnavailable(f"{problem}; the password of this account is not read")
         value = os.environ.get(secret_env)
         if value is None:
             raise SecretUnavailable(f"environment variable {secret_env} is not set")

@@ -5,9 +5,11 @@ number of workers may share one PostgreSQL (``sync.jobs.claim``).  Writes are ne
 blind: a create is ``If-None-Match: *``, an update ``If-Match`` on the stored ETag; a 412
 merges our object into the server copy (``sync.merge``) and retries on the new ETag.  A
 down or slow server (``TransientError``) retries with exponential backoff and never gives
-up; refused credentials (``AuthError``) mark the account FAILED with the server's answer
-and its jobs wait, untried, until the account is updated; other refusals count towards
-SYNC_MAX_ATTEMPTS.  Outcomes of a batch are written in one transaction.
+up; refused credentials (``AuthError``), an unreadable secret, and a server address the
+outbound address policy refuses (``AddressRefused``, e.g. a name rebound to a private
+address) mark the account FAILED with the reason and its jobs wait, untried, until the
+account is updated; other refusals count towards SYNC_MAX_ATTEMPTS.  Outcomes of a batch
+are written in one transaction.
 """
 
 from __future__ import annotations
@@ -34,10 +36,16 @@ from orm.sync_models import (
     ObjectState,
     SyncJob,
 )
-from sync import jobs
+from sync import address_policy, jobs
 from sync.accounts import client_for
 from sync.client import CalendarClient
-from sync.errors import AuthError, CalDAVError, PreconditionFailed, TransientError
+from sync.errors import (
+    AddressRefused,
+    AuthError,
+    CalDAVError,
+    PreconditionFailed,
+    TransientError,
+)
 from sync.merge import merge
 from sync.secrets import SecretUnavailable
 
@@ -86,6 +94,7 @@ class SyncWorker:
 
     def __init__(self, settings: Settings, name: str | None = None) -> None:
         self.settings = settings
+        address_policy.from_settings(settings)  # a malformed CALDAV_ALLOWED_HOSTS fails here
         self.name = name or worker_name()
         self._clients: dict[int, tuple[datetime, CalendarClient]] = {}
 
@@ -158,7 +167,7 @@ class SyncWorker:
                     await self._delete(client, job, obj)
                     etag, ics = None, None
                 batch.done.append(_Done(job, etag, ics))
-            except (AuthError, SecretUnavailable) as exc:
+            except (AuthError, AddressRefused, SecretUnavailable) as exc:
                 batch.refused[job.account_id] = str(exc)[:2000]
             except TransientError as exc:
                 batch.down[job.account_id] = exc

@@ -22,6 +22,7 @@ from tortoise.connection import get_connection
 from app.settings import Settings
 from app.web import create_app
 from orm import db as orm_db
+from tests.helpers import LOOPBACK_HOSTS
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/test")
 ENGINES = ["sqlite", "postgres"]
@@ -88,7 +89,7 @@ async def db(engine: str) -> AsyncIterator[str]:
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(database_url="unused", debug=False)
+    return Settings(database_url="unused", debug=False, caldav_allowed_hosts=LOOPBACK_HOSTS)
 
 
 @pytest.fixture

@@ -10,6 +10,11 @@ import httpx
 from app.auth import create_token
 from orm import models as m
 from schema.ids import encode
+from sync.address_policy import AddressPolicy
+
+# the test servers run on loopback: the suite allows it (CALDAV_ALLOWED_HOSTS), nothing else
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+LOOPBACK = AddressPolicy.parse(LOOPBACK_HOSTS)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from sync.client import CalendarClient
+from tests.helpers import LOOPBACK
 from tests.sync.servers import DavServer
 
 USERNAME = "alice"
@@ -70,6 +71,7 @@ async def client(dav_server: DavServer, calendar_url: str) -> AsyncIterator[Cale
         dav_server.password,
         timeout=10.0,
         calendar_url=calendar_url,
+        policy=LOOPBACK,
     ) as cal:
         yield cal
 

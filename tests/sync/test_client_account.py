@@ -10,13 +10,14 @@ import pytest
 
 from sync.client import CalendarClient, object_name
 from sync.errors import AuthError, TransientError
+from tests.helpers import LOOPBACK
 from tests.sync.ics import vevent
 from tests.sync.servers import DavServer
 
 
 async def test_discovery_finds_the_calendar(dav_server: DavServer, calendar_url: str) -> None:
     async with CalendarClient(
-        dav_server.base_url, dav_server.username, dav_server.password
+        dav_server.base_url, dav_server.username, dav_server.password, policy=LOOPBACK
     ) as account:
         calendars = await account.discover()
         by_url = {info.url: info for info in calendars}
@@ -35,7 +36,7 @@ async def test_discovery_finds_the_calendar(dav_server: DavServer, calendar_url:
 async def test_discovery_reports_component_sets(dav_server: DavServer) -> None:
     url = dav_server.make_calendar(f"ev-{uuid.uuid4().hex[:8]}", ("VEVENT",))
     async with CalendarClient(
-        dav_server.principal_url, dav_server.username, dav_server.password
+        dav_server.principal_url, dav_server.username, dav_server.password, policy=LOOPBACK
     ) as account:
         info = {c.url: c for c in await account.discover()}[url]
         assert info.supports_vevent and not info.supports_vtodo
@@ -43,7 +44,7 @@ async def test_discovery_reports_component_sets(dav_server: DavServer) -> None:
 
 async def test_test_connection_ok(dav_server: DavServer) -> None:
     async with CalendarClient(
-        dav_server.base_url, dav_server.username, dav_server.password
+        dav_server.base_url, dav_server.username, dav_server.password, policy=LOOPBACK
     ) as account:
         report = await account.test_connection()
     assert report.ok, report
@@ -54,7 +55,11 @@ async def test_test_connection_ok(dav_server: DavServer) -> None:
 async def test_wrong_password_is_auth_error(radicale_server: DavServer) -> None:
     url = radicale_server.make_calendar(f"auth-{uuid.uuid4().hex[:8]}")
     async with CalendarClient(
-        radicale_server.base_url, radicale_server.username, "wrong", calendar_url=url
+        radicale_server.base_url,
+        radicale_server.username,
+        "wrong",
+        calendar_url=url,
+        policy=LOOPBACK,
     ) as bad:
         report = await bad.test_connection()
         assert not report.ok and report.status == 401
@@ -77,6 +82,7 @@ async def test_other_users_calendar_is_auth_error(radicale_server: DavServer) ->
         radicale_server.username,
         radicale_server.password,
         calendar_url=f"{radicale_server.base_url}bob/cal/",
+        policy=LOOPBACK,
     ) as cal:
         with pytest.raises(AuthError) as caught:
             await cal.put(object_name("u@t"), vevent("u@t"), create=True)
@@ -91,6 +97,7 @@ async def test_server_down_then_up(own_radicale: DavServer) -> None:
         own_radicale.password,
         timeout=5.0,
         calendar_url=url,
+        policy=LOOPBACK,
     ) as cal:
         uid = "outage@t"
         etag = await cal.put(object_name(uid), vevent(uid, "before"), create=True)
@@ -127,7 +134,9 @@ async def test_one_connection_is_reused(xandikos_server: DavServer) -> None:
 
     loop.create_connection = counting  # type: ignore[method-assign]
     try:
-        async with CalendarClient(xandikos_server.base_url, "any", "any", calendar_url=url) as cal:
+        async with CalendarClient(
+            xandikos_server.base_url, "any", "any", calendar_url=url, policy=LOOPBACK
+        ) as cal:
             for i in range(10):
                 uid = f"keep-{i}@t"
                 await cal.put(object_name(uid), vevent(uid), create=True)

@@ -8,6 +8,7 @@ import pytest
 
 from sync.client import CalendarClient, object_name
 from sync.errors import NotFoundError, PreconditionFailed
+from tests.helpers import LOOPBACK
 from tests.sync.ics import vevent, vtodo
 from tests.sync.servers import DavServer
 
@@ -156,6 +157,10 @@ async def test_vtodo_supported_and_stored(client: CalendarClient) -> None:
 async def test_event_only_calendar_has_no_vtodo(dav_server: DavServer) -> None:
     url = dav_server.make_calendar(f"events-{uuid.uuid4().hex[:8]}", ("VEVENT",))
     async with CalendarClient(
-        dav_server.base_url, dav_server.username, dav_server.password, calendar_url=url
+        dav_server.base_url,
+        dav_server.username,
+        dav_server.password,
+        calendar_url=url,
+        policy=LOOPBACK,
     ) as cal:
         assert await cal.supports_vtodo() is False

@@ -11,7 +11,7 @@ from app.settings import Secret, Settings
 from orm import models as m
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from sync.names import object_name
-from tests.helpers import associate, client_for, gid
+from tests.helpers import LOOPBACK_HOSTS, associate, client_for, gid
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer
 
@@ -21,7 +21,10 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
-        database_url="unused", secret_key=Secret("sync-test-secret"), caldav_timeout=5.0
+        database_url="unused",
+        secret_key=Secret("sync-test-secret"),
+        caldav_timeout=5.0,
+        caldav_allowed_hosts=LOOPBACK_HOSTS,
     )
 
 
