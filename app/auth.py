@@ -41,9 +41,8 @@ async def create_token(
         raise ValueError("a token's lifetime must be positive")
     if limit is not None:
         await Associate.select_for_update().filter(id=associate.id).first()
-        active = (
-            ApiToken.filter(associate_id=associate.id, revoked_at=None)
-            .filter(Q(expires_at=None) | Q(expires_at__gt=now))
+        active = ApiToken.filter(associate_id=associate.id, revoked_at=None).filter(
+            Q(expires_at=None) | Q(expires_at__gt=now)
         )
         if await active.count() >= limit:
             raise TooManyTokens(limit)

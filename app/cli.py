@@ -60,9 +60,10 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
+    from tortoise.transactions import in_transaction
+
     from app.auth import TooManyTokens, create_token
     from orm.models import Associate
-    from tortoise.transactions import in_transaction
 
     if args.days is not None and args.days < 1:
         sys.exit("--days must be at least 1 (leave it out for a token that does not expire)")

@@ -30,7 +30,7 @@ def _sha256(text: str) -> str:
 
 
 def graphiql(html: str, assets: str = GRAPHIQL_ASSETS) -> str:
-    """The policy of the GraphiQL page ``html``: its inline scripts by hash, assets from one place."""
+    """The policy of GraphiQL's page ``html``: inline scripts by hash, assets from one place."""
     scripts = " ".join(_sha256(body) for body in _INLINE_SCRIPT.findall(html))
     return (
         f"default-src 'none'; script-src {assets} {scripts}; "

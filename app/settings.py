@@ -145,8 +145,12 @@ def load_settings() -> Settings:
         request_body_min_rate=_int(
             "REQUEST_BODY_MIN_BYTES_PER_SECOND", Settings.request_body_min_rate
         ),
-        auth_failures_per_minute=_int("AUTH_FAILURES_PER_MINUTE", Settings.auth_failures_per_minute),
-        max_tokens_per_associate=_int("MAX_TOKENS_PER_ASSOCIATE", Settings.max_tokens_per_associate),
+        auth_failures_per_minute=_int(
+            "AUTH_FAILURES_PER_MINUTE", Settings.auth_failures_per_minute
+        ),
+        max_tokens_per_associate=_int(
+            "MAX_TOKENS_PER_ASSOCIATE", Settings.max_tokens_per_associate
+        ),
         cors_origins=tuple(o.strip() for o in (env("CORS_ORIGINS") or "").split(",") if o.strip()),
         smtp_host=env("SMTP_HOST") or "",
         smtp_port=_int("SMTP_PORT", Settings.smtp_port),

@@ -8,9 +8,9 @@ including strawberry's own (bad JSON, wrong content type) and unexpected failure
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-import json
 from typing import Any
 
 from cross_web import HTTPException
@@ -25,7 +25,14 @@ from strawberry.asgi import GraphQL
 
 from app import csp
 from app.admission import UNAUTHENTICATED, Admission
-from app.guards import BodyDeadline, BodyLimit, LoadShedding, SecurityHeaders, error_body, send_error
+from app.guards import (
+    BodyDeadline,
+    BodyLimit,
+    LoadShedding,
+    SecurityHeaders,
+    error_body,
+    send_error,
+)
 from app.settings import Settings, get_settings
 from mail import web as mail_web
 from orm import db
