@@ -6,6 +6,8 @@ import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 
+from tortoise.expressions import Q
+
 from orm.models import ApiToken, Associate
 
 PREFIX = "fu_"
@@ -15,12 +17,37 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TooManyTokens(Exception):
+    """The associate already holds the most active tokens allowed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"an associate may hold at most {limit} active tokens; revoke one first")
+
+
 async def create_token(
-    associate: Associate, name: str = "", lifetime: timedelta | None = None
+    associate: Associate,
+    name: str = "",
+    lifetime: timedelta | None = None,
+    limit: int | None = None,
 ) -> str:
-    """Create a token for ``associate``; the clear text is returned once, never stored."""
+    """Create a token for ``associate``; the clear text is returned once, never stored.
+
+    ``lifetime`` None: the token never expires; otherwise it must be positive.  With
+    ``limit`` (MAX_TOKENS_PER_ASSOCIATE) a token beyond that many active ones raises
+    ``TooManyTokens`` (call inside a transaction: the associate's row is locked).
+    """
+    now = datetime.now(UTC)
+    if lifetime is not None and lifetime <= timedelta(0):
+        raise ValueError("a token's lifetime must be positive")
+    if limit is not None:
+        await Associate.select_for_update().filter(id=associate.id).first()
+        active = ApiToken.filter(associate_id=associate.id, revoked_at=None).filter(
+            Q(expires_at=None) | Q(expires_at__gt=now)
+        )
+        if await active.count() >= limit:
+            raise TooManyTokens(limit)
     token = PREFIX + secrets.token_urlsafe(32)
-    expires = datetime.now(UTC) + lifetime if lifetime else None
+    expires = now + lifetime if lifetime is not None else None
     await ApiToken.create(
         associate=associate, token_hash=hash_token(token), name=name, expires_at=expires
     )

@@ -28,8 +28,7 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    import uvicorn
-
+    from app.server import serve
     from app.web import create_app
 
     settings = get_settings()
@@ -39,12 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     # took ~7 % of the time in 50-80 ms pauses under load (bench/bench_load.py).
     gc.collect()
     gc.freeze()
-    uvicorn.run(
-        app,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        log_level="info",
-    )
+    serve(app, settings, args.host or settings.host, args.port or settings.port)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -71,8 +65,13 @@ def cmd_demo(_: argparse.Namespace) -> None:
 
 
 def cmd_token(args: argparse.Namespace) -> None:
-    from app.auth import create_token
+    from tortoise.transactions import in_transaction
+
+    from app.auth import TooManyTokens, create_token
     from orm.models import Associate
+
+    if args.days is not None and args.days < 1:
+        sys.exit("--days must be at least 1 (leave it out for a token that does not expire)")
 
     async def work() -> None:
         query = Associate.filter(email__iexact=args.associate)
@@ -81,8 +80,14 @@ def cmd_token(args: argparse.Namespace) -> None:
         associate = await query.first()
         if associate is None:
             sys.exit(f"no associate with id or e-mail {args.associate!r}")
-        lifetime = timedelta(days=args.days) if args.days else None
-        print(await create_token(associate, args.name, lifetime))
+        lifetime = timedelta(days=args.days) if args.days is not None else None
+        try:
+            async with in_transaction():
+                limit = get_settings().max_tokens_per_associate
+                token = await create_token(associate, args.name, lifetime, limit)
+        except TooManyTokens as exc:
+            sys.exit(str(exc))
+        print(token)
 
     asyncio.run(_with_db(work))
 

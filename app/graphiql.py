@@ -16,22 +16,16 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-ASSETS = Path(__file__).resolve().parent / "static" / "graphiql"
+from app import csp
 
-#: Scripts, styles and requests only from this origin; inline styles are needed by
-#: GraphiQL's editor (style attributes set by React), never inline scripts.
-CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+ASSETS = Path(__file__).resolve().parent / "static" / "graphiql"
 
 _PAGE = (ASSETS / "index.html").read_bytes()
 
 
 def page() -> HTMLResponse:
     """The GraphiQL page (public: it holds no data; every request it makes needs a token)."""
-    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": CSP})
+    return HTMLResponse(_PAGE, headers={"Content-Security-Policy": csp.GRAPHIQL})
 
 
 def assets() -> Mount:

@@ -1,21 +1,27 @@
-"""HTTP guards: security headers, request body limit, load shedding and per-token rates.
+"""HTTP guards: security headers, body size and time limits, load shedding, rate buckets.
 
 All are plain ASGI middlewares (or helpers) configured from settings:
-- every response gets conservative security headers;
+- every response gets conservative security headers (a closed Content-Security-Policy
+  unless the route set its own, see ``app.csp``);
 - a body larger than MAX_BODY_BYTES is refused with 413 before it is read in full;
+- a body that has not arrived within REQUEST_BODY_TIMEOUT_SECONDS (plus one second per
+  REQUEST_BODY_MIN_BYTES_PER_SECOND bytes received) is answered 408;
 - more than MAX_CONCURRENT_REQUESTS requests in flight are shed with 503 + Retry-After;
-- each token may make RATE_LIMIT_PER_MINUTE requests (bursts up to RATE_LIMIT_BURST);
-  beyond that 429 + Retry-After.  The buckets live in the process (documented: with
-  several API processes each enforces its own share).
+- ``RateLimiter`` is the token bucket behind the per-associate request rate and the
+  per-address wrong-token throttle (``app.admission``).  The buckets live in the process
+  (documented: with several API processes each enforces its own share).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import csp
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -24,6 +30,7 @@ SECURITY_HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
     (b"cache-control", b"no-store"),
+    (b"content-security-policy", csp.API.encode()),
 ]
 
 
@@ -31,8 +38,15 @@ def error_body(message: str, code: str) -> bytes:
     return json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
 
 
-async def send_error(send: Send, status: int, message: str, code: str, retry: int = 0) -> None:
-    headers = [(b"content-type", b"application/json")]
+async def send_error(
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    retry: int = 0,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    headers = [(b"content-type", b"application/json"), *(extra or [])]
     if retry:
         headers.append((b"retry-after", str(retry).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -103,6 +117,64 @@ class BodyLimit:
                 await send_error(send, 413, f"the body may be at most {limit} bytes", "TOO_LARGE")
 
 
+class BodyTimeout(Exception):
+    pass
+
+
+class BodyDeadline:
+    """Answer 408 when a request body does not arrive in time (slow-body attacks).
+
+    The body must be complete ``seconds`` after the request reached the app, plus one
+    second for every ``min_rate`` bytes received, so slow but honest uploads pass while a
+    trickle of a few bytes cannot hold a request slot for longer than ``seconds``.
+    """
+
+    def __init__(self, app: ASGIApp, seconds: float, min_rate: int) -> None:
+        self.app, self.seconds, self.min_rate = app, seconds, max(min_rate, 1)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        seen, complete, started = 0, False, False
+
+        async def timed() -> Message:
+            nonlocal seen, complete
+            if complete:  # afterwards the app may wait for the disconnect: no deadline
+                return await receive()
+            left = start + self.seconds + seen / self.min_rate - loop.time()
+            try:
+                async with asyncio.timeout(max(left, 0.0)):
+                    message = await receive()
+            except TimeoutError:
+                raise BodyTimeout from None
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                complete = not message.get("more_body", False)
+            else:
+                complete = True
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, timed, tracking)
+        except BodyTimeout:
+            if not started:
+                await send_error(
+                    send,
+                    408,
+                    "the request body did not arrive in time",
+                    "REQUEST_TIMEOUT",
+                    extra=[(b"connection", b"close")],
+                )
+
+
 class LoadShedding:
     """Refuse work beyond a fixed number of requests in flight instead of queueing it."""
 
@@ -138,7 +210,22 @@ class RateLimiter:
         self.buckets: dict[str, Bucket] = {}
 
     def allow(self, key: str, now: float | None = None) -> float:
-        """0 if the request may go ahead, else the seconds to wait."""
+        """0 if the request may go ahead (and take a token), else the seconds to wait."""
+        bucket = self._refill(key, now)
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return 0.0
+        return self._wait(bucket)
+
+    def peek(self, key: str, now: float | None = None) -> float:
+        """Like ``allow`` without taking a token: 0 while ``key`` has one left."""
+        bucket = self._refill(key, now)
+        return 0.0 if bucket.tokens >= 1 else self._wait(bucket)
+
+    def _wait(self, bucket: Bucket) -> float:
+        return (1 - bucket.tokens) / self.rate if self.rate else 60.0
+
+    def _refill(self, key: str, now: float | None) -> Bucket:
         now = time.monotonic() if now is None else now
         bucket = self.buckets.get(key)
         if bucket is None:
@@ -147,7 +234,4 @@ class RateLimiter:
             bucket = self.buckets[key] = Bucket(self.burst, now)
         bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.stamp) * self.rate)
         bucket.stamp = now
-        if bucket.tokens >= 1:
-            bucket.tokens -= 1
-            return 0.0
-        return (1 - bucket.tokens) / self.rate if self.rate else 60.0
+        return bucket

@@ -37,6 +37,11 @@ def _int(name: str, default: int) -> int:
     return default if raw in (None, "") else int(raw)
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw in (None, ""):
@@ -69,6 +74,13 @@ class Settings:
     rate_limit_per_minute: int = 600
     rate_limit_burst: int = 120
     max_concurrent_requests: int = 64
+    max_concurrent_per_associate: int = 8
+    max_concurrent_per_address: int = 16
+    request_header_timeout: float = 10.0
+    request_body_timeout: float = 10.0
+    request_body_min_rate: int = 10_000
+    auth_failures_per_minute: int = 30
+    max_tokens_per_associate: int = 20
     cors_origins: tuple[str, ...] = ()
     smtp_host: str = ""
     smtp_port: int = 587
@@ -126,6 +138,25 @@ def load_settings() -> Settings:
         rate_limit_per_minute=_int("RATE_LIMIT_PER_MINUTE", Settings.rate_limit_per_minute),
         rate_limit_burst=_int("RATE_LIMIT_BURST", Settings.rate_limit_burst),
         max_concurrent_requests=_int("MAX_CONCURRENT_REQUESTS", Settings.max_concurrent_requests),
+        max_concurrent_per_associate=_int(
+            "MAX_CONCURRENT_PER_ASSOCIATE", Settings.max_concurrent_per_associate
+        ),
+        max_concurrent_per_address=_int(
+            "MAX_CONCURRENT_PER_ADDRESS", Settings.max_concurrent_per_address
+        ),
+        request_header_timeout=_float(
+            "REQUEST_HEADER_TIMEOUT_SECONDS", Settings.request_header_timeout
+        ),
+        request_body_timeout=_float("REQUEST_BODY_TIMEOUT_SECONDS", Settings.request_body_timeout),
+        request_body_min_rate=_int(
+            "REQUEST_BODY_MIN_BYTES_PER_SECOND", Settings.request_body_min_rate
+        ),
+        auth_failures_per_minute=_int(
+            "AUTH_FAILURES_PER_MINUTE", Settings.auth_failures_per_minute
+        ),
+        max_tokens_per_associate=_int(
+            "MAX_TOKENS_PER_ASSOCIATE", Settings.max_tokens_per_associate
+        ),
         cors_origins=_list("CORS_ORIGINS"),
         smtp_host=env("SMTP_HOST") or "",
         smtp_port=_int("SMTP_PORT", Settings.smtp_port),

@@ -1,23 +1,38 @@
-"""The Starlette application: GraphQL (and GraphiQL) at /graphql behind bearer tokens."""
+"""The Starlette application: GraphQL (and GraphiQL) at /graphql behind bearer tokens.
+
+Middleware, outermost first: security headers, CORS (when configured), the body deadline,
+admission (authentication, per-associate and per-address caps), load shedding, the body
+size limit.  Every refusal is JSON ``{"errors": [{"message", "extensions": {"code"}}]}``,
+including strawberry's own (bad JSON, wrong content type) and unexpected failures.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from app import graphiql
-from app.auth import authenticate
-from app.guards import BodyLimit, LoadShedding, RateLimiter, SecurityHeaders, send_error
+from app.admission import UNAUTHENTICATED, Admission
+from app.guards import (
+    BodyDeadline,
+    BodyLimit,
+    LoadShedding,
+    SecurityHeaders,
+    error_body,
+    send_error,
+)
 from app.settings import Settings, get_settings
 from mail import web as mail_web
 from orm import db
@@ -27,8 +42,16 @@ from sync import outbox as sync_outbox
 from sync import worker as sync_worker
 
 
+class BadRequest(HTTPException):
+    """A request strawberry cannot parse, with our error code."""
+
+    def __init__(self, reason: str, code: str = "BAD_REQUEST") -> None:
+        super().__init__(400, reason)
+        self.code = code
+
+
 class FollowUpsGraphQL(GraphQL[Context, None]):
-    """Strawberry's ASGI view with our per-request context."""
+    """Strawberry's ASGI view with our per-request context and JSON refusals."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
@@ -37,44 +60,51 @@ class FollowUpsGraphQL(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(viewer=request.scope["state"]["viewer"], settings=self.settings)
 
+    def decode_json(self, data: str | bytes) -> object:
+        """The request body: a JSON object, else 400 (bad UTF-8, bad or too deep JSON)."""
+        try:
+            value = json.loads(data)
+        except (ValueError, RecursionError):  # JSONDecodeError and UnicodeDecodeError
+            raise BadRequest("the body is not valid JSON (UTF-8)", "INVALID_JSON") from None
+        if not isinstance(value, dict):
+            raise BadRequest("the body must be a JSON object", "INVALID_JSON")
+        return value
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await self.run(Request(scope, receive))
+        except HTTPException as exc:
+            code = getattr(exc, "code", "BAD_REQUEST")
+            body = error_body(exc.reason, code)
+            response = Response(body, exc.status_code, media_type="application/json")
+        await response(scope, receive, send)
+
 
 class Authenticated:
     """Serve the GraphiQL page to anyone; everything else needs a valid bearer token."""
 
-    def __init__(self, inner: FollowUpsGraphQL, limiter: RateLimiter) -> None:
+    def __init__(self, inner: FollowUpsGraphQL) -> None:
         self.inner = inner
-        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await graphiql.page()(scope, receive, send)
             return
-        viewer = await authenticate(request.headers.get("authorization"))
-        if viewer is None:
-            body = {
-                "errors": [
-                    {
-                        "message": "a valid bearer token is required",
-                        "extensions": {"code": "UNAUTHENTICATED"},
-                    }
-                ]
-            }
-            headers = {"WWW-Authenticate": 'Bearer realm="followups"'}
-            await JSONResponse(body, status_code=401, headers=headers)(scope, receive, send)
+        if scope.get("state", {}).get("viewer") is None:  # set by app.admission
+            message = "a valid bearer token is required"
+            await send_error(send, 401, message, "UNAUTHENTICATED", extra=UNAUTHENTICATED)
             return
-        wait = self.limiter.allow(request.headers["authorization"].split(None, 1)[-1])
-        if wait:
-            await send_error(
-                send, 429, "too many requests for this token", "RATE_LIMITED", retry=int(wait) + 1
-            )
-            return
-        scope.setdefault("state", {})["viewer"] = viewer
         await self.inner(scope, receive, send)
 
 
 async def health(_: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
+
+
+async def internal_error(_: Request, __: Exception) -> Response:
+    """What an unexpected failure answers (the traceback goes to the log, not the client)."""
+    return Response(error_body("internal error", "INTERNAL"), 500, media_type="application/json")
 
 
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
@@ -100,10 +130,15 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             if manage_db:
                 await db.close()
 
-    limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
-    graphql = Authenticated(FollowUpsGraphQL(settings), limiter)
+    graphql = Authenticated(FollowUpsGraphQL(settings))
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(
+            BodyDeadline,
+            seconds=settings.request_body_timeout,
+            min_rate=settings.request_body_min_rate,
+        ),
+        Middleware(Admission, settings=settings),
         Middleware(LoadShedding, limit=settings.max_concurrent_requests),
         Middleware(
             BodyLimit,
@@ -131,5 +166,6 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             *mail_web.routes(settings),
         ],
         middleware=middleware,
+        exception_handlers={Exception: internal_error},
         lifespan=lifespan,
     )

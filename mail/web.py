@@ -2,8 +2,9 @@
 
 Owns ``POST /mail/inbound`` (a raw RFC 5322 message, authenticated by the header
 ``X-Inbound-Secret`` = INBOUND_MAIL_SECRET; answers JSON outcomes, 422 when every part
-was refused) and ``GET/POST /reply/{token}``: GET only shows a confirmation page (link
-scanners and previews must not answer for people), POST records the answer.  Also the
+was refused) and ``GET/POST /reply/{token}``: every method but POST (GET, HEAD) only
+shows a confirmation page (link scanners and previews must not answer for people); only
+the page's form - a POST carrying its ``confirm`` field - records the answer.  Also the
 two hooks ``app.web`` calls: ``install`` (outbox handler) and ``start_worker``.
 """
 
@@ -12,12 +13,14 @@ from __future__ import annotations
 import hmac
 from html import escape
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
+from app import csp
 from app.background import Background
 from app.settings import Settings
 from mail import inbox, outbox
@@ -31,6 +34,10 @@ PAGE = """<!DOCTYPE html>
 <meta name="referrer" content="no-referrer"><title>{title}</title></head>
 <body>{body}</body></html>
 """
+
+
+FORM = "application/x-www-form-urlencoded"
+CONFIRM = "yes"
 
 
 def install(settings: Settings) -> None:
@@ -92,17 +99,20 @@ def routes(settings: Settings) -> list[Route]:
             return _page("Meeting not found", "<p>This meeting no longer exists.</p>", 410)
         words = texts("en")
         answer = words.answers.get(claims.partstat.value, claims.partstat.value)
-        if request.method == "GET":
+        if request.method != "POST":
             when = row.start_at.strftime("%Y-%m-%d %H:%M UTC") if row.start_at else ""
             if claims.recurrence_id:
                 when = claims.recurrence_id.strftime("%Y-%m-%d %H:%M UTC")
             body = (
                 f"<h1>{escape(row.title)}</h1><p>{escape(when)}</p>"
                 f"<p>Answer for {escape(claims.attendee_email)}: <strong>{escape(answer)}"
-                '</strong></p><form method="post"><button type="submit">'
+                '</strong></p><form method="post"><input type="hidden" name="confirm" '
+                f'value="{CONFIRM}"><button type="submit">'
                 f"Confirm: {escape(answer)}</button></form>"
             )
             return _page(row.title, body, 200)
+        if not await _confirmed(request):
+            return _page("Not recorded", "<p>Open the link and press the button.</p>", 400)
         async with in_transaction():
             outcome = await inbox.answer_by_link(claims)
         if outcome.kind == inbox.REJECTED:
@@ -120,6 +130,14 @@ def routes(settings: Settings) -> list[Route]:
     ]
 
 
+async def _confirmed(request: Request) -> bool:
+    """Whether a POST is the confirmation page's form (not a bare POST to the link)."""
+    if request.headers.get("content-type", "").split(";")[0].strip() != FORM:
+        return False
+    fields = parse_qs((await request.body()).decode("latin-1"), max_num_fields=10)
+    return fields.get("confirm") == [CONFIRM]
+
+
 def _page(title: str, body: str, status: int) -> HTMLResponse:
-    headers = {"Cache-Control": "no-store"}
+    headers = {"Cache-Control": "no-store", "Content-Security-Policy": csp.REPLY_PAGE}
     return HTMLResponse(PAGE.format(title=escape(title), body=body), status, headers=headers)

@@ -8,6 +8,7 @@ counts as the maximum page size, a nested one - phones, participants - as
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -184,6 +185,37 @@ class RequestLimits(SchemaExtension):
         yield
 
 
+#: graphql-core's "Did you mean 'a', 'b' or 'c'?" (names cannot hold a question mark).
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+
+
+class HideSuggestions(SchemaExtension):
+    """With introspection off, error messages must not list the schema's names either."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        settings: Settings = self.execution_context.context.settings
+        result = self.execution_context.result
+        if settings.introspection or result is None or not getattr(result, "errors", None):
+            return
+        result.errors = [_without_suggestions(e) for e in result.errors or []]
+
+
+def _without_suggestions(error: GraphQLError) -> GraphQLError:
+    message = SUGGESTION.sub("", error.message)
+    if message == error.message:
+        return error
+    return GraphQLError(
+        message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        error.extensions,
+    )
+
+
 def extensions() -> list[SchemaExtension | type[SchemaExtension]]:
     """The schema's limit extensions; the limits themselves come from each request."""
     # ValidationCache: the rules depend only on the document and the settings-bound rule
@@ -193,4 +225,5 @@ def extensions() -> list[SchemaExtension | type[SchemaExtension]]:
         MaxTokensLimiter(max_token_count=MAX_TOKENS),
         RequestLimits,
         ValidationCache(maxsize=1000),
+        HideSuggestions,
     ]

@@ -8,7 +8,7 @@ from typing import Self
 import strawberry
 from strawberry import relay
 
-from app.auth import create_token
+from app.auth import TooManyTokens, create_token
 from orm import models as m
 from resolvers.context import Info
 from resolvers.errors import NotFound, ValidationFailed
@@ -99,8 +99,12 @@ class TokenMutation:
                 raise ValidationFailed(
                     "expiresInDays", f"expiresInDays must be 1..{MAX_TOKEN_DAYS}"
                 )
-            life = timedelta(days=expires_in_days) if expires_in_days else None
-            token = await create_token(info.context.viewer, name.strip(), life)
+            life = timedelta(days=expires_in_days) if expires_in_days is not None else None
+            limit = info.context.settings.max_tokens_per_associate
+            try:
+                token = await create_token(info.context.viewer, name.strip(), life, limit)
+            except TooManyTokens as exc:
+                raise ValidationFailed("name", str(exc)) from None
             row = (
                 await m.ApiToken.filter(associate_id=info.context.viewer.id).order_by("-id").first()
             )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from app.settings import Settings
 from orm import models as m
 from tests.helpers import Gql, associate, client_for, gid, snapshot
 
@@ -75,6 +77,12 @@ async def _post(gql: Gql, query: str, variables: dict[str, Any]) -> dict[str, An
     for error in body.get("errors") or []:
         assert error.get("extensions", {}).get("code") != "INTERNAL", error
     return body
+
+
+@pytest.fixture(name="settings")
+def unthrottled() -> Settings:
+    """Fuzzing sends thousands of requests as one associate (the rate limit has its own tests)."""
+    return Settings(database_url="unused", debug=False, rate_limit_burst=1_000_000)
 
 
 async def _me(http: Any) -> Gql:

@@ -208,7 +208,7 @@ async def test_reply_links(people: dict[str, Any], http: httpx.AsyncClient) -> N
     assert page.status_code == 200 and '<form method="post">' in page.text
     bob = await m.Participant.get(followup_id=row.id, email="bob@example.com")
     assert bob.status is m.ParticipantStatus.INVITED  # GET changes nothing
-    assert (await http.post(accept)).status_code == 200
+    assert (await http.post(accept, data={"confirm": "yes"})).status_code == 200
     bob = await m.Participant.get(id=bob.id)
     assert bob.status is m.ParticipantStatus.ACCEPTED
     assert (await m.StatusChange.get(participant_id=bob.id)).via == "LINK"
