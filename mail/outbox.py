@@ -7,6 +7,12 @@ decided by ``calcore.itip.significant_changes``), a CANCEL when the meeting is d
 the participant removed, and a CANCEL with RECURRENCE-ID for each occurrence deleted
 from a series (section 3.2.5).  Messages are composed by ``mail.compose`` from the
 snapshots of ``resolvers.snapshots``; nothing here talks to the network.
+
+Order per recipient (issue 16): the worker sends one meeting's mails to one recipient in
+queue order, and a queued mail that a newer one makes obsolete is never sent: a new mail
+for the whole meeting supersedes every older unsent REQUEST/CANCEL to that recipient; one
+for an occurrence (RECURRENCE-ID) supersedes the older ones for that occurrence
+(``supersede``; the rows become SUPERSEDED, visible in ``mailDelivery``).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
+from tortoise.expressions import Q
+
 from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
@@ -22,7 +30,7 @@ from mail.compose import compose_invitation
 from mail.reply_links import reply_links
 from orm import models as m
 from orm.outbox import utcnow
-from orm.outbox_models import MailOutbox
+from orm.outbox_models import MailOutbox, MailStatus
 from resolvers import changes
 from resolvers.changes import Change
 from resolvers.preference_keys import PreferenceKey
@@ -190,6 +198,40 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
     )
 
 
+SUPERSEDABLE = (itip.REQUEST, itip.CANCEL)
+
+
+def _unsent(now: datetime) -> Q:
+    """Queued rows no live worker holds (never claimed, or the lease ran out)."""
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return Q(free, status=MailStatus.QUEUED)
+
+
+def supersedes(newer_rid: datetime | None, older_rid: datetime | None) -> bool:
+    """Tell whether a newer mail makes an older one obsolete (same meeting and recipient)."""
+    return newer_rid is None or newer_rid == older_rid
+
+
+async def supersede(
+    followup_id: int, recipient: str, recurrence_id: datetime | None, now: datetime
+) -> list[MailOutbox]:
+    """Mark the unsent mails a new one for this recipient makes obsolete; return them."""
+    query = MailOutbox.filter(
+        _unsent(now), followup_id=followup_id, recipient=recipient, method__in=SUPERSEDABLE
+    )
+    if recurrence_id is not None:
+        query = query.filter(recurrence_id=recurrence_id)
+    old = list(await query)
+    if old:
+        await MailOutbox.filter(_unsent(now), id__in=[r.id for r in old]).update(
+            status=MailStatus.SUPERSEDED,
+            last_error="superseded by a newer mail",
+            claimed_by=None,
+            claimed_until=None,
+        )
+    return old
+
+
 async def enqueue(
     message: EmailMessage,
     *,
@@ -201,11 +243,23 @@ async def enqueue(
     recipient: str,
     settings: Settings,
     recurrence_id: datetime | None = None,
+    delay: float = 0.0,
 ) -> MailOutbox:
-    """Write one outbox row holding the whole message (sent later by the worker)."""
+    """Write one outbox row holding the whole message (sent later by the worker).
+
+    A REQUEST or CANCEL supersedes the older unsent mails it makes obsolete and takes over
+    the earliest due time among them, so a burst of edits becomes one mail sent no later
+    than the first of the burst would have been; ``delay`` not-before-dates the row (the
+    debounce of non-significant updates).
+    """
     sender = settings.mail_envelope_from or _address(str(message["From"]))
+    now = utcnow()
+    due = now + timedelta(seconds=delay)
+    if method in SUPERSEDABLE:
+        for old in await supersede(followup_id, recipient, recurrence_id, now):
+            due = min(due, max(old.next_attempt_at, now))
     return await MailOutbox.create(
-        next_attempt_at=utcnow(),
+        next_attempt_at=due,
         followup_id=followup_id,
         participant_id=participant_id,
         uid=uid,

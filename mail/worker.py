@@ -5,6 +5,11 @@ process (``followups mail-worker``); any number of workers may share one Postgre
 claims in ``orm.outbox`` keep them on disjoint rows.  Each row is marked sent right after
 the server accepted it, so a worker killed mid-batch repeats at most that batch (after
 the lease ends), and a restart sends nothing that was already recorded as sent.
+
+Order: one meeting's mails to one recipient are claimed per ``(followup_id, recipient)``
+in queue order (``orm.outbox.claim(ordered_by=...)``, the mechanism the CalDAV jobs use),
+so a retried older mail never arrives after a newer one; a claimed mail that a newer
+queued one supersedes (``mail.outbox.supersedes``) is marked SUPERSEDED, not sent.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from datetime import timedelta
 
 from app.background import Background
 from app.settings import Settings
+from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpTransport
 from orm import outbox
-from orm.outbox_models import MailOutbox
+from orm.outbox_models import MailOutbox, MailStatus
 
 log = logging.getLogger("followups.mail")
 
@@ -34,6 +40,10 @@ class BatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    superseded: int = 0
+
+
+ORDERED_BY = ("followup_id", "recipient")
 
 
 def worker_name() -> str:
@@ -62,10 +72,12 @@ class MailWorker:
             self.name,
             limit=s.mail_batch_size,
             lease=timedelta(seconds=s.mail_lease_seconds),
+            ordered_by=ORDERED_BY,
         )
         result = BatchResult(claimed=len(rows))
         if not rows:
             return result
+        rows = await self._drop_superseded(rows, token, result)
         done: set[int] = set()
         try:
             async with self.transport.session() as session:
@@ -92,6 +104,39 @@ class MailWorker:
         finally:
             await outbox.release(MailOutbox, token)
         return result
+
+    async def _drop_superseded(
+        self, rows: list[MailOutbox], token: str, result: BatchResult
+    ) -> list[MailOutbox]:
+        """Mark claimed rows that a newer queued row supersedes; return the rest."""
+        heads = [r for r in rows if r.method in SUPERSEDABLE]
+        if not heads:
+            return rows
+        newer = await MailOutbox.filter(
+            status=MailStatus.QUEUED,
+            followup_id__in={r.followup_id for r in heads},
+            method__in=SUPERSEDABLE,
+            id__gt=min(r.id for r in heads),
+        ).values_list("id", "followup_id", "recipient", "recurrence_id")
+        stale = [
+            r.id
+            for r in heads
+            if any(
+                (i > r.id and f == r.followup_id and to == r.recipient)
+                and supersedes(rid, r.recurrence_id)
+                for i, f, to, rid in newer
+            )
+        ]
+        if not stale:
+            return rows
+        await MailOutbox.filter(id__in=stale, claimed_by=token).update(
+            status=MailStatus.SUPERSEDED,
+            last_error="superseded by a newer mail",
+            claimed_by=None,
+            claimed_until=None,
+        )
+        result.superseded += len(stale)
+        return [r for r in rows if r.id not in stale]
 
     async def _failed(
         self, row: MailOutbox, token: str, exc: SendError, result: BatchResult

@@ -16,7 +16,7 @@ from calcore.model import PartStat
 from mail.cli import receive_stdin
 from mail.reply_links import ReplyClaims, reply_links, sign_token
 from orm import models as m
-from orm.outbox_models import MailOutbox, OutboxStatus
+from orm.outbox_models import MailOutbox, MailStatus
 from resolvers.changes import BASE_URL
 from resolvers.snapshots import snapshot
 from tests.helpers import client_for
@@ -146,8 +146,8 @@ async def test_bounce_marks_delivery_failed(
     assert response.status_code == 200, response.text
     assert response.json()["outcomes"][0]["kind"] == "BOUNCE"
     row = await MailOutbox.get(recipient="kari@acme.example")
-    assert row.status is OutboxStatus.FAILED and "5.1.1" in (row.last_error or "")
-    assert (await MailOutbox.get(recipient="bob@example.com")).status is OutboxStatus.SENT
+    assert row.status is MailStatus.FAILED and "5.1.1" in (row.last_error or "")
+    assert (await MailOutbox.get(recipient="bob@example.com")).status is MailStatus.SENT
 
 
 async def test_counter_accept_and_decline(
