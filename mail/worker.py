@@ -41,6 +41,7 @@ class BatchResult:
     retrying: int = 0
     failed: int = 0
     superseded: int = 0
+    config_errors: int = 0
 
 
 ORDERED_BY = ("followup_id", "recipient")
@@ -63,10 +64,13 @@ class MailWorker:
         self.settings = settings
         self.transport = transport or SmtpTransport(settings)
         self.name = name or worker_name()
+        self._resumed = False
 
     async def run_once(self) -> BatchResult:
         """Claim one batch and try to send every row of it."""
         s = self.settings
+        if not self._resumed:
+            await self.resume_config_errors()
         token, rows = await outbox.claim(
             MailOutbox,
             self.name,
@@ -85,6 +89,8 @@ class MailWorker:
                     try:
                         await session.send(row.sender, row.recipient, row.message.encode())
                     except SendError as exc:
+                        if exc.config:
+                            raise
                         await self._failed(row, token, exc, result)
                         done.add(row.id)
                         if exc.broken:
@@ -98,12 +104,41 @@ class MailWorker:
                 if rest:
                     raise SendError("the SMTP connection broke during the batch", broken=True)
         except SendError as exc:
-            for row in rows:
-                if row.id not in done:
-                    await self._failed(row, token, exc, result)
+            if exc.config:
+                await self._config_error(rows, done, token, exc, result)
+            else:
+                for row in rows:
+                    if row.id not in done:
+                        await self._failed(row, token, exc, result)
         finally:
             await outbox.release(MailOutbox, token)
         return result
+
+    async def resume_config_errors(self) -> int:
+        """Queue CONFIG_ERROR mails again: a worker starting may run with fixed settings."""
+        self._resumed = True
+        return await MailOutbox.filter(status=MailStatus.CONFIG_ERROR).update(
+            status=MailStatus.QUEUED, next_attempt_at=outbox.utcnow()
+        )
+
+    async def _config_error(
+        self,
+        rows: list[MailOutbox],
+        done: set[int],
+        token: str,
+        exc: SendError,
+        result: BatchResult,
+    ) -> None:
+        """Park the batch as CONFIG_ERROR with the reason (no retries until a restart)."""
+        ids = [r.id for r in rows if r.id not in done]
+        await MailOutbox.filter(id__in=ids, claimed_by=token).update(
+            status=MailStatus.CONFIG_ERROR,
+            last_error=exc.message[:2000],
+            claimed_by=None,
+            claimed_until=None,
+        )
+        result.config_errors += len(ids)
+        log.error("mail is not sent, fix the SMTP settings and restart: %s", exc.message)
 
     async def _drop_superseded(
         self, rows: list[MailOutbox], token: str, result: BatchResult

@@ -121,7 +121,7 @@ async def test_password_never_in_logs_or_api(
         gql = people["gql"]
         fu = await invite(gql, await meeting(gql), people["bob"])
         result = await MailWorker(s, name="t").run_once()
-        assert result.retrying == 1
+        assert result.config_errors == 1  # refused credentials: a configuration error
         row = await MailOutbox.get()
         assert row.last_error and PASSWORD not in row.last_error
         bob = next(p for p in fu["participants"] if p["email"] == "bob@example.com")
