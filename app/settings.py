@@ -81,6 +81,7 @@ class Settings:
     mail_max_attempts: int = 12
     mail_lease_seconds: int = 300
     mail_poll_seconds: float = 2.0
+    mail_update_debounce_seconds: float = 60.0
     reply_link_days: int = 60
     max_inbound_mail_bytes: int = 10 * 1024 * 1024
     sync_worker: bool = True
@@ -136,6 +137,9 @@ def load_settings() -> Settings:
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", Settings.mail_lease_seconds),
         mail_poll_seconds=float(env("MAIL_POLL_SECONDS") or Settings.mail_poll_seconds),
+        mail_update_debounce_seconds=float(
+            env("MAIL_UPDATE_DEBOUNCE_SECONDS") or Settings.mail_update_debounce_seconds
+        ),
         reply_link_days=_int("REPLY_LINK_DAYS", Settings.reply_link_days),
         max_inbound_mail_bytes=_int("MAX_INBOUND_MAIL_BYTES", Settings.max_inbound_mail_bytes),
         sync_worker=_bool("SYNC_WORKER", True),

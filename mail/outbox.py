@@ -3,7 +3,10 @@
 Owns the sending rules of issue 6, per participant with the e-mail switch on (never the
 organiser): a REQUEST when invited (or switched on), a new REQUEST with the bumped
 SEQUENCE on a significant change (time, recurrence, location; RFC 5546 section 2.1.4,
-decided by ``calcore.itip.significant_changes``), a CANCEL when the meeting is deleted or
+decided by ``calcore.itip.significant_changes``), a REQUEST with the same SEQUENCE when
+only the title, the agenda or the attendee list changed (RFC 5546 section 2.1.5 allows an
+update without a bump for non-significant changes; debounced by
+MAIL_UPDATE_DEBOUNCE_SECONDS so that a burst of edits becomes one mail), a CANCEL when the meeting is deleted or
 the participant removed, and a CANCEL with RECURRENCE-ID for each occurrence deleted
 from a series (section 3.2.5).  Messages are composed by ``mail.compose`` from the
 snapshots of ``resolvers.snapshots``; nothing here talks to the network.
@@ -47,6 +50,11 @@ class Planned:
     snapshot: EventSnapshot
     changed: frozenset[str] = frozenset()
     recurrence_id: datetime | None = None
+    debounce: bool = False
+
+
+#: Non-significant changes the invitees are told of (their copy would be wrong otherwise).
+UPDATES = frozenset({"title", "description", "attendees"})
 
 
 class MailHandler:
@@ -134,6 +142,9 @@ async def plan(change: Change) -> list[Planned]:
             ]
         elif significant:
             out.append(Planned(fid, p.id, p.email, itip.REQUEST, after, frozenset(everything)))
+        elif everything & UPDATES:
+            changed = frozenset(everything & UPDATES)
+            out.append(Planned(fid, p.id, p.email, itip.REQUEST, after, changed, debounce=True))
     return out
 
 
@@ -299,6 +310,7 @@ async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
                 recipient=p.email,
                 settings=settings,
                 recurrence_id=p.recurrence_id,
+                delay=settings.mail_update_debounce_seconds if p.debounce else 0.0,
             )
         )
     return rows

@@ -43,7 +43,7 @@ async def test_invitation_update_cancel_flow(
     smtp.sink.messages.clear()
     typo = await gql(UPDATE, {"id": fu["id"], "v": fu["version"], "input": {"agenda": "tpyo"}})
     fu = typo["updateFollowUp"]["followUp"]
-    assert (await deliver(settings)).claimed == 0  # an agenda typo sends nothing
+    assert (await deliver(settings)).claimed == 0  # an agenda typo waits for the debounce
 
     moved = await gql(
         UPDATE,
