@@ -8,8 +8,9 @@ only the title, the agenda or the attendee list changed (RFC 5546 section 2.1.5 
 an update without a bump for non-significant changes; debounced by
 MAIL_UPDATE_DEBOUNCE_SECONDS so that a burst of edits becomes one mail), a CANCEL when
 the meeting is deleted or the participant removed, and a CANCEL with RECURRENCE-ID for
-each occurrence deleted from a series (section 3.2.5).  Messages are composed by ``mail.compose`` from the
-snapshots of ``resolvers.snapshots``; nothing here talks to the network.
+each occurrence deleted from a series (section 3.2.5).  Messages are composed by
+``mail.compose`` from the snapshots of ``resolvers.snapshots``; nothing here talks to
+the network.
 
 Order per recipient (issue 16): the worker sends one meeting's mails to one recipient in
 queue order, and a queued mail that a newer one makes obsolete is never sent: a new mail
