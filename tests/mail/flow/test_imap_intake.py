@@ -180,3 +180,88 @@ async def test_refused_login_marks_the_mailbox_failed(
     failed = await Mailbox.get(id=box.id)
     assert "refused the login of 'ann'" in (failed.last_error or "")
     assert "wrong" not in (failed.last_error or "")
+
+
+CREATE_BOX = """mutation($input: MailboxInput!, $a: ID) { createMailbox(input: $input, associateId: $a) {
+  mailbox { id host port tls username folder passwordSet state } errors { code message path } } }"""
+BOXES = """query($a: ID, $s: Boolean! = false) { mailboxes(associateId: $a, shared: $s) {
+  id shared username state lastError lastUid messages { uid outcome reason followUpId } } }"""
+UPDATE_BOX = """mutation($id: ID!, $input: MailboxInput!) { updateMailbox(id: $id, input: $input) {
+  mailbox { id state } errors { code message path } } }"""
+
+
+async def test_mailbox_api_and_outcomes(
+    people: dict[str, Any], dovecot: DovecotServer, smtp: Any, settings: Any, http: Any
+) -> None:
+    from tests.helpers import associate, client_for, gid
+
+    gql = people["gql"]  # Ann, not an administrator
+    fu = await invite(gql, await meeting(gql), people["bob"], people["kari"])
+    await deliver(settings)
+    row = await m.FollowUp.get(id=int(_pk(fu["id"])))
+    bad = await gql(
+        CREATE_BOX, {"input": {"host": "not a host!", "username": "a", "password": "p"}}
+    )
+    assert bad["createMailbox"]["errors"][0]["code"] == "VALIDATION"
+    assert bad["createMailbox"]["errors"][0]["path"] == ["host"]
+    made = await gql(
+        CREATE_BOX,
+        {
+            "input": {
+                "host": "127.0.0.1",
+                "port": dovecot.port,
+                "tls": False,
+                "username": "ann",
+                "password": ANN_PW,
+            }
+        },
+    )
+    box = made["createMailbox"]["mailbox"]
+    assert not made["createMailbox"]["errors"] and box["passwordSet"] and box["folder"] == "INBOX"
+    stored = await Mailbox.get()
+    assert stored.secret_enc and ANN_PW not in stored.secret_enc  # encrypted at rest
+    admin = await client_for(http, await associate("Ada", is_admin=True))
+    theirs = await admin(BOXES, {"a": gid("Associate", people["ann"].id)})
+    assert [b["id"] for b in theirs["mailboxes"]] == [box["id"]]
+    assert (await gql(BOXES, {"s": True}))["mailboxes"] == []  # the shared one: admins only
+    assert (await (await client_for(http, people["bob"]))(BOXES, {"a": theirs_id(people)}))[
+        "mailboxes"
+    ] == []
+
+    running = Running(settings)
+    try:
+        await until(lambda: Mailbox.filter(uidvalidity__isnull=False).exists(), 10)
+        await append(dovecot, await _reply(row, "bob@example.com", PartStat.ACCEPTED))
+        stranger = (
+            b"From: kari@acme.example\r\nTo: ann@example.com\r\nSubject: Accepted\r\n"
+            b"Message-ID: <stranger@acme.example>\r\n"
+            b"Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
+            b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nMETHOD:REPLY\r\n"
+            b"BEGIN:VEVENT\r\nUID:unknown-uid@elsewhere\r\nDTSTAMP:20260301T000000Z\r\n"
+            b"SEQUENCE:0\r\nDTSTART:20260302T090000Z\r\nORGANIZER:mailto:ann@example.com\r\n"
+            b"ATTENDEE;PARTSTAT=ACCEPTED:mailto:kari@acme.example\r\nEND:VEVENT\r\n"
+            b"END:VCALENDAR\r\n"
+        )
+        await append(dovecot, stranger)
+        await until(_two, 10)
+    finally:
+        await running.close()
+    shown = (await gql(BOXES, {}))["mailboxes"][0]
+    assert shown["lastUid"] == 2 and shown["state"] == "OK"
+    outcomes = {msg["uid"]: msg for msg in shown["messages"]}
+    assert outcomes[1]["outcome"] == "APPLIED" and outcomes[1]["followUpId"] == fu["id"]
+    assert outcomes[2]["outcome"] == "REJECTED" and outcomes[2]["reason"]
+    text = str(await gql.raw(BOXES, {}))
+    assert ANN_PW not in text
+    renamed = await gql(UPDATE_BOX, {"id": box["id"], "input": {"password": "new-one"}})
+    assert renamed["updateMailbox"]["mailbox"]["state"] == "OK"
+
+
+def theirs_id(people: dict[str, Any]) -> str:
+    from tests.helpers import gid
+
+    return gid("Associate", people["ann"].id)
+
+
+async def _two() -> bool:
+    return await MailboxMessage.all().count() == 2
