@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
 
 from tortoise.expressions import Q
 
 from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
-from mail.compose import compose_invitation
+from mail.compose import build_invitation
 from mail.reply_links import reply_links
 from orm import models as m
 from orm.outbox import utcnow
@@ -182,7 +182,7 @@ async def _zones(plans: list[Planned]) -> dict[int, str]:
     }
 
 
-def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> EmailMessage:
+def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> Message:
     """Compose the mail of one plan, with signed reply links on a REQUEST.
 
     Times are written in ``zone`` (the recipient's, when known), else the meeting's.
@@ -197,7 +197,7 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
             p.email,
             utcnow() + timedelta(days=settings.reply_link_days),
         )
-    return compose_invitation(
+    return build_invitation(
         p.snapshot,
         p.method,
         recipient,
@@ -225,15 +225,34 @@ def supersedes(newer_rid: datetime | None, older_rid: datetime | None) -> bool:
 
 
 async def supersede(
-    followup_id: int, recipient: str, recurrence_id: datetime | None, now: datetime
+    followup_id: int,
+    recipient: str,
+    recurrence_id: datetime | None,
+    now: datetime,
+    candidates: list[MailOutbox] | None = None,
 ) -> list[MailOutbox]:
-    """Mark the unsent mails a new one for this recipient makes obsolete; return them."""
-    query = MailOutbox.filter(
-        _unsent(now), followup_id=followup_id, recipient=recipient, method__in=SUPERSEDABLE
-    )
-    if recurrence_id is not None:
-        query = query.filter(recurrence_id=recurrence_id)
-    old = list(await query)
+    """Mark the unsent mails a new one for this recipient makes obsolete; return them.
+
+    ``candidates`` are the unsent rows of the meeting already loaded (``queue`` loads
+    them once per change); without them they are queried.
+    """
+    if candidates is None:
+        candidates = list(
+            await MailOutbox.filter(
+                _unsent(now),
+                followup_id=followup_id,
+                recipient=recipient,
+                method__in=SUPERSEDABLE,
+            )
+        )
+    old = [
+        r
+        for r in candidates
+        if r.followup_id == followup_id
+        and r.recipient == recipient
+        and r.method in SUPERSEDABLE
+        and supersedes(recurrence_id, r.recurrence_id)
+    ]
     if old:
         await MailOutbox.filter(_unsent(now), id__in=[r.id for r in old]).update(
             status=MailStatus.SUPERSEDED,
@@ -241,11 +260,13 @@ async def supersede(
             claimed_by=None,
             claimed_until=None,
         )
+        for r in old:
+            candidates.remove(r)
     return old
 
 
 async def enqueue(
-    message: EmailMessage,
+    message: Message,
     *,
     followup_id: int,
     participant_id: int | None,
@@ -256,8 +277,13 @@ async def enqueue(
     settings: Settings,
     recurrence_id: datetime | None = None,
     delay: float = 0.0,
+    unsent: list[MailOutbox] | None = None,
+    save: bool = True,
 ) -> MailOutbox:
     """Write one outbox row holding the whole message (sent later by the worker).
+
+    With ``save=False`` the row is returned unsaved (``queue`` inserts a change's rows in
+    one statement).
 
     A REQUEST or CANCEL supersedes the older unsent mails it makes obsolete and takes over
     the earliest due time among them, so a burst of edits becomes one mail sent no later
@@ -268,9 +294,9 @@ async def enqueue(
     now = utcnow()
     due = now + timedelta(seconds=delay)
     if method in SUPERSEDABLE:
-        for old in await supersede(followup_id, recipient, recurrence_id, now):
+        for old in await supersede(followup_id, recipient, recurrence_id, now, unsent):
             due = min(due, max(old.next_attempt_at, now))
-    return await MailOutbox.create(
+    row = MailOutbox(
         next_attempt_at=due,
         followup_id=followup_id,
         participant_id=participant_id,
@@ -283,6 +309,9 @@ async def enqueue(
         message_id=str(message["Message-ID"]).strip(),
         message=message.as_string(),
     )
+    if save:
+        await row.save()
+    return row
 
 
 def _address(header: str) -> str:
@@ -292,9 +321,16 @@ def _address(header: str) -> str:
 
 
 async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
-    """Compose and queue every planned mail (same transaction as the change)."""
+    """Compose and queue every planned mail (same transaction as the change, one INSERT)."""
     language = await _language(plans[0].snapshot)
     zones = await _zones(plans)
+    unsent = list(
+        await MailOutbox.filter(
+            _unsent(utcnow()),
+            followup_id__in={p.followup_id for p in plans},
+            method__in=SUPERSEDABLE,
+        )
+    )
     rows: list[MailOutbox] = []
     for p in plans:
         snapshot = p.snapshot
@@ -312,6 +348,9 @@ async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
                 settings=settings,
                 recurrence_id=p.recurrence_id,
                 delay=settings.mail_update_debounce_seconds if p.debounce else 0.0,
+                unsent=unsent,
+                save=False,
             )
         )
+    await MailOutbox.bulk_create(rows)
     return rows

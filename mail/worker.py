@@ -83,6 +83,7 @@ class MailWorker:
             return result
         rows = await self._drop_superseded(rows, token, result)
         done: set[int] = set()
+        sent: list[int] = []
         try:
             async with self.transport.session() as session:
                 for row in rows:
@@ -96,10 +97,10 @@ class MailWorker:
                         if exc.broken:
                             break
                         continue
-                    await outbox.mark_sent(MailOutbox, row.id, token)
+                    sent.append(row.id)
                     done.add(row.id)
                     result.sent += 1
-                    log.info("sent %s mail %s to %s", row.method, row.id, row.recipient)
+                    log.debug("sent %s mail %s to %s", row.method, row.id, row.recipient)
                 rest = [r for r in rows if r.id not in done]
                 if rest:
                     raise SendError("the SMTP connection broke during the batch", broken=True)
@@ -111,7 +112,10 @@ class MailWorker:
                     if row.id not in done:
                         await self._failed(row, token, exc, result)
         finally:
+            await outbox.mark_sent_many(MailOutbox, sent, token)
             await outbox.release(MailOutbox, token)
+        if sent:
+            log.info("sent %d mails", len(sent))
         return result
 
     async def resume_config_errors(self) -> int:

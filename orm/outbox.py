@@ -143,6 +143,20 @@ async def mark_sent(model: type[Model], pk: Any, token: str, now: datetime | Non
     return bool(done)
 
 
+async def mark_sent_many(
+    model: type[Model], pks: list[Any], token: str, now: datetime | None = None
+) -> int:
+    """Record several deliveries in one statement; return how many rows were still ours."""
+    if not pks:
+        return 0
+    moment = now or utcnow()
+    return int(
+        await model.filter(pk__in=pks, claimed_by=token).update(
+            status=SENT, sent_at=moment, last_error=None, claimed_by=None, claimed_until=None
+        )
+    )
+
+
 async def mark_failed(
     model: type[Model],
     pk: Any,

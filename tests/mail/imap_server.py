@@ -1,6 +1,7 @@
 """A real Dovecot IMAP server on loopback, started as a plain foreground process.
 
-Installed by ``tests/servers/install-dovecot.sh`` (Debian's ``dovecot-imapd``).  The config
+Installed by ``tests/servers/install-dovecot.sh`` (Debian's ``dovecot-core``, with
+``dovecot-imapd`` unpacked beside it).  The config
 is written to a temporary directory: a passwd-file with the test users (plain-text
 passwords), maildirs under the same directory, one free loopback port, ``ssl = no`` with
 plaintext authentication allowed (loopback only).  Nothing outside the directory is used.
@@ -20,6 +21,8 @@ from pathlib import Path
 from tests.mail.flow.smtp_server import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
+#: Where install-dovecot.sh unpacks Debian's dovecot-imapd (see the script for why).
+IMAPD = Path("/opt/followups-tests/dovecot-imapd/usr/lib/dovecot")
 
 CONFIG = """\
 protocols = imap
@@ -61,6 +64,22 @@ service anvil {{
 }}
 service imap-login {{
   chroot =
+  executable = {imapd}/imap-login
+}}
+service imap {{
+  executable = {imapd}/imap
+}}
+service imap-hibernate {{
+  executable = {imapd}/imap-hibernate
+}}
+service imap-urlauth {{
+  executable = {imapd}/imap-urlauth
+}}
+service imap-urlauth-login {{
+  executable = {imapd}/imap-urlauth-login
+}}
+service imap-urlauth-worker {{
+  executable = {imapd}/imap-urlauth-worker
 }}
 """
 
@@ -91,6 +110,7 @@ class DovecotServer:
             CONFIG.format(
                 root=self.root,
                 port=self.port,
+                imapd=IMAPD if (IMAPD / "imap").exists() else "/usr/lib/dovecot",
                 uid=owner.pw_uid,
                 gid=owner.pw_gid,
                 internal="dovecot" if root_user else me,
