@@ -121,6 +121,12 @@ def cmd_mail_in(_: argparse.Namespace) -> None:
     sys.exit(codes[0] if codes else 1)
 
 
+def cmd_imap_intake(_: argparse.Namespace) -> None:
+    from mail.cli import run_intake
+
+    asyncio.run(_with_db(lambda: run_intake(get_settings())))
+
+
 def cmd_sync_worker(args: argparse.Namespace) -> None:
     from sync.cli import run_worker
 
@@ -166,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "mail-in", help="process one inbound mail (REPLY, COUNTER or bounce) read from stdin"
     ).set_defaults(func=cmd_mail_in)
+    sub.add_parser(
+        "imap-intake", help="read the configured IMAP mailboxes and apply replies (until stopped)"
+    ).set_defaults(func=cmd_imap_intake)
     sync_worker = sub.add_parser("sync-worker", help="push queued CalDAV writes (until stopped)")
     sync_worker.add_argument("--once", action="store_true", help="run one batch and exit")
     sync_worker.set_defaults(func=cmd_sync_worker)

@@ -97,7 +97,20 @@ class Settings:
     mail_max_attempts: int = 12
     mail_lease_seconds: int = 300
     mail_poll_seconds: float = 2.0
+    mail_update_debounce_seconds: float = 60.0
     reply_link_days: int = 60
+    imap_host: str = ""
+    imap_port: int = 993
+    imap_user: str = ""
+    imap_password: Secret = field(default_factory=lambda: Secret(""))
+    imap_tls: bool = True
+    imap_folder: str = "INBOX"
+    imap_processed_flag: str = "$FollowupsProcessed"
+    imap_processed_folder: str = ""
+    imap_worker: bool = True
+    imap_idle_seconds: float = 300.0
+    imap_poll_seconds: float = 60.0
+    imap_timeout: float = 30.0
     max_inbound_mail_bytes: int = 10 * 1024 * 1024
     sync_worker: bool = True
     sync_batch_size: int = 50
@@ -173,7 +186,22 @@ def load_settings() -> Settings:
         mail_max_attempts=_int("MAIL_MAX_ATTEMPTS", Settings.mail_max_attempts),
         mail_lease_seconds=_int("MAIL_LEASE_SECONDS", Settings.mail_lease_seconds),
         mail_poll_seconds=float(env("MAIL_POLL_SECONDS") or Settings.mail_poll_seconds),
+        mail_update_debounce_seconds=float(
+            env("MAIL_UPDATE_DEBOUNCE_SECONDS") or Settings.mail_update_debounce_seconds
+        ),
         reply_link_days=_int("REPLY_LINK_DAYS", Settings.reply_link_days),
+        imap_host=env("IMAP_HOST") or "",
+        imap_port=_int("IMAP_PORT", Settings.imap_port),
+        imap_user=env("IMAP_USER") or "",
+        imap_password=Secret(env("IMAP_PASSWORD") or ""),
+        imap_tls=_bool("IMAP_TLS", True),
+        imap_folder=env("IMAP_FOLDER") or Settings.imap_folder,
+        imap_processed_flag=env("IMAP_PROCESSED_FLAG") or Settings.imap_processed_flag,
+        imap_processed_folder=env("IMAP_PROCESSED_FOLDER") or "",
+        imap_worker=_bool("IMAP_WORKER", True),
+        imap_idle_seconds=float(env("IMAP_IDLE_SECONDS") or Settings.imap_idle_seconds),
+        imap_poll_seconds=float(env("IMAP_POLL_SECONDS") or Settings.imap_poll_seconds),
+        imap_timeout=float(env("IMAP_TIMEOUT") or Settings.imap_timeout),
         max_inbound_mail_bytes=_int("MAX_INBOUND_MAIL_BYTES", Settings.max_inbound_mail_bytes),
         sync_worker=_bool("SYNC_WORKER", True),
         sync_batch_size=_int("SYNC_BATCH_SIZE", Settings.sync_batch_size),

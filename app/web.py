@@ -34,6 +34,7 @@ from app.guards import (
     send_error,
 )
 from app.settings import Settings, get_settings
+from mail import imap_intake
 from mail import web as mail_web
 from orm import db
 from resolvers.context import Context
@@ -120,9 +121,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             await db.connect(settings.database_url)
         worker = mail_web.start_worker(settings) if manage_db else None
         syncer = sync_worker.start_background(settings) if manage_db else None
+        intake = imap_intake.start_background(settings) if manage_db else None
         try:
             yield
         finally:
+            if intake is not None:
+                await intake.stop()
             if syncer is not None:
                 await syncer.stop()
             if worker is not None:

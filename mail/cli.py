@@ -1,4 +1,4 @@
-"""Command-line entry points of mail: ``followups mail-worker`` and ``followups mail-in``."""
+"""Command-line entry points of mail: ``followups mail-worker``, ``mail-in`` and ``imap-intake``."""
 
 from __future__ import annotations
 
@@ -34,6 +34,20 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await worker.run(stop)
+
+
+async def run_intake(settings: Settings) -> None:
+    """Read the configured IMAP mailboxes until SIGINT/SIGTERM."""
+    from mail.imap_intake import ImapIntake
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    outbox.install(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await ImapIntake(settings).run(stop)
 
 
 async def receive_stdin(

@@ -39,6 +39,8 @@ class Texts:
     frequencies: dict[str, str]
     weekdays: tuple[str, ...]
     months: tuple[str, ...]
+    #: The reply-link pages (``mail.web``): titles and sentences with {placeholders}.
+    page: dict[str, str]
 
     def date(self, moment: datetime) -> str:
         """Return a long date in this language, e.g. 'Monday 3 March 2025'."""
@@ -103,6 +105,17 @@ EN = Texts(
         "January", "February", "March", "April", "May", "June",
         "July", "August", "September", "October", "November", "December",
     ),
+    page={
+        "answer_for": "Answer for {email}:",
+        "confirm": "Confirm: {answer}",
+        "thanks": "Thank you",
+        "recorded": "Your answer {answer} to {title} was recorded.",
+        "invalid": "Link not valid",
+        "gone_title": "Meeting not found",
+        "gone": "This meeting no longer exists.",
+        "not_recorded": "Not recorded",
+        "press": "Open the link and press the button.",
+    },
 )  # fmt: skip
 
 DA = Texts(
@@ -149,6 +162,17 @@ DA = Texts(
         "januar", "februar", "marts", "april", "maj", "juni",
         "juli", "august", "september", "oktober", "november", "december",
     ),
+    page={
+        "answer_for": "Svar for {email}:",
+        "confirm": "Bekræft: {answer}",
+        "thanks": "Tak",
+        "recorded": "Dit svar {answer} til {title} er registreret.",
+        "invalid": "Linket er ikke gyldigt",
+        "gone_title": "Mødet findes ikke",
+        "gone": "Dette møde findes ikke længere.",
+        "not_recorded": "Ikke registreret",
+        "press": "Åbn linket, og tryk på knappen.",
+    },
 )  # fmt: skip
 
 NO = Texts(
@@ -195,6 +219,17 @@ NO = Texts(
         "januar", "februar", "mars", "april", "mai", "juni",
         "juli", "august", "september", "oktober", "november", "desember",
     ),
+    page={
+        "answer_for": "Svar for {email}:",
+        "confirm": "Bekreft: {answer}",
+        "thanks": "Takk",
+        "recorded": "Svaret ditt {answer} på {title} er registrert.",
+        "invalid": "Lenken er ikke gyldig",
+        "gone_title": "Fant ikke møtet",
+        "gone": "Dette møtet finnes ikke lenger.",
+        "not_recorded": "Ikke registrert",
+        "press": "Åpne lenken og trykk på knappen.",
+    },
 )  # fmt: skip
 
 LANGUAGES: dict[str, Texts] = {"en": EN, "da": DA, "no": NO, "nb": NO, "nn": NO}

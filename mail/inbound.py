@@ -69,13 +69,20 @@ class FoundCalendar:
 
 @dataclass(frozen=True)
 class Bounce:
-    """A delivery failure report (RFC 3464) of a message we sent."""
+    """A delivery status report (RFC 3464) of a message we sent.
+
+    ``failed_recipients`` had ``Action: failed`` (or no Action); ``delayed`` maps each
+    recipient with ``Action: delayed`` (a 4.x.x status: the MTA is still trying) to its
+    status; recipients reported delivered, relayed or expanded are in neither.
+    """
 
     failed_recipients: tuple[str, ...]
     status: str | None
     original_message_id: str | None
     original_uid: str | None
     original_method: str | None
+    delayed: tuple[tuple[str, str | None], ...] = ()
+    informational: bool = False
 
 
 @dataclass(frozen=True)
@@ -260,21 +267,31 @@ def _bounce(msg: Message, problems: list[str]) -> Bounce | None:
     if not report and not status_parts:
         return None
     recipients: list[str] = []
+    delayed: dict[str, str | None] = {}
     status: str | None = None
+    reported = False
     for part in status_parts:
         for block in _status_blocks(part):
-            action = (block.get("Action") or "").strip().lower()
-            if action and action not in ("failed", "delayed"):
-                continue
             rcpt = block.get("Final-Recipient") or block.get("Original-Recipient")
-            if rcpt:
-                addr = str(rcpt).split(";", 1)[-1].strip().strip("<>").lower()
-                if addr and addr not in recipients:
-                    recipients.append(addr)
-            if block.get("Status") and status is None:
-                status = str(block.get("Status")).strip()
+            if not rcpt:
+                continue
+            reported = True
+            action = (block.get("Action") or "").strip().lower()
+            addr = str(rcpt).split(";", 1)[-1].strip().strip("<>").lower()
+            code = str(block.get("Status")).strip() if block.get("Status") else None
+            if action == "delayed":
+                if addr:
+                    delayed.setdefault(addr, code)
+                continue
+            if action and action != "failed":
+                continue
+            if addr and addr not in recipients:
+                recipients.append(addr)
+            if code and status is None:
+                status = code
     if not status_parts and not recipients:
         return None
+    informational = reported and not recipients and not delayed
     original = _original(msg)
     uid = method = original_id = None
     if original is not None:
@@ -282,7 +299,9 @@ def _bounce(msg: Message, problems: list[str]) -> Bounce | None:
         for found in _safe_calendars(original, problems):
             uid, method = found.uid, found.method
             break
-    return Bounce(tuple(recipients), status, original_id, uid, method)
+    return Bounce(
+        tuple(recipients), status, original_id, uid, method, tuple(delayed.items()), informational
+    )
 
 
 def _walk(msg: Message) -> list[Message]:

@@ -24,7 +24,7 @@ from mail.inbound import Bounce, MailParseError, parse_message
 from mail.reply_links import ReplyClaims
 from orm import models as m
 from orm.outbox import utcnow
-from orm.outbox_models import MailOutbox, MailReply, OutboxStatus, Proposal
+from orm.outbox_models import MailOutbox, MailReply, MailStatus, Proposal
 from resolvers import changes, occurrences
 from resolvers.errors import Forbidden
 
@@ -228,16 +228,25 @@ async def set_answer(
 
 
 async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
-    """Mark our mail that came back as failed for the recipients the report names."""
+    """Record a delivery report on our mail: FAILED for failed recipients, DELAYED for delayed.
+
+    ``Action: delayed`` (4.x.x: the reporting MTA keeps trying) never fails a delivery,
+    and a delay report does not overwrite a FAILED; a report naming only delivered or
+    relayed recipients changes nothing.
+    """
+    if bounce.informational:
+        return [Outcome(IGNORED, "the delivery report names no failed or delayed recipient")]
+    failed = {normalize_address(r) for r in bounce.failed_recipients}
+    delayed = {normalize_address(r): code for r, code in bounce.delayed}
+    named = failed | set(delayed)
     rows: list[MailOutbox] = []
     if bounce.original_message_id:
         rows = await MailOutbox.filter(message_id=bounce.original_message_id)
-    failed = {normalize_address(r) for r in bounce.failed_recipients}
     if not rows and bounce.original_uid:
         rows = await MailOutbox.filter(uid=bounce.original_uid).order_by("-id")
-        rows = [r for r in rows if normalize_address(r.recipient) in failed][:1]
-    if failed:
-        rows = [r for r in rows if normalize_address(r.recipient) in failed]
+        rows = [r for r in rows if normalize_address(r.recipient) in named][:1]
+    if named:
+        rows = [r for r in rows if normalize_address(r.recipient) in named]
     if not rows:
         return [_reject("unknown-bounce", "the bounce is not about a mail we sent")]
     out: list[Outcome] = []
@@ -246,10 +255,17 @@ async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
             row = await m.FollowUp.get_or_none(id=r.followup_id)
             if row is None or row.owner_id != viewer.id:
                 raise Forbidden("only the organiser or an administrator may process this bounce")
-        error = f"bounced: {bounce.status or 'delivery failed'}"
-        await MailOutbox.filter(id=r.id).update(
-            status=OutboxStatus.FAILED, last_error=error, claimed_by=None, claimed_until=None
-        )
+        address = normalize_address(r.recipient)
+        if address in delayed and address not in failed:
+            error = f"delayed: {delayed[address] or 'delivery delayed'}"
+            await MailOutbox.filter(
+                id=r.id, status__in=(MailStatus.SENT, MailStatus.DELAYED)
+            ).update(status=MailStatus.DELAYED, last_error=error)
+        else:
+            error = f"bounced: {bounce.status or 'delivery failed'}"
+            await MailOutbox.filter(id=r.id).update(
+                status=MailStatus.FAILED, last_error=error, claimed_by=None, claimed_until=None
+            )
         out.append(Outcome(BOUNCE, f"{r.recipient} {error}", None, r.followup_id, r.participant_id))
     return out
 

@@ -3,26 +3,38 @@
 Owns the sending rules of issue 6, per participant with the e-mail switch on (never the
 organiser): a REQUEST when invited (or switched on), a new REQUEST with the bumped
 SEQUENCE on a significant change (time, recurrence, location; RFC 5546 section 2.1.4,
-decided by ``calcore.itip.significant_changes``), a CANCEL when the meeting is deleted or
-the participant removed, and a CANCEL with RECURRENCE-ID for each occurrence deleted
-from a series (section 3.2.5).  Messages are composed by ``mail.compose`` from the
-snapshots of ``resolvers.snapshots``; nothing here talks to the network.
+decided by ``calcore.itip.significant_changes``), a REQUEST with the same SEQUENCE when
+only the title, the agenda or the attendee list changed (RFC 5546 section 2.1.5 allows
+an update without a bump for non-significant changes; debounced by
+MAIL_UPDATE_DEBOUNCE_SECONDS so that a burst of edits becomes one mail), a CANCEL when
+the meeting is deleted or the participant removed, and a CANCEL with RECURRENCE-ID for
+each occurrence deleted from a series (section 3.2.5).  Messages are composed by
+``mail.compose`` from the snapshots of ``resolvers.snapshots``; nothing here talks to
+the network.
+
+Order per recipient (issue 16): the worker sends one meeting's mails to one recipient in
+queue order, and a queued mail that a newer one makes obsolete is never sent: a new mail
+for the whole meeting supersedes every older unsent REQUEST/CANCEL to that recipient; one
+for an occurrence (RECURRENCE-ID) supersedes the older ones for that occurrence
+(``supersede``; the rows become SUPERSEDED, visible in ``mailDelivery``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
+from email.message import Message
+
+from tortoise.expressions import Q
 
 from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
-from mail.compose import compose_invitation
+from mail.compose import build_invitation
 from mail.reply_links import reply_links
 from orm import models as m
 from orm.outbox import utcnow
-from orm.outbox_models import MailOutbox
+from orm.outbox_models import MailOutbox, MailStatus
 from resolvers import changes
 from resolvers.changes import Change
 from resolvers.preference_keys import PreferenceKey
@@ -39,6 +51,11 @@ class Planned:
     snapshot: EventSnapshot
     changed: frozenset[str] = frozenset()
     recurrence_id: datetime | None = None
+    debounce: bool = False
+
+
+#: Non-significant changes the invitees are told of (their copy would be wrong otherwise).
+UPDATES = frozenset({"title", "description", "attendees"})
 
 
 class MailHandler:
@@ -126,6 +143,9 @@ async def plan(change: Change) -> list[Planned]:
             ]
         elif significant:
             out.append(Planned(fid, p.id, p.email, itip.REQUEST, after, frozenset(everything)))
+        elif everything & UPDATES:
+            changed = frozenset(everything & UPDATES)
+            out.append(Planned(fid, p.id, p.email, itip.REQUEST, after, changed, debounce=True))
     return out
 
 
@@ -162,7 +182,7 @@ async def _zones(plans: list[Planned]) -> dict[int, str]:
     }
 
 
-def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> EmailMessage:
+def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> Message:
     """Compose the mail of one plan, with signed reply links on a REQUEST.
 
     Times are written in ``zone`` (the recipient's, when known), else the meeting's.
@@ -177,7 +197,7 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
             p.email,
             utcnow() + timedelta(days=settings.reply_link_days),
         )
-    return compose_invitation(
+    return build_invitation(
         p.snapshot,
         p.method,
         recipient,
@@ -190,8 +210,63 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
     )
 
 
+SUPERSEDABLE = (itip.REQUEST, itip.CANCEL)
+
+
+def _unsent(now: datetime) -> Q:
+    """Queued rows no live worker holds (never claimed, or the lease ran out)."""
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return Q(free, status=MailStatus.QUEUED)
+
+
+def supersedes(newer_rid: datetime | None, older_rid: datetime | None) -> bool:
+    """Tell whether a newer mail makes an older one obsolete (same meeting and recipient)."""
+    return newer_rid is None or newer_rid == older_rid
+
+
+async def supersede(
+    followup_id: int,
+    recipient: str,
+    recurrence_id: datetime | None,
+    now: datetime,
+    candidates: list[MailOutbox] | None = None,
+) -> list[MailOutbox]:
+    """Mark the unsent mails a new one for this recipient makes obsolete; return them.
+
+    ``candidates`` are the unsent rows of the meeting already loaded (``queue`` loads
+    them once per change); without them they are queried.
+    """
+    if candidates is None:
+        candidates = list(
+            await MailOutbox.filter(
+                _unsent(now),
+                followup_id=followup_id,
+                recipient=recipient,
+                method__in=SUPERSEDABLE,
+            )
+        )
+    old = [
+        r
+        for r in candidates
+        if r.followup_id == followup_id
+        and r.recipient == recipient
+        and r.method in SUPERSEDABLE
+        and supersedes(recurrence_id, r.recurrence_id)
+    ]
+    if old:
+        await MailOutbox.filter(_unsent(now), id__in=[r.id for r in old]).update(
+            status=MailStatus.SUPERSEDED,
+            last_error="superseded by a newer mail",
+            claimed_by=None,
+            claimed_until=None,
+        )
+        for r in old:
+            candidates.remove(r)
+    return old
+
+
 async def enqueue(
-    message: EmailMessage,
+    message: Message,
     *,
     followup_id: int,
     participant_id: int | None,
@@ -201,11 +276,28 @@ async def enqueue(
     recipient: str,
     settings: Settings,
     recurrence_id: datetime | None = None,
+    delay: float = 0.0,
+    unsent: list[MailOutbox] | None = None,
+    save: bool = True,
 ) -> MailOutbox:
-    """Write one outbox row holding the whole message (sent later by the worker)."""
+    """Write one outbox row holding the whole message (sent later by the worker).
+
+    With ``save=False`` the row is returned unsaved (``queue`` inserts a change's rows in
+    one statement).
+
+    A REQUEST or CANCEL supersedes the older unsent mails it makes obsolete and takes over
+    the earliest due time among them, so a burst of edits becomes one mail sent no later
+    than the first of the burst would have been; ``delay`` not-before-dates the row (the
+    debounce of non-significant updates).
+    """
     sender = settings.mail_envelope_from or _address(str(message["From"]))
-    return await MailOutbox.create(
-        next_attempt_at=utcnow(),
+    now = utcnow()
+    due = now + timedelta(seconds=delay)
+    if method in SUPERSEDABLE:
+        for old in await supersede(followup_id, recipient, recurrence_id, now, unsent):
+            due = min(due, max(old.next_attempt_at, now))
+    row = MailOutbox(
+        next_attempt_at=due,
         followup_id=followup_id,
         participant_id=participant_id,
         uid=uid,
@@ -217,6 +309,9 @@ async def enqueue(
         message_id=str(message["Message-ID"]).strip(),
         message=message.as_string(),
     )
+    if save:
+        await row.save()
+    return row
 
 
 def _address(header: str) -> str:
@@ -226,9 +321,16 @@ def _address(header: str) -> str:
 
 
 async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
-    """Compose and queue every planned mail (same transaction as the change)."""
+    """Compose and queue every planned mail (same transaction as the change, one INSERT)."""
     language = await _language(plans[0].snapshot)
     zones = await _zones(plans)
+    unsent = list(
+        await MailOutbox.filter(
+            _unsent(utcnow()),
+            followup_id__in={p.followup_id for p in plans},
+            method__in=SUPERSEDABLE,
+        )
+    )
     rows: list[MailOutbox] = []
     for p in plans:
         snapshot = p.snapshot
@@ -245,6 +347,10 @@ async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
                 recipient=p.email,
                 settings=settings,
                 recurrence_id=p.recurrence_id,
+                delay=settings.mail_update_debounce_seconds if p.debounce else 0.0,
+                unsent=unsent,
+                save=False,
             )
         )
+    await MailOutbox.bulk_create(rows)
     return rows

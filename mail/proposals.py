@@ -72,7 +72,7 @@ async def decline(
     await Proposal.filter(id=proposal.id).update(
         status=ProposalStatus.DECLINED, decided_at=utcnow()
     )
-    snap = await snapshot(row, changes.BASE_URL[0])
+    snap = await snapshot(row)
     if settings.mail_configured and snap.organizer is not None:
         attendee = next(
             (a for a in snap.attendees if itip.same_address(a.email, proposal.attendee_email)),

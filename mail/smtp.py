@@ -3,8 +3,11 @@
 Owns one connection per batch (connect, STARTTLS or implicit TLS, AUTH, then one
 MAIL/RCPT/DATA per message on the same connection, QUIT), settings from ``app.settings``.
 A 5xx reply for a message is permanent (RFC 5321 section 4.2.1); 4xx replies, timeouts
-and dropped connections are transient and retried by the worker.  Error texts are
-stripped of the SMTP password before anyone records them.
+and dropped connections are transient and retried by the worker.  A refusal of the
+configuration itself - STARTTLS required but not offered, AUTH not offered, credentials
+refused (535 and other 5xx answers to AUTH) - is a ``SendError`` with ``config=True``:
+retrying cannot help until the settings change.  Error texts are stripped of the SMTP
+password before anyone records them.
 """
 
 from __future__ import annotations
@@ -20,14 +23,23 @@ from app.settings import Settings
 class SendError(Exception):
     """A message was not accepted; ``permanent`` says whether retrying is pointless.
 
-    ``broken`` means the connection is unusable, so the rest of the batch waits too.
+    ``broken`` means the connection is unusable, so the rest of the batch waits too;
+    ``config`` means the server refused our configuration (TLS mode, credentials).
     """
 
-    def __init__(self, message: str, *, permanent: bool = False, broken: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        broken: bool = False,
+        config: bool = False,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.broken = broken
+        self.config = config
 
 
 def redact(text: str, settings: Settings) -> str:
@@ -45,6 +57,27 @@ def _describe(exc: BaseException, settings: Settings) -> str:
     else:
         text = f"{type(exc).__name__}: {exc}"
     return redact(text, settings)
+
+
+#: Answers to MAIL FROM that mean "authenticate first" (RFC 4954 section 6).
+AUTH_CODES = (530, 534, 538)
+
+
+def config_problem(exc: BaseException, settings: Settings) -> str | None:
+    """Return what is wrong with the SMTP settings when ``exc`` says so, else None."""
+    text = str(exc)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError) or (
+        isinstance(exc, aiosmtplib.SMTPResponseException)
+        and 500 <= exc.code < 600
+        and "auth" in text.lower()
+    ):
+        code = getattr(exc, "code", "")
+        return f"the server refused the credentials of SMTP_USER {settings.smtp_user!r} ({code})"
+    if "STARTTLS extension not supported" in text:
+        return "the server offers no STARTTLS; set SMTP_STARTTLS=false (or SMTP_TLS=true)"
+    if "AUTH extension is not supported" in text:
+        return "the server offers no AUTH; unset SMTP_USER or enable TLS (SMTP_STARTTLS)"
+    return None
 
 
 class SmtpSession:
@@ -66,6 +99,10 @@ class SmtpSession:
         except aiosmtplib.SMTPServerDisconnected as exc:
             raise SendError(_describe(exc, self.settings), broken=True) from exc
         except aiosmtplib.SMTPResponseException as exc:
+            if exc.code in AUTH_CODES:
+                problem = f"the server wants authentication (SMTP_USER) ({exc.code})"
+                detail = _describe(exc, self.settings)
+                raise SendError(f"configuration: {problem} [{detail}]", config=True) from exc
             raise SendError(
                 _describe(exc, self.settings),
                 permanent=500 <= exc.code < 600,
@@ -101,6 +138,11 @@ class SmtpTransport:
         try:
             await client.connect()
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            client.close()
+            problem = config_problem(exc, self.settings)
+            if problem is not None:
+                detail = _describe(exc, self.settings)
+                raise SendError(f"configuration: {problem} [{detail}]", config=True) from exc
             raise SendError(_describe(exc, self.settings), broken=True) from exc
         try:
             yield SmtpSession(client, self.settings)

@@ -4,8 +4,10 @@ Owns ``POST /mail/inbound`` (a raw RFC 5322 message, authenticated by the header
 ``X-Inbound-Secret`` = INBOUND_MAIL_SECRET; answers JSON outcomes, 422 when every part
 was refused) and ``GET/POST /reply/{token}``: every method but POST (GET, HEAD) only
 shows a confirmation page (link scanners and previews must not answer for people); only
-the page's form - a POST carrying its ``confirm`` field - records the answer.  Also the
-two hooks ``app.web`` calls: ``install`` (outbox handler) and ``start_worker``.
+the page's form - a POST carrying its ``confirm`` field - records the answer.  The pages
+speak the invitation's language (the organiser's, as the mails) and give times in the
+recipient's zone when the recipient is an associate, else the meeting's (as the mails).
+Also the two hooks ``app.web`` calls: ``install`` (outbox handler) and ``start_worker``.
 """
 
 from __future__ import annotations
@@ -23,14 +25,17 @@ from tortoise.transactions import in_transaction
 from app import csp
 from app.background import Background
 from app.settings import Settings
+from calcore.builder import zone
+from calcore.itip import normalize_address
 from mail import inbox, outbox
-from mail.i18n import texts
+from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token
 from mail.worker import start_background
 from orm import models as m
+from resolvers.preference_keys import PreferenceKey
 
 PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="robots" content="noindex,nofollow">
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex,nofollow">
 <meta name="referrer" content="no-referrer"><title>{title}</title></head>
 <body>{body}</body></html>
 """
@@ -93,36 +98,43 @@ def routes(settings: Settings) -> list[Route]:
         token = str(request.path_params["token"])
         claims = verify(token)
         if isinstance(claims, str):
-            return _page("Link not valid", f"<p>{escape(claims)}.</p>", 400)
+            return _page(texts("en"), texts("en").page["invalid"], f"<p>{escape(claims)}.</p>", 400)
         row = await m.FollowUp.get_or_none(uid=claims.uid)
         if row is None:
-            return _page("Meeting not found", "<p>This meeting no longer exists.</p>", 410)
-        words = texts("en")
+            words = texts("en")
+            return _page(words, words.page["gone_title"], f"<p>{words.page['gone']}</p>", 410)
+        words, tzid = await _reader(row, claims.attendee_email)
         answer = words.answers.get(claims.partstat.value, claims.partstat.value)
         if request.method != "POST":
-            when = row.start_at.strftime("%Y-%m-%d %H:%M UTC") if row.start_at else ""
-            if claims.recurrence_id:
-                when = claims.recurrence_id.strftime("%Y-%m-%d %H:%M UTC")
+            start = claims.recurrence_id or row.start_at
+            end = None if claims.recurrence_id or row.end_at is None else row.end_at
+            if claims.recurrence_id and row.start_at and row.end_at:
+                end = claims.recurrence_id + (row.end_at - row.start_at)
+            tz = zone(tzid)
+            when = (
+                words.span(start.astimezone(tz), end and end.astimezone(tz), tzid) if start else ""
+            )
+            who = words.page["answer_for"].format(email=claims.attendee_email)
             body = (
                 f"<h1>{escape(row.title)}</h1><p>{escape(when)}</p>"
-                f"<p>Answer for {escape(claims.attendee_email)}: <strong>{escape(answer)}"
+                f"<p>{escape(who)} <strong>{escape(answer)}"
                 '</strong></p><form method="post"><input type="hidden" name="confirm" '
                 f'value="{CONFIRM}"><button type="submit">'
-                f"Confirm: {escape(answer)}</button></form>"
+                f"{escape(words.page['confirm'].format(answer=answer))}</button></form>"
             )
-            return _page(row.title, body, 200)
+            return _page(words, row.title, body, 200)
         if not await _confirmed(request):
-            return _page("Not recorded", "<p>Open the link and press the button.</p>", 400)
+            return _page(words, words.page["not_recorded"], f"<p>{words.page['press']}</p>", 400)
         async with in_transaction():
             outcome = await inbox.answer_by_link(claims)
         if outcome.kind == inbox.REJECTED:
-            return _page("Not recorded", f"<p>{escape(outcome.reason)}.</p>", 409)
-        return _page(
-            "Thank you",
-            f"<p>Your answer <strong>{escape(answer)}</strong> "
-            f"to {escape(row.title)} was recorded.</p>",
-            200,
+            return _page(
+                words, words.page["not_recorded"], f"<p>{escape(outcome.reason)}.</p>", 409
+            )
+        done = escape(words.page["recorded"]).format(
+            answer=f"<strong>{escape(answer)}</strong>", title=escape(row.title)
         )
+        return _page(words, words.page["thanks"], f"<p>{done}</p>", 200)
 
     return [
         Route("/mail/inbound", inbound, methods=["POST"]),
@@ -138,6 +150,23 @@ async def _confirmed(request: Request) -> bool:
     return fields.get("confirm") == [CONFIRM]
 
 
-def _page(title: str, body: str, status: int) -> HTMLResponse:
+async def _reader(row: m.FollowUp, attendee: str) -> tuple[Texts, str]:
+    """The language (the organiser's) and time zone (the recipient's, else the meeting's)."""
+    from resolvers.preferences import effective_for
+
+    owner = await m.Associate.get_or_none(id=row.owner_id)
+    address = normalize_address(attendee)
+    reader = None
+    for p in await m.Participant.filter(followup_id=row.id, associate_id__isnull=False):
+        if p.email and normalize_address(p.email) == address:
+            reader = await m.Associate.get_or_none(id=p.associate_id)
+    prefs = await effective_for([a for a in (owner, reader) if a is not None])
+    language = prefs[owner.id][PreferenceKey.LANGUAGE].value if owner else "en"
+    tzid = prefs[reader.id][PreferenceKey.TIME_ZONE].value if reader else row.tzid
+    return texts(language), tzid
+
+
+def _page(words: Texts, title: str, body: str, status: int) -> HTMLResponse:
     headers = {"Cache-Control": "no-store", "Content-Security-Policy": csp.REPLY_PAGE}
-    return HTMLResponse(PAGE.format(title=escape(title), body=body), status, headers=headers)
+    html = PAGE.format(lang=words.code, title=escape(title), body=body)
+    return HTMLResponse(html, status, headers=headers)

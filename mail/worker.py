@@ -5,6 +5,11 @@ process (``followups mail-worker``); any number of workers may share one Postgre
 claims in ``orm.outbox`` keep them on disjoint rows.  Each row is marked sent right after
 the server accepted it, so a worker killed mid-batch repeats at most that batch (after
 the lease ends), and a restart sends nothing that was already recorded as sent.
+
+Order: one meeting's mails to one recipient are claimed per ``(followup_id, recipient)``
+in queue order (``orm.outbox.claim(ordered_by=...)``, the mechanism the CalDAV jobs use),
+so a retried older mail never arrives after a newer one; a claimed mail that a newer
+queued one supersedes (``mail.outbox.supersedes``) is marked SUPERSEDED, not sent.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from datetime import timedelta
 
 from app.background import Background
 from app.settings import Settings
+from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpTransport
 from orm import outbox
-from orm.outbox_models import MailOutbox
+from orm.outbox_models import MailOutbox, MailStatus
 
 log = logging.getLogger("followups.mail")
 
@@ -34,6 +40,11 @@ class BatchResult:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    superseded: int = 0
+    config_errors: int = 0
+
+
+ORDERED_BY = ("followup_id", "recipient")
 
 
 def worker_name() -> str:
@@ -53,45 +64,118 @@ class MailWorker:
         self.settings = settings
         self.transport = transport or SmtpTransport(settings)
         self.name = name or worker_name()
+        self._resumed = False
 
     async def run_once(self) -> BatchResult:
         """Claim one batch and try to send every row of it."""
         s = self.settings
+        if not self._resumed:
+            await self.resume_config_errors()
         token, rows = await outbox.claim(
             MailOutbox,
             self.name,
             limit=s.mail_batch_size,
             lease=timedelta(seconds=s.mail_lease_seconds),
+            ordered_by=ORDERED_BY,
         )
         result = BatchResult(claimed=len(rows))
         if not rows:
             return result
+        rows = await self._drop_superseded(rows, token, result)
         done: set[int] = set()
+        sent: list[int] = []
         try:
             async with self.transport.session() as session:
                 for row in rows:
                     try:
                         await session.send(row.sender, row.recipient, row.message.encode())
                     except SendError as exc:
+                        if exc.config:
+                            raise
                         await self._failed(row, token, exc, result)
                         done.add(row.id)
                         if exc.broken:
                             break
                         continue
-                    await outbox.mark_sent(MailOutbox, row.id, token)
+                    sent.append(row.id)
                     done.add(row.id)
                     result.sent += 1
-                    log.info("sent %s mail %s to %s", row.method, row.id, row.recipient)
+                    log.debug("sent %s mail %s to %s", row.method, row.id, row.recipient)
                 rest = [r for r in rows if r.id not in done]
                 if rest:
                     raise SendError("the SMTP connection broke during the batch", broken=True)
         except SendError as exc:
-            for row in rows:
-                if row.id not in done:
-                    await self._failed(row, token, exc, result)
+            if exc.config:
+                await self._config_error(rows, done, token, exc, result)
+            else:
+                for row in rows:
+                    if row.id not in done:
+                        await self._failed(row, token, exc, result)
         finally:
+            await outbox.mark_sent_many(MailOutbox, sent, token)
             await outbox.release(MailOutbox, token)
+        if sent:
+            log.info("sent %d mails", len(sent))
         return result
+
+    async def resume_config_errors(self) -> int:
+        """Queue CONFIG_ERROR mails again: a worker starting may run with fixed settings."""
+        self._resumed = True
+        return await MailOutbox.filter(status=MailStatus.CONFIG_ERROR).update(
+            status=MailStatus.QUEUED, next_attempt_at=outbox.utcnow()
+        )
+
+    async def _config_error(
+        self,
+        rows: list[MailOutbox],
+        done: set[int],
+        token: str,
+        exc: SendError,
+        result: BatchResult,
+    ) -> None:
+        """Park the batch as CONFIG_ERROR with the reason (no retries until a restart)."""
+        ids = [r.id for r in rows if r.id not in done]
+        await MailOutbox.filter(id__in=ids, claimed_by=token).update(
+            status=MailStatus.CONFIG_ERROR,
+            last_error=exc.message[:2000],
+            claimed_by=None,
+            claimed_until=None,
+        )
+        result.config_errors += len(ids)
+        log.error("mail is not sent, fix the SMTP settings and restart: %s", exc.message)
+
+    async def _drop_superseded(
+        self, rows: list[MailOutbox], token: str, result: BatchResult
+    ) -> list[MailOutbox]:
+        """Mark claimed rows that a newer queued row supersedes; return the rest."""
+        heads = [r for r in rows if r.method in SUPERSEDABLE]
+        if not heads:
+            return rows
+        newer = await MailOutbox.filter(
+            status=MailStatus.QUEUED,
+            followup_id__in={r.followup_id for r in heads},
+            method__in=SUPERSEDABLE,
+            id__gt=min(r.id for r in heads),
+        ).values_list("id", "followup_id", "recipient", "recurrence_id")
+        stale = [
+            r.id
+            for r in heads
+            if any(
+                (i > r.id and f == r.followup_id and to == r.recipient)
+                and supersedes(rid, r.recurrence_id)
+                for i, f, to, rid in newer
+            )
+        ]
+        if not stale:
+            return rows
+        await MailOutbox.filter(id__in=stale, claimed_by=token).update(
+            status=MailStatus.SUPERSEDED,
+            last_error="superseded by a newer mail",
+            claimed_by=None,
+            claimed_until=None,
+        )
+        result.superseded += len(stale)
+        return [r for r in rows if r.id not in stale]
 
     async def _failed(
         self, row: MailOutbox, token: str, exc: SendError, result: BatchResult

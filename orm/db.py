@@ -11,7 +11,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from orm import migrator
 
 MODELS_MODULE = "orm.models"
-MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models"]
+MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models", "orm.intake_models"]
 MIGRATIONS_MODULE = "orm.migrations"
 
 

@@ -10,6 +10,12 @@ carries a fresh token in ``claimed_by``; results are written only while the row 
 carries that token (fencing), so a worker whose lease expired cannot overwrite the work
 of the worker that took the row over.  A dead worker's rows come back when their lease
 ends, so at most its in-flight batch is repeated.
+
+Ordered claims (``ordered_by``): rows of one group - one CalDAV object, one meeting's
+mails to one recipient - must go out in the order they were queued.  Only the head of
+each group (its oldest QUEUED row) is claimable, and only while it is due and not
+leased; a later row of the group waits until the head is SENT, FAILED or otherwise
+settled, even when the later row is due first.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
+from tortoise.functions import Min
 from tortoise.models import Model
 from tortoise.transactions import in_transaction
 
@@ -54,9 +61,24 @@ def _is_postgres(model: type[Model]) -> bool:
     return bool(model._meta.db.capabilities.dialect == "postgres")
 
 
-def _claimable(model: type[M], now: datetime) -> Any:
+def _claimable(
+    model: type[M], now: datetime, ordered_by: tuple[str, ...] = (), where: Q | None = None
+) -> Any:
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    return model.filter(free, status=QUEUED, next_attempt_at__lte=now)
+    query = model.filter(free, status=QUEUED, next_attempt_at__lte=now)
+    if ordered_by:
+        query = query.filter(pk__in=_heads(model, ordered_by))
+    return query.filter(where) if where is not None else query
+
+
+def _heads(model: type[M], ordered_by: tuple[str, ...]) -> Any:
+    """Subquery: the oldest QUEUED row of every group named by ``ordered_by``."""
+    return Subquery(
+        model.filter(status=QUEUED)
+        .annotate(head=Min(model._meta.pk_attr))
+        .group_by(*ordered_by)
+        .values("head")
+    )
 
 
 async def claim(
@@ -66,17 +88,24 @@ async def claim(
     limit: int,
     lease: timedelta,
     now: datetime | None = None,
+    ordered_by: tuple[str, ...] = (),
+    where: Q | None = None,
+    order: tuple[str, ...] = ("next_attempt_at", "id"),
 ) -> tuple[str, list[M]]:
-    """Claim up to ``limit`` due rows for ``worker``; return the claim token and rows."""
+    """Claim up to ``limit`` due rows for ``worker``; return the claim token and rows.
+
+    ``ordered_by`` names the columns of a group whose rows go out in queue order (only
+    each group's head is claimed); ``where`` narrows the claimable rows further.
+    """
     moment = now or utcnow()
     token = f"{worker[:60]}/{uuid.uuid4().hex[:12]}"
     until = moment + lease
     if _is_postgres(model):
         async with in_transaction() as conn:
             rows = (
-                await _claimable(model, moment)
+                await _claimable(model, moment, ordered_by, where)
                 .using_db(conn)
-                .order_by("next_attempt_at", "id")
+                .order_by(*order)
                 .limit(limit)
                 .select_for_update(skip_locked=True)
             )
@@ -89,19 +118,19 @@ async def claim(
                 )
     else:
         candidates = (
-            await _claimable(model, moment)
-            .order_by("next_attempt_at", "id")
+            await _claimable(model, moment, ordered_by, where)
+            .order_by(*order)
             .limit(limit)
             .values_list(model._meta.pk_attr, flat=True)
         )
         if candidates:
             # Compare-and-set: rows another worker took in between fail the condition.
             await (
-                _claimable(model, moment)
+                _claimable(model, moment, ordered_by, where)
                 .filter(pk__in=list(candidates))
                 .update(claimed_by=token, claimed_until=until)
             )
-    claimed = await model.filter(claimed_by=token).order_by("next_attempt_at", "id")
+    claimed = await model.filter(claimed_by=token).order_by(*order)
     return token, list(claimed)
 
 
@@ -112,6 +141,20 @@ async def mark_sent(model: type[Model], pk: Any, token: str, now: datetime | Non
         status=SENT, sent_at=moment, last_error=None, claimed_by=None, claimed_until=None
     )
     return bool(done)
+
+
+async def mark_sent_many(
+    model: type[Model], pks: list[Any], token: str, now: datetime | None = None
+) -> int:
+    """Record several deliveries in one statement; return how many rows were still ours."""
+    if not pks:
+        return 0
+    moment = now or utcnow()
+    return int(
+        await model.filter(pk__in=pks, claimed_by=token).update(
+            status=SENT, sent_at=moment, last_error=None, claimed_by=None, claimed_until=None
+        )
+    )
 
 
 async def mark_failed(

@@ -20,6 +20,24 @@ class OutboxStatus(str, Enum):
     FAILED = "FAILED"
 
 
+class MailStatus(str, Enum):
+    """A mail's state: the claim states of ``orm.outbox`` plus the mail-only outcomes.
+
+    SUPERSEDED: a newer mail for the same meeting, recipient and occurrence was queued
+    before this one went out, so it is never sent; DELAYED: sent, and a DSN reported it
+    delayed (``Action: delayed``); CONFIG_ERROR: the SMTP server refused us for a
+    configuration reason (no STARTTLS, refused credentials) - not retried until a worker
+    starts again with new settings.
+    """
+
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    SUPERSEDED = "SUPERSEDED"
+    DELAYED = "DELAYED"
+    CONFIG_ERROR = "CONFIG_ERROR"
+
+
 class ProposalStatus(str, Enum):
     PENDING = "PENDING"
     ACCEPTED = "ACCEPTED"
@@ -27,10 +45,14 @@ class ProposalStatus(str, Enum):
 
 
 class MailOutbox(Model):
-    """One iMIP mail to one recipient, queued in the transaction of the change."""
+    """One iMIP mail to one recipient, queued in the transaction of the change.
+
+    The mails of one meeting to one recipient go out in queue order (``mail.worker``
+    claims per ``(followup_id, recipient)``).
+    """
 
     id = fields.IntField(primary_key=True)
-    status = fields.CharEnumField(OutboxStatus, default=OutboxStatus.QUEUED)
+    status = fields.CharEnumField(MailStatus, default=MailStatus.QUEUED, max_length=16)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     last_error = fields.TextField(null=True)
@@ -55,6 +77,7 @@ class MailOutbox(Model):
             ("status", "next_attempt_at"),
             ("participant_id", "id"),
             ("message_id",),
+            ("followup_id", "recipient", "status"),
         )
 
 

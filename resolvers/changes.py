@@ -31,7 +31,6 @@ class Change:
 
 Handler = Callable[[Change], Awaitable[None]]
 HANDLERS: list[Handler] = []
-BASE_URL = ["http://127.0.0.1:8000"]
 
 
 def register(handler: Handler) -> None:
@@ -50,7 +49,7 @@ async def _state(
         (p.id, p.email, p.email_invitation)
         for p in await m.Participant.filter(followup_id=followup_id).order_by("id")
     )
-    return await snapshot(row, BASE_URL[0]), people
+    return await snapshot(row), people
 
 
 @asynccontextmanager

@@ -41,8 +41,11 @@ def _attendee(p: m.Participant, names: dict[tuple[str, int], str]) -> Attendee |
     )
 
 
-async def snapshots(rows: list[m.FollowUp], base_url: str) -> dict[int, EventSnapshot]:
-    """Snapshots of several follow-ups, loaded with a fixed number of queries."""
+async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
+    """Snapshots of several follow-ups, loaded with a fixed number of queries.
+
+    No ``URL``: the service has no public page per follow-up (a link to one that does not
+    exist helps nobody; the reply links in invitation mails are per recipient)."""
     ids = [r.id for r in rows]
     participants: dict[int, list[m.Participant]] = defaultdict(list)
     for p in await m.Participant.filter(followup_id__in=ids).order_by("-organiser", "id"):
@@ -80,7 +83,7 @@ async def snapshots(rows: list[m.FollowUp], base_url: str) -> dict[int, EventSna
             for r in bookings[row.id]
             if r.email
         ]
-        base = _base(row, owner, tuple(people), types.get(row.type_id or 0), base_url)
+        base = _base(row, owner, tuple(people), types.get(row.type_id or 0))
         out[row.id] = EventSnapshot(
             **base,
             overrides=tuple(_override(row, o, base) for o in overrides[row.id] if not o.cancelled),
@@ -93,7 +96,6 @@ def _base(
     owner: m.Associate,
     attendees: tuple[Attendee, ...],
     category: str | None,
-    base_url: str,
 ) -> dict[str, Any]:
     timed = row.start_at is not None
     return {
@@ -113,7 +115,6 @@ def _base(
         "private": row.private,
         "alarm_minutes": row.alarm_minutes,
         "categories": (category,) if category else (),
-        "url": f"{base_url}/followups/{row.id}",
         "done": row.done,
         "completed_at": row.done_at,
         "rrule": row.rrule if timed or row.deadline else None,
@@ -147,5 +148,5 @@ def _override(row: m.FollowUp, o: m.Occurrence, base: dict[str, Any]) -> EventSn
     return EventSnapshot(**fields)
 
 
-async def snapshot(row: m.FollowUp, base_url: str) -> EventSnapshot:
-    return (await snapshots([row], base_url))[row.id]
+async def snapshot(row: m.FollowUp) -> EventSnapshot:
+    return (await snapshots([row]))[row.id]

@@ -18,6 +18,7 @@ from schema.crm import CrmQuery
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
 from schema.mail import MailMutation
+from schema.mailboxes import MailboxMutation, MailboxQuery
 from schema.participants import ParticipantMutation, ParticipantQuery
 from schema.phone import PhoneMutation
 from schema.preferences import PreferenceMutation, PreferenceQuery
@@ -81,6 +82,7 @@ Query = merge_types(
         PreferenceQuery,
         TokenQuery,
         CalendarSyncQuery,
+        MailboxQuery,
     ),
 )
 Mutation = merge_types(
@@ -93,6 +95,7 @@ Mutation = merge_types(
         MailMutation,
         TokenMutation,
         CalendarSyncMutation,
+        MailboxMutation,
     ),
 )
 

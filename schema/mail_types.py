@@ -12,7 +12,7 @@ from strawberry import relay
 
 from mail import inbox
 from orm import models as m
-from orm.outbox_models import MailOutbox, OutboxStatus, ProposalStatus
+from orm.outbox_models import MailOutbox, MailStatus, ProposalStatus
 from orm.outbox_models import Proposal as ProposalRow
 from resolvers import visibility
 from resolvers.context import Info
@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from schema.followup_types import FollowUp
 
 MailDeliveryStatus = strawberry.enum(
-    OutboxStatus,
+    MailStatus,
     name="MailDeliveryStatus",
-    description="QUEUED (also while retrying), SENT, FAILED",
+    description=(
+        "QUEUED (also while retrying), SENT, FAILED, SUPERSEDED (a newer mail replaced it "
+        "before it went out), DELAYED (sent; a DSN reported it delayed), CONFIG_ERROR (the "
+        "SMTP server refused the configuration: STARTTLS or credentials)"
+    ),
 )
 ProposalStatusEnum = strawberry.enum(ProposalStatus, name="ProposalStatus")
 
@@ -56,7 +60,7 @@ class MailDelivery:
             last_error=row.last_error,
             queued_at=row.created_at,
             sent_at=row.sent_at,
-            next_attempt_at=row.next_attempt_at if row.status is OutboxStatus.QUEUED else None,
+            next_attempt_at=row.next_attempt_at if row.status is MailStatus.QUEUED else None,
             recurrence_id=row.recurrence_id,
         )
 
@@ -65,6 +69,12 @@ async def delivery_of(info: Info, participant_id: int) -> MailDelivery | None:
     """Return the participant's latest outbox row (one batched query per request)."""
     rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
     return MailDelivery.from_model(rows[-1]) if rows else None
+
+
+async def deliveries_of(info: Info, participant_id: int) -> list[MailDelivery]:
+    """Return every outbox row of the participant, oldest first (the same batched query)."""
+    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
+    return [MailDelivery.from_model(r) for r in rows]
 
 
 @strawberry.type(description="A COUNTER: an attendee proposes another time (or place).")

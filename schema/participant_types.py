@@ -135,6 +135,16 @@ class Participant(ModelNode):
 
         return await delivery_of(info, self.row.id)
 
+    @strawberry.field(
+        description="Every invitation mail to this participant, oldest first (SUPERSEDED ones too)."
+    )
+    async def mail_deliveries(
+        self, info: Info
+    ) -> list[Annotated[MailDelivery, strawberry.lazy("schema.mail_types")]]:
+        from schema.mail_types import deliveries_of
+
+        return await deliveries_of(info, self.row.id)
+
     @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")
     def email_unavailable_reason(self, info: Info) -> str | None:
         return participants.email_unavailable(self.email, self.organiser, info.context.settings)

@@ -219,7 +219,7 @@ async def queue_missing(account: CalendarAccount) -> tuple[list[int], list[int]]
     missing = sorted(desired - have)
     for part in _chunks(missing, CHUNK):
         followups = await m.FollowUp.filter(id__in=part)
-        snaps = await snapshots(followups, changes.BASE_URL[0])
+        snaps = await snapshots(followups)
         for fid, snap in snaps.items():
             ics, digest = render_for(account, snap, {})
             await _want(account.id, fid, snap.uid, rows.get(fid), ics, digest)
@@ -241,7 +241,7 @@ async def requeue(account: CalendarAccount, followup_ids: Iterable[int]) -> int:
     count = 0
     for part in _chunks(ids, CHUNK):
         followups = await m.FollowUp.filter(id__in=part)
-        for fid, snap in (await snapshots(followups, changes.BASE_URL[0])).items():
+        for fid, snap in (await snapshots(followups)).items():
             ics, digest = render_for(account, snap, {})
             found = rows.get(fid)
             if found is not None:

@@ -185,6 +185,26 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"id": w["account_id"]},
         "NOT_FOUND",
     ),
+    "mailboxes": (
+        "query($a: ID) { mailboxes(associateId: $a) { id host username folder messages { reason } } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "createMailbox": (
+        'mutation($a: ID) { createMailbox(associateId: $a, input: {host: "127.0.0.1", username: "x", password: "p"}) { errors { code } } }',
+        lambda w: {"a": w["ann_id"]},
+        "NOT_FOUND",
+    ),
+    "updateMailbox": (
+        'mutation($id: ID!) { updateMailbox(id: $id, input: {folder: "x"}) { errors { code } } }',
+        lambda w: {"id": w["mailbox_id"]},
+        "NOT_FOUND",
+    ),
+    "deleteMailbox": (
+        "mutation($id: ID!) { deleteMailbox(id: $id) { errors { code } } }",
+        lambda w: {"id": w["mailbox_id"]},
+        "NOT_FOUND",
+    ),
     "revokeApiToken": (
         "mutation($t: ID!) { revokeApiToken(id: $t) { errors { code } } }",
         lambda w: {"t": w["token_id"]},
@@ -251,6 +271,14 @@ async def world(db: str) -> dict[str, Any]:
         username="ann",
         calendar_url="http://127.0.0.1:9/ann/Secret title/",
     )
+    from orm.intake_models import Mailbox, MailboxMessage
+
+    mailbox = await Mailbox.create(
+        associate_id=ann.id, host="imap.example.com", username="ann", folder="Secret title"
+    )
+    await MailboxMessage.create(
+        mailbox_id=mailbox.id, uidvalidity=1, uid=1, outcome="APPLIED", reason="Kari accepted"
+    )
     reply_mail = (
         "From: kari@acme.example\r\nTo: ann@example.com\r\nSubject: Accepted\r\n"
         "Content-Type: text/calendar; method=REPLY; charset=UTF-8\r\n\r\n"
@@ -268,6 +296,7 @@ async def world(db: str) -> dict[str, Any]:
         "token_id": gid("ApiToken", token.id),
         "proposal_id": gid("Proposal", proposal.id),
         "account_id": gid("CalendarAccount", account.id),
+        "mailbox_id": gid("Mailbox", mailbox.id),
         "reply_mail": reply_mail,
     }
 

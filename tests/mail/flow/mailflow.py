@@ -15,7 +15,7 @@ from app.settings import Secret, Settings
 from mail import outbox
 from mail.worker import MailWorker
 from orm import models as m
-from tests.helpers import Gql, associate, client_for, gid
+from tests.helpers import LOOPBACK_HOSTS, Gql, associate, client_for, gid
 from tests.mail.flow.smtp_server import Received, SmtpServer
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -51,6 +51,7 @@ def mail_settings(port: int, **extra: Any) -> Settings:
         inbound_mail_secret=Secret("inbound-secret"),
         mail_poll_seconds=0.05,
         base_url="http://test",
+        caldav_allowed_hosts=LOOPBACK_HOSTS,  # the loopback IMAP server of the tests
     )
     base.update(extra)
     return Settings(**base)

@@ -52,8 +52,9 @@ class Sink:
 class SmtpServer:
     """Start/stop on a fixed free port, so a test can take SMTP down and up again."""
 
-    def __init__(self, *, password: str | None = None) -> None:
+    def __init__(self, *, password: str | None = None, require_auth: bool = False) -> None:
         self.port = free_port()
+        self.require_auth = require_auth
         self.sink = Sink()
         self.password = password
         self.controller: Controller | None = None
@@ -66,7 +67,11 @@ class SmtpServer:
     def start(self) -> None:
         kwargs: dict[str, Any] = {}
         if self.password is not None:
-            kwargs = {"authenticator": self._auth, "auth_require_tls": False}
+            kwargs = {
+                "authenticator": self._auth,
+                "auth_require_tls": False,
+                "auth_required": self.require_auth,
+            }
         self.controller = Controller(self.sink, hostname="127.0.0.1", port=self.port, **kwargs)
         self.controller.start()
 

@@ -16,8 +16,7 @@ from calcore.model import PartStat
 from mail.cli import receive_stdin
 from mail.reply_links import ReplyClaims, reply_links, sign_token
 from orm import models as m
-from orm.outbox_models import MailOutbox, OutboxStatus
-from resolvers.changes import BASE_URL
+from orm.outbox_models import MailOutbox, MailStatus
 from resolvers.snapshots import snapshot
 from tests.helpers import client_for
 from tests.mail.flow.mailflow import T0, deliver, invite, meeting, summary
@@ -53,7 +52,7 @@ def _pk(global_id: str) -> str:
 
 
 async def _reply(row: m.FollowUp, who: str, partstat: PartStat, **kw: Any) -> bytes:
-    snap = await snapshot(await m.FollowUp.get(id=row.id), BASE_URL[0])
+    snap = await snapshot(await m.FollowUp.get(id=row.id))
     return wrap(itip.reply(snap, who, partstat, **kw).to_ical(), who, "REPLY")
 
 
@@ -146,8 +145,8 @@ async def test_bounce_marks_delivery_failed(
     assert response.status_code == 200, response.text
     assert response.json()["outcomes"][0]["kind"] == "BOUNCE"
     row = await MailOutbox.get(recipient="kari@acme.example")
-    assert row.status is OutboxStatus.FAILED and "5.1.1" in (row.last_error or "")
-    assert (await MailOutbox.get(recipient="bob@example.com")).status is OutboxStatus.SENT
+    assert row.status is MailStatus.FAILED and "5.1.1" in (row.last_error or "")
+    assert (await MailOutbox.get(recipient="bob@example.com")).status is MailStatus.SENT
 
 
 async def test_counter_accept_and_decline(
@@ -157,7 +156,7 @@ async def test_counter_accept_and_decline(
     row, fu = await _setup(people)
     await deliver(settings)
     smtp.sink.messages.clear()
-    snap = await snapshot(row, BASE_URL[0])
+    snap = await snapshot(row)
     later = T0 + timedelta(days=1)
     counter = itip.counter(snap, "bob@example.com", later, later + timedelta(hours=1))
     raw = wrap(counter.to_ical(), "bob@example.com", "COUNTER").decode()
@@ -182,7 +181,7 @@ async def test_counter_accept_and_decline(
         ("REQUEST", "kari@acme.example", 1, None),
     ]
     smtp.sink.messages.clear()
-    snap = await snapshot(moved, BASE_URL[0])
+    snap = await snapshot(moved)
     counter = itip.counter(snap, "kari@acme.example", T0, T0 + timedelta(hours=1))
     raw = wrap(counter.to_ical(), "kari@acme.example", "COUNTER").decode()
     outcome = (await gql(PROCESS, {"m": raw}))["processInboundMail"]["outcomes"][0]

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from calcore.itip import normalize_address
-from orm.outbox_models import MailOutbox, OutboxStatus
+from orm.outbox_models import MailOutbox, MailStatus
 from tests.helpers import gid
 from tests.mail.flow.mailflow import (
     DELETE,
@@ -43,7 +43,7 @@ async def test_invitation_update_cancel_flow(
     smtp.sink.messages.clear()
     typo = await gql(UPDATE, {"id": fu["id"], "v": fu["version"], "input": {"agenda": "tpyo"}})
     fu = typo["updateFollowUp"]["followUp"]
-    assert (await deliver(settings)).claimed == 0  # an agenda typo sends nothing
+    assert (await deliver(settings)).claimed == 0  # an agenda typo waits for the debounce
 
     moved = await gql(
         UPDATE,
@@ -71,8 +71,8 @@ async def test_invitation_update_cancel_flow(
     assert not deleted["deleteFollowUp"]["errors"]
     await deliver(settings)
     assert summary(smtp.sink.messages) == [("CANCEL", "bob@example.com", 2, None)]
-    assert await MailOutbox.filter(status=OutboxStatus.QUEUED).count() == 0
-    assert await MailOutbox.filter(status=OutboxStatus.SENT).count() == 6
+    assert await MailOutbox.filter(status=MailStatus.QUEUED).count() == 0
+    assert await MailOutbox.filter(status=MailStatus.SENT).count() == 6
 
 
 async def test_one_cancelled_occurrence(

@@ -13,7 +13,7 @@ from graphql import GraphQLObjectType
 from app.settings import Secret
 from mail.worker import MailWorker
 from orm import outbox
-from orm.outbox_models import MailOutbox, OutboxStatus
+from orm.outbox_models import MailOutbox, MailStatus
 from schema import schema
 from tests.helpers import gid
 from tests.mail.flow.mailflow import PASSWORD, deliver, invite, mail_settings, meeting
@@ -48,7 +48,7 @@ async def test_smtp_down_then_up_delivers_everything_once(
         result = await deliver(settings)
         assert result.retrying == 2 and result.sent == 0
     rows = await MailOutbox.all()
-    assert all(r.status is OutboxStatus.QUEUED and r.attempts == 3 for r in rows)
+    assert all(r.status is MailStatus.QUEUED and r.attempts == 3 for r in rows)
     assert all(r.next_attempt_at > outbox.utcnow() for r in rows)
     bob = next(p for p in fu["participants"] if p["email"] == "bob@example.com")
     shown = (await gql(DELIVERY, {"id": bob["id"]}))["node"]["mailDelivery"]
@@ -82,7 +82,7 @@ async def test_concurrent_workers_never_send_a_row_twice(
     await asyncio.gather(*(drain(w) for w in workers))
     got = sorted(r.rcpt_tos[0] for r in smtp.sink.messages)
     assert got == sorted(f"r{i}@example.com" for i in range(120))
-    assert await MailOutbox.filter(status=OutboxStatus.SENT).count() == 120
+    assert await MailOutbox.filter(status=MailStatus.SENT).count() == 120
 
 
 async def test_killed_worker_resends_at_most_its_batch(
@@ -107,7 +107,7 @@ async def test_permanent_refusal_fails_at_once(db: str, smtp: SmtpServer, settin
     result = await deliver(settings)
     assert result.sent == 1 and result.failed == 1 and smtp.sink.sessions == 1
     failed = await MailOutbox.get(recipient="reject@example.com")
-    assert failed.status is OutboxStatus.FAILED and "550" in (failed.last_error or "")
+    assert failed.status is MailStatus.FAILED and "550" in (failed.last_error or "")
 
 
 async def test_password_never_in_logs_or_api(
@@ -121,7 +121,7 @@ async def test_password_never_in_logs_or_api(
         gql = people["gql"]
         fu = await invite(gql, await meeting(gql), people["bob"])
         result = await MailWorker(s, name="t").run_once()
-        assert result.retrying == 1
+        assert result.config_errors == 1  # refused credentials: a configuration error
         row = await MailOutbox.get()
         assert row.last_error and PASSWORD not in row.last_error
         bob = next(p for p in fu["participants"] if p["email"] == "bob@example.com")
