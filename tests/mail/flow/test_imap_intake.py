@@ -10,6 +10,7 @@ from typing import Any
 import aioimaplib
 import pytest
 
+from app.settings import Secret, Settings
 from calcore.model import PartStat
 from mail.imap_intake import ImapIntake
 from orm import models as m
@@ -265,3 +266,23 @@ def theirs_id(people: dict[str, Any]) -> str:
 
 async def _two() -> bool:
     return await MailboxMessage.all().count() == 2
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "10.0.0.1", "169.254.169.254", "[::1]", "0x7f000001"]
+)
+async def test_mailbox_hosts_pass_the_outbound_address_policy(
+    people: dict[str, Any], host: str
+) -> None:
+    """Without the allow-list no mailbox may point at a non-public address (no SSRF)."""
+    from mail import mailboxes
+    from mail.mailboxes import MailboxInput
+    from resolvers.errors import ValidationFailed
+    from sync.errors import UNREACHABLE
+
+    strict = Settings(database_url="unused", secret_key=Secret("k"))
+    data = MailboxInput(host=host, port=143, tls=False, username="ann", password="pw")
+    with pytest.raises(ValidationFailed) as refused:
+        await mailboxes.create(people["ann"], data, strict)
+    assert refused.value.path == ["host"] and str(refused.value) == UNREACHABLE
+    assert not await Mailbox.exists()
