@@ -8,6 +8,10 @@ Owns the exception hierarchy that the outbox worker acts on:
   server's copy and ETag so the caller can re-apply its change and retry.
 - ``TransientError``: connection refused, timeout, 429, 5xx - retry later.
 - ``NotFoundError``: 404 on a read.
+- ``PreconditionRefused``: 403/409 with a ``DAV:error`` precondition (RFC 4791 §5.3.2.1
+  ``no-uid-conflict``, RFC 6638 §3.2.4 ``unique-scheduling-object-resource``,
+  ``same-organizer-in-all-components``, ...): the server refuses this object the same way
+  every time, so the write ends FAILED with the server's reason, never retried.
 - ``CalDAVError``: anything else, with the status and an excerpt of the body.
 
 Response bodies are untrusted: only a short, printable excerpt is kept.
@@ -91,6 +95,31 @@ class PreconditionFailed(CalDAVError):
         super().__init__(message, status=412, url=url)
         self.server_ics = server_ics
         self.server_etag = server_etag
+
+
+class PreconditionRefused(CalDAVError):
+    """Raise when the server refuses a write with a ``DAV:error`` precondition (final).
+
+    ``conditions`` holds the local names of the preconditions (``no-uid-conflict``, ...);
+    the message names them and the resource the server points at (its ``DAV:href``).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        status: int,
+        conditions: list[str],
+        hrefs: list[str],
+        body: bytes | str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.conditions = conditions
+        self.hrefs = hrefs
+        where = f" (conflicting resource: {', '.join(hrefs)})" if hrefs else ""
+        reason = f"{what}: the server refused the object: {', '.join(conditions)}{where}"
+        super().__init__(reason, status=status, url=url)
+        self.reason = reason
 
 
 def error_for_status(status: int, body: bytes | str | None, url: str, what: str) -> CalDAVError:

@@ -24,10 +24,11 @@ from collections.abc import Mapping
 
 import httpx
 
-from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_conditions
+from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_body
 from sync.errors import (
     AuthError,
     CalDAVError,
+    PreconditionRefused,
     ResponseTooLarge,
     TransientError,
     error_for_status,
@@ -115,13 +116,24 @@ class DavSession:
 def error_for_response(response: httpx.Response, body: bytes, what: str) -> CalDAVError:
     """Return the typed error for an unexpected status, for the caller to raise.
 
-    A 403 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16, e.g.
-    RFC 4791 §5.3.2.1 ``no-uid-conflict``) is a refused operation, not bad credentials.
+    A 403 or 409 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16,
+    e.g. RFC 4791 §5.3.2.1 ``no-uid-conflict``, RFC 6638 §3.2.4.1
+    ``unique-scheduling-object-resource``) is a refused object (``PreconditionRefused``,
+    final), not bad credentials.
     """
     url = str(response.request.url)
     status = response.status_code
-    if status == 403 and error_conditions(body):
-        return CalDAVError(f"{what}: precondition refused", status=status, body=body, url=url)
+    if status in (403, 409):
+        parsed = error_body(body)
+        if parsed is not None:
+            return PreconditionRefused(
+                what,
+                status=status,
+                conditions=parsed.conditions,
+                hrefs=parsed.hrefs,
+                body=body,
+                url=url,
+            )
     if status in (401, 403):
         return AuthError(f"{what}: access refused", status=status, body=body, url=url)
     return error_for_status(status, body, url, what)

@@ -58,7 +58,7 @@ def syncable(snapshot: EventSnapshot | None) -> bool:
 def render(snapshot: EventSnapshot) -> tuple[str, str]:
     """Return the calendar object text and a digest of it that ignores the timestamps."""
     stamp = snapshot.last_modified or datetime.now(UTC)
-    data = build_calendar(snapshot, dtstamp=stamp).to_ical()
+    data = build_calendar(snapshot, dtstamp=stamp, client_scheduling=True).to_ical()
     digest = hashlib.sha256()
     for line in data.split(b"\r\n"):
         if not line.startswith(_VOLATILE):

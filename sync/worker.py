@@ -37,7 +37,13 @@ from orm.sync_models import (
 from sync import jobs
 from sync.accounts import client_for
 from sync.client import CalendarClient
-from sync.errors import AuthError, CalDAVError, PreconditionFailed, TransientError
+from sync.errors import (
+    AuthError,
+    CalDAVError,
+    PreconditionFailed,
+    PreconditionRefused,
+    TransientError,
+)
 from sync.merge import merge
 from sync.secrets import SecretUnavailable
 
@@ -163,7 +169,7 @@ class SyncWorker:
             except TransientError as exc:
                 batch.down[job.account_id] = exc
                 batch.errors.append((job, exc, False))
-            except Unsupported as exc:
+            except (Unsupported, PreconditionRefused) as exc:
                 batch.errors.append((job, exc, True))
             except CalDAVError as exc:
                 batch.errors.append((job, exc, False))
