@@ -89,6 +89,8 @@ class Settings:
     sync_lease_seconds: int = 300
     sync_poll_seconds: float = 2.0
     caldav_timeout: float = 10.0
+    sync_unreachable_retry_seconds: float = 30.0
+    caldav_initial_window_days: int = 30
 
     @property
     def mail_configured(self) -> bool:
@@ -144,6 +146,12 @@ def load_settings() -> Settings:
         sync_lease_seconds=_int("SYNC_LEASE_SECONDS", Settings.sync_lease_seconds),
         sync_poll_seconds=float(env("SYNC_POLL_SECONDS") or Settings.sync_poll_seconds),
         caldav_timeout=float(env("CALDAV_TIMEOUT") or Settings.caldav_timeout),
+        sync_unreachable_retry_seconds=float(
+            env("SYNC_UNREACHABLE_RETRY_SECONDS") or Settings.sync_unreachable_retry_seconds
+        ),
+        caldav_initial_window_days=_int(
+            "CALDAV_INITIAL_WINDOW_DAYS", Settings.caldav_initial_window_days
+        ),
     )
 
 

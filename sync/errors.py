@@ -6,7 +6,8 @@ Owns the exception hierarchy that the outbox worker acts on:
   the caller marks the account failed and stops retrying.
 - ``PreconditionFailed``: 412 (RFC 9110 §13.1.1-2, RFC 4791 §5.3.4) - carries the
   server's copy and ETag so the caller can re-apply its change and retry.
-- ``TransientError``: connection refused, timeout, 429, 5xx - retry later.
+- ``TransientError``: 429, 5xx - retry later; ``ServerUnreachable`` (a subclass):
+  connection refused, reset, timeout - the whole server is out, not one object.
 - ``NotFoundError``: 404 on a read.
 - ``PreconditionRefused``: 403/409 with a ``DAV:error`` precondition (RFC 4791 §5.3.2.1
   ``no-uid-conflict``, RFC 6638 §3.2.4 ``unique-scheduling-object-resource``,
@@ -65,6 +66,10 @@ class TransientError(CalDAVError):
     """Raise when the server is unreachable, too slow or failing (5xx, 429): retry later."""
 
 
+class ServerUnreachable(TransientError):
+    """Raise when no answer came at all (refused, reset, timed out): the whole server is out."""
+
+
 class NotFoundError(CalDAVError):
     """Raise when the requested object does not exist (404)."""
 
@@ -118,7 +123,7 @@ class PreconditionRefused(CalDAVError):
         self.hrefs = hrefs
         where = f" (conflicting resource: {', '.join(hrefs)})" if hrefs else ""
         reason = f"{what}: the server refused the object: {', '.join(conditions)}{where}"
-        super().__init__(reason, status=status, url=url)
+        super().__init__(reason, status=status, body=body, url=url)
         self.reason = reason
 
 

@@ -30,7 +30,7 @@ from sync.errors import (
     CalDAVError,
     PreconditionRefused,
     ResponseTooLarge,
-    TransientError,
+    ServerUnreachable,
     error_for_status,
 )
 
@@ -79,9 +79,11 @@ class DavSession:
             finally:
                 await response.aclose()
         except httpx.TimeoutException as exc:
-            raise TransientError(f"{method}: timed out ({type(exc).__name__})", url=url) from exc
+            raise ServerUnreachable(
+                f"{method}: timed out ({type(exc).__name__})", url=url
+            ) from exc
         except httpx.TransportError as exc:
-            raise TransientError(
+            raise ServerUnreachable(
                 f"{method}: server unreachable ({type(exc).__name__})", url=url
             ) from exc
         return response, body
