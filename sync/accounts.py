@@ -5,7 +5,9 @@ administrator manages everyone's and the resources' accounts; for anyone else an
 does not exist (NOT_FOUND).  The password is encrypted (``sync.secrets``) or given as the
 name of an environment variable, and never read back.  The calendar is given directly or
 found by discovery (principal -> calendar-home-set -> calendars, RFC 4791 section 6).
-Updating an account clears a FAILED state, so its queued jobs run again.  Network calls
+Updating an account clears a FAILED state, so its queued jobs run again - unless the
+changed credentials are refused by the server: they are tried at once, and a refusal
+leaves the account FAILED with the server's answer.  Network calls
 (discovery, test) happen before the database transaction, never inside it.
 """
 
@@ -19,6 +21,7 @@ from tortoise.transactions import in_transaction
 
 from app.settings import Settings
 from orm import models as m
+from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
 from resolvers.errors import NotFound, ValidationFailed
@@ -209,9 +212,16 @@ async def update(
         row.calendar_url = None  # type: ignore[assignment]  # discover again
     _apply(row, data, settings)
     await _discover(row, settings)
+    changed = (data.server_url, data.username, data.password, data.password_env)
+    refused = (
+        await credentials_refused(row, settings)
+        if any(v is not UNSET for v in changed)
+        else None
+    )
     async with in_transaction():
-        row.state = AccountState.OK
-        row.last_error = row.failed_at = None  # type: ignore[assignment]
+        row.state = AccountState.FAILED if refused else AccountState.OK
+        row.last_error = refused  # type: ignore[assignment]
+        row.failed_at = utcnow() if refused else None  # type: ignore[assignment]
         moved = row.calendar_url != old_calendar
         if moved:
             row.sync_token = None  # type: ignore[assignment]
@@ -222,6 +232,23 @@ async def update(
         if moved:
             await queue_missing(row)
     return row
+
+
+async def credentials_refused(row: CalendarAccount, settings: Settings) -> str | None:
+    """Try changed credentials once; return the server's refusal, or None.
+
+    Only a refusal of the credentials (401/403, or a password that cannot be read) counts:
+    an unreachable server says nothing about them, so the account stays OK and retries.
+    """
+    try:
+        client = client_for(row, settings)
+    except secrets.SecretUnavailable as exc:
+        return str(exc)[:2000]
+    async with client:
+        report = await client.test_connection()
+    if report.status in (401, 403):
+        return f"the server refused the new credentials: {report.reason}"[:2000]
+    return None
 
 
 async def delete(viewer: m.Associate, key: int) -> int:
