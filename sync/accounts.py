@@ -13,6 +13,7 @@ leaves the account FAILED with the server's answer.  Network calls
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -27,7 +28,7 @@ from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJ
 from resolvers.errors import NotFound, ValidationFailed
 from sync import secrets
 from sync.client import CalendarClient, CalendarInfo
-from sync.errors import CalDAVError
+from sync.errors import CalDAVError, PreconditionFailed
 
 MAX_ACCOUNTS = 100
 UNSET: Any = object()
@@ -184,7 +185,7 @@ async def create(
     resource_id: int | None = None,
 ) -> CalendarAccount:
     """Create an account (discovering the calendar if needed) and queue its follow-ups."""
-    from sync.outbox import queue_missing
+    from sync.outbox import queue_missing, window_start
 
     owner, resource = await _owner(viewer, associate_id, resource_id)
     if data.server_url is UNSET or data.username is UNSET:
@@ -194,7 +195,7 @@ async def create(
     await _discover(row, settings)
     async with in_transaction():
         await row.save()
-        await queue_missing(row)
+        await queue_missing(row, window_start(row, settings.caldav_initial_window_days))
     return row
 
 
@@ -202,7 +203,7 @@ async def update(
     viewer: m.Associate, key: int, data: AccountInput, settings: Settings
 ) -> CalendarAccount:
     """Change an account; clears FAILED so its jobs resume; a new calendar is refilled."""
-    from sync.outbox import queue_missing
+    from sync.outbox import queue_missing, window_start
 
     row = await get(viewer, key)
     old_calendar = row.calendar_url
@@ -230,7 +231,7 @@ async def update(
             await CalendarObject.filter(account_id=row.id).delete()
         await row.save()
         if moved:
-            await queue_missing(row)
+            await queue_missing(row, window_start(row, settings.caldav_initial_window_days))
     return row
 
 
@@ -251,12 +252,67 @@ async def credentials_refused(row: CalendarAccount, settings: Settings) -> str |
     return None
 
 
-async def delete(viewer: m.Associate, key: int) -> int:
-    """Delete an account with its object states and jobs (calendar contents stay)."""
+async def delete(
+    viewer: m.Associate, key: int, settings: Settings, *, keep_objects: bool = False
+) -> int:
+    """Delete an account with its object states and jobs.
+
+    By default our objects are first removed from the calendar (as a user expects when
+    disconnecting it); when the server cannot be reached or refuses, nothing is deleted
+    here and the error says so (retry, or keep them).  ``keep_objects`` leaves the
+    calendar's contents as they are.
+    """
     row = await get(viewer, key)
+    if not keep_objects:
+        await remove_objects(row, settings)
     async with in_transaction():
         await row.delete()
     return key
+
+
+async def remove_objects(row: CalendarAccount, settings: Settings) -> int:
+    """DELETE every object we wrote to the account's calendar; return how many."""
+    objects = await CalendarObject.filter(account_id=row.id, etag__isnull=False)
+    if not objects:
+        return 0
+    try:
+        client = client_for(row, settings)
+    except secrets.SecretUnavailable as exc:
+        raise ValidationFailed("keepObjects", f"cannot remove the objects: {exc}") from exc
+    limit = asyncio.Semaphore(4)
+
+    async def one(obj: CalendarObject) -> str | None:
+        async with limit:
+            try:
+                await _delete_ours(client, obj)
+            except CalDAVError as exc:
+                return str(exc)
+            await CalendarObject.filter(id=obj.id).delete()
+            return None
+
+    async with client:
+        errors = [e for e in await asyncio.gather(*(one(o) for o in objects)) if e]
+    if errors:
+        raise ValidationFailed(
+            "keepObjects",
+            f"{len(errors)} of {len(objects)} objects could not be removed from the calendar "
+            f"(retry, or pass keepObjects: true): {errors[0]}"[:500],
+        )
+    return len(objects)
+
+
+async def _delete_ours(client: CalendarClient, obj: CalendarObject) -> None:
+    """Delete one object; an edit made meanwhile in a calendar app does not save it."""
+    etag = obj.etag
+    for _ in range(3):
+        try:
+            await client.delete(obj.name, etag)
+            return
+        except PreconditionFailed as exc:
+            if exc.server_etag is None:
+                return
+            etag = exc.server_etag
+    raise CalDAVError("the object kept changing on the server", url=client.url)
 
 
 async def test(viewer: m.Associate, key: int, settings: Settings) -> TestReport:
