@@ -25,11 +25,9 @@ from icalendar import Alarm, Calendar, Event, Todo, vCalAddress, vRecur
 from icalendar.cal.component import Component
 
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from calcore.vtimezone import vtimezone
 
 PRODID = "-//followups//calcore 1.0//EN"
-
-_VTIMEZONE_FIRST = date(1970, 1, 1)
-_VTIMEZONE_LAST = date(2038, 1, 1)
 
 
 def zone(tzid: str) -> ZoneInfo:
@@ -95,20 +93,20 @@ def add_timezones(
 ) -> None:
     """Add a VTIMEZONE for every TZID used (RFC 5545 section 3.6.5).
 
-    The rules cover the years of ``moments`` (and up to 2038 when ``open_ended``), so a
-    single meeting carries a short VTIMEZONE and a series one that lasts.
+    Each definition (``calcore.vtimezone``) holds the current rule as yearly RRULEs, right
+    for ever, plus the historic transitions from the earliest of ``moments`` on.
+    ``open_ended`` is kept for callers; the definitions never end.
     """
-    years = [m.year for m in moments]
-    first, last = _VTIMEZONE_FIRST, _VTIMEZONE_LAST
-    if years:
-        first = date(max(min(years) - 1, 1), 1, 1)
-        last = date(min(max(years) + 2, 9999), 1, 1)
-        if open_ended:
-            last = max(last, _VTIMEZONE_LAST)
-    cal.add_missing_timezones(first_date=first, last_date=last)
-    missing = cal.get_missing_tzids()
-    if missing:
-        raise ValueError(f"no VTIMEZONE can be generated for {sorted(missing)}")
+    del open_ended
+    times = list(moments)
+    first = min(times, key=_utc) if times else datetime.now(UTC)
+    for tzid in sorted(cal.get_missing_tzids()):
+        try:
+            cal.add_component(vtimezone(tzid, first))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"no VTIMEZONE can be generated for {tzid!r}: {exc}") from exc
+    # VTIMEZONEs before the components that use them (RFC 5545 permits any order; readers like it)
+    cal.subcomponents.sort(key=lambda c: c.name != "VTIMEZONE")
 
 
 def build_component(

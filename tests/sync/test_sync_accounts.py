@@ -40,7 +40,8 @@ async def test_wrong_new_password_is_tested_and_shown(
     assert row.state is AccountState.FAILED and row.failed_at is not None
     fu = (
         await gql(
-            h.CREATE, {"input": {"title": "Held", "start": z(datetime.now(UTC) + timedelta(days=1))}}
+            h.CREATE,
+            {"input": {"title": "Held", "start": z(datetime.now(UTC) + timedelta(days=1))}},
         )
     )["createFollowUp"]["followUp"]
     assert (await h.drain(settings)).claimed == 0  # nothing is tried with refused credentials

@@ -134,7 +134,7 @@ async def test_back_after_outage_within_a_minute(
     own_radicale.stop()
     uids = []
     for i in range(3):
-        fu = (await gql(h.CREATE, {"input": {"title": f"M{i}", "start": z(T0 + timedelta(days=i))}}))
+        fu = await gql(h.CREATE, {"input": {"title": f"M{i}", "start": z(T0 + timedelta(days=i))}})
         uids.append(fu["createFollowUp"]["followUp"]["uid"])
     cfg = tuned()  # default SYNC_UNREACHABLE_RETRY_SECONDS
     for _ in range(8):  # a long outage: many failed tries, backoff at its cap
@@ -142,7 +142,9 @@ async def test_back_after_outage_within_a_minute(
         await h.drain(cfg)
     job = await SyncJob.filter(status=OutboxStatus.QUEUED).order_by("id").first()
     assert job is not None and job.attempts >= 8
-    assert job.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=cfg.sync_unreachable_retry_seconds)
+    assert job.next_attempt_at - datetime.now(UTC) <= timedelta(
+        seconds=cfg.sync_unreachable_retry_seconds
+    )
     own_radicale.start()
     back = time.monotonic()
     worker = SyncWorker(tuned(sync_poll_seconds=0.5), name="outage-worker")
