@@ -8,6 +8,7 @@ with a precondition (same UID under another name) ends FAILED with the server's 
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -17,6 +18,7 @@ from icalendar import Calendar
 from app.settings import Secret, Settings
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import SyncJob
+from sync.dav_xml import mkcalendar_body
 from sync.names import object_name
 from tests.helpers import associate, client_for, gid
 from tests.sync import synchelp as h
@@ -138,3 +140,44 @@ async def test_uid_conflict_is_final_with_the_servers_reason(
     finally:
         httpx.delete(bob.calendar_url + "from-app.ics", auth=bob.auth(), timeout=10)
         httpx.delete(ann.calendar_url + object_name(uid), auth=ann.auth(), timeout=10)
+
+
+async def test_same_uid_in_two_calendars_of_one_user_is_final(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    ann_row, bob_row = await associate("Ann"), await associate("Bob")
+    gql = await client_for(http, ann_row)
+    ann = cyrus_server.user("ann")
+    work = f"{cyrus_server.base_url}dav/calendars/user/ann/work-{uuid.uuid4().hex[:8]}/"
+    made = httpx.request(
+        "MKCALENDAR",
+        work,
+        auth=ann.auth(),
+        content=mkcalendar_body("Work"),
+        headers={"Content-Type": "application/xml"},
+        timeout=20,
+    )
+    assert made.status_code == 201, made.text
+    await h.add_account(gql, ann, ann.calendar_url)  # type: ignore[arg-type]
+    await h.add_account(gql, ann, work)  # type: ignore[arg-type]
+    fu = (await gql(h.CREATE, {"input": {"title": "Twice", "start": z(T0)}}))["createFollowUp"][
+        "followUp"
+    ]
+    saved = await gql(
+        h.SAVE,
+        {"f": fu["id"], "v": fu["version"], "p": [{"associateId": gid("Associate", bob_row.id)}]},
+    )
+    assert not saved["saveParticipants"]["errors"]
+    try:
+        result = await h.drain(settings)
+        assert (result.synced, result.failed, result.retrying) == (1, 1, 0), result
+        states = (await gql(h.SYNC_STATE, {"id": fu["id"]}))["node"]["calendarSync"]
+        assert sorted(s["state"] for s in states) == ["FAILED", "SYNCED"], states
+        failed = next(s for s in states if s["state"] == "FAILED")
+        assert "unique-scheduling-object-resource" in failed["error"]
+        # the server's pointer to the copy in the other calendar (the two PUTs run in parallel)
+        other = "/Default/" if failed is states[1] else "/work-"
+        assert other in failed["error"].split("conflicting resource:")[1], failed
+    finally:
+        for url in (ann.calendar_url, work):
+            httpx.delete(url + object_name(fu["uid"]), auth=ann.auth(), timeout=10)
