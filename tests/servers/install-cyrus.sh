@@ -8,7 +8,7 @@ set -eu
 
 PACKAGES="cyrus-imapd cyrus-caldav cyrus-admin sasl2-bin"
 
-have() { [ -x /usr/lib/cyrus/bin/master ] && [ -x /usr/lib/cyrus/bin/mkimap ] || [ -x /usr/sbin/cyrmaster ]; }
+have() { [ -x /usr/lib/cyrus/bin/master ] && [ -x /usr/lib/cyrus/bin/httpd ] && command -v saslpasswd2 >/dev/null 2>&1; }
 
 installed() {
     for p in $PACKAGES; do
