@@ -233,12 +233,13 @@ async def test_wrong_password_fails_account_until_fixed(
 async def test_resource_calendar_and_task_with_time(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)  # in the first-push window
     admin = await associate("Ada", is_admin=True)
     gql = await client_for(http, admin)
     room = await m.Resource.create(name="Room 1", email="room1@example.com")
     room_cal = dav_server.make_calendar(f"room-{id(room)}")
     await h.add_account(gql, dav_server, room_cal, r=gid("Resource", room.id))
-    fu = (await gql(h.CREATE, {"input": {"title": "Board", "start": z(T0)}}))["createFollowUp"][
+    fu = (await gql(h.CREATE, {"input": {"title": "Board", "start": z(when)}}))["createFollowUp"][
         "followUp"
     ]
     booked = await gql(
@@ -253,8 +254,8 @@ async def test_resource_calendar_and_task_with_time(
             "input": {
                 "kind": "TASK",
                 "title": "Prepare",
-                "start": z(T0),
-                "deadline": z(T0 + timedelta(hours=1)),
+                "start": z(when),
+                "deadline": z(when + timedelta(hours=1)),
             }
         },
     )
