@@ -244,11 +244,18 @@ def _rrule(rule: Rule) -> vRecur | None:
     return vRecur({"FREQ": "YEARLY", "BYMONTH": rule.month, "BYDAY": day, "BYMONTHDAY": days})
 
 
-def vtimezone(name: str, first: datetime) -> Timezone:
-    """Return the VTIMEZONE of IANA zone ``name`` for events from ``first`` on, for ever."""
+@lru_cache(maxsize=256)
+def _zone(name: str) -> tuple[tuple[int, bool, str], Posix, list[Transition], int]:
+    """Return a zone's initial type, current rule, history before the rule, rule start."""
     explicit, initial, footer = read_tzif(name)
     p = parse_posix(footer)
     historic, since = _covered_from(list(explicit), p)
+    return initial, p, historic, since
+
+
+def vtimezone(name: str, first: datetime) -> Timezone:
+    """Return the VTIMEZONE of IANA zone ``name`` for events from ``first`` on, for ever."""
+    initial, p, historic, since = _zone(name)
     start = int(first.timestamp())
     tz = Timezone()
     tz.add("tzid", name)

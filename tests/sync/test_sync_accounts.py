@@ -3,6 +3,7 @@ window, and what deleting an account does to the objects in its calendar."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -10,6 +11,7 @@ import pytest
 
 from app.settings import Secret, Settings
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
+from sync.cli import run_full
 from tests.helpers import associate, client_for
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer
@@ -90,10 +92,7 @@ async def test_first_push_window_and_full_sync(
     assert all(h.server_copy(radicale_server, cal, f["uid"]) is not None for f in inside)
     assert all(h.server_copy(radicale_server, cal, f["uid"]) is None for f in (old, ended))
 
-    import io
-
-    from sync.cli import run_full  # a full sync keeps to the window too
-
+    # a full sync keeps to the window too
     assert await run_full(settings, stdout=io.StringIO(), stderr=io.StringIO()) == 0
     await h.drain(settings)
     assert h.server_copy(radicale_server, cal, old["uid"]) is None
