@@ -120,6 +120,8 @@ class Settings:
     caldav_timeout: float = 10.0
     caldav_allowed_hosts: tuple[str, ...] = ()
     caldav_password_env_prefix: str = "CALDAV_PASSWORD_"
+    sync_unreachable_retry_seconds: float = 30.0
+    caldav_initial_window_days: int = 30
 
     @property
     def mail_configured(self) -> bool:
@@ -212,6 +214,12 @@ def load_settings() -> Settings:
         caldav_allowed_hosts=_list("CALDAV_ALLOWED_HOSTS"),
         caldav_password_env_prefix=env("CALDAV_PASSWORD_ENV_PREFIX")
         or Settings.caldav_password_env_prefix,
+        sync_unreachable_retry_seconds=float(
+            env("SYNC_UNREACHABLE_RETRY_SECONDS") or Settings.sync_unreachable_retry_seconds
+        ),
+        caldav_initial_window_days=_int(
+            "CALDAV_INITIAL_WINDOW_DAYS", Settings.caldav_initial_window_days
+        ),
     )
 
 

@@ -8,6 +8,10 @@ for every TZID used (section 3.6.5), recurrence (RRULE/RDATE/EXDATE, sections
 
 The same function serves CalDAV objects (``method=None``, RFC 4791 section 4.1) and iTIP
 messages (a METHOD, RFC 5546 section 1.4); ``calcore.itip`` adds the per-method rules.
+For CalDAV (``client_scheduling=True``) ORGANIZER and every ATTENDEE carry
+``SCHEDULE-AGENT=CLIENT`` (RFC 6638 section 7.1): we are the scheduling agent, so a server
+with implicit scheduling must not deliver copies or mail invitations of its own.  iTIP
+messages never carry the parameter (RFC 6638 section 7.1: it must not be sent in iTIP).
 Text values are escaped by icalendar (RFC 5545 section 3.3.11).
 """
 
@@ -22,11 +26,9 @@ from icalendar import Alarm, Calendar, Event, Todo, vCalAddress, vRecur
 from icalendar.cal.component import Component
 
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from calcore.vtimezone import vtimezone
 
 PRODID = "-//followups//calcore 1.0//EN"
-
-_VTIMEZONE_FIRST = date(1970, 1, 1)
-_VTIMEZONE_LAST = date(2038, 1, 1)
 
 
 def zone(tzid: str) -> ZoneInfo:
@@ -56,13 +58,22 @@ def build_calendar(
     method: str | None = None,
     *,
     dtstamp: datetime | None = None,
+    client_scheduling: bool = False,
 ) -> Calendar:
-    """Build the calendar object of a follow-up, with its overrides and time zones."""
+    """Build the calendar object of a follow-up, with its overrides and time zones.
+
+    ``client_scheduling`` marks ORGANIZER/ATTENDEE ``SCHEDULE-AGENT=CLIENT`` (CalDAV only).
+    """
+    if client_scheduling and method is not None:
+        raise ValueError("SCHEDULE-AGENT must not be sent in iTIP messages (RFC 6638 7.1)")
     stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC).replace(microsecond=0)
     cal = new_calendar(method)
-    cal.add_component(build_component(snapshot, dtstamp=stamp))
+    agent = client_scheduling
+    cal.add_component(build_component(snapshot, dtstamp=stamp, client_scheduling=agent))
     for override in snapshot.overrides:
-        cal.add_component(build_component(override, dtstamp=stamp, master=snapshot))
+        cal.add_component(
+            build_component(override, dtstamp=stamp, master=snapshot, client_scheduling=agent)
+        )
     add_timezones(cal, _dates_of(snapshot), open_ended=_open_ended(snapshot))
     return cal
 
@@ -112,20 +123,20 @@ def add_timezones(
 ) -> None:
     """Add a VTIMEZONE for every TZID used (RFC 5545 section 3.6.5).
 
-    The rules cover the years of ``moments`` (and up to 2038 when ``open_ended``), so a
-    single meeting carries a short VTIMEZONE and a series one that lasts.
+    Each definition (``calcore.vtimezone``) holds the current rule as yearly RRULEs, right
+    for ever, plus the historic transitions from the earliest of ``moments`` on.
+    ``open_ended`` is kept for callers; the definitions never end.
     """
-    years = [m.year for m in moments]
-    first, last = _VTIMEZONE_FIRST, _VTIMEZONE_LAST
-    if years:
-        first = date(max(min(years) - 1, 1), 1, 1)
-        last = date(min(max(years) + 2, 9999), 1, 1)
-        if open_ended:
-            last = max(last, _VTIMEZONE_LAST)
-    cal.add_missing_timezones(first_date=first, last_date=last)
-    missing = cal.get_missing_tzids()
-    if missing:
-        raise ValueError(f"no VTIMEZONE can be generated for {sorted(missing)}")
+    del open_ended
+    times = list(moments)
+    first = min(times, key=_utc) if times else datetime.now(UTC)
+    for tzid in sorted(cal.get_missing_tzids()):
+        try:
+            cal.add_component(vtimezone(tzid, first))
+        except (ValueError, OSError) as exc:
+            raise ValueError(f"no VTIMEZONE can be generated for {tzid!r}: {exc}") from exc
+    # VTIMEZONEs before the components that use them (RFC 5545 permits any order; readers like it)
+    cal.subcomponents.sort(key=lambda c: c.name != "VTIMEZONE")
 
 
 def build_component(
@@ -133,6 +144,7 @@ def build_component(
     *,
     dtstamp: datetime,
     master: EventSnapshot | None = None,
+    client_scheduling: bool = False,
 ) -> Component:
     """Build one VEVENT or VTODO; ``master`` is given for an overridden occurrence."""
     tz = zone(snapshot.tzid)
@@ -160,7 +172,7 @@ def build_component(
         _add_todo_times(comp, snapshot, tz)
     if master is None:
         _add_recurrence(comp, snapshot, tz)
-    _add_people(comp, snapshot.organizer, snapshot.attendees)
+    _add_people(comp, snapshot.organizer, snapshot.attendees, client_scheduling)
     comp.add("class", "PRIVATE" if snapshot.private else "PUBLIC")
     if event:
         comp.add("transp", "TRANSPARENT" if snapshot.transparent else "OPAQUE")
@@ -219,15 +231,25 @@ def _add_recurrence(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> N
         comp.add("exdate", [_value(d, tz, snapshot.all_day) for d in snapshot.exdates])
 
 
-def _add_people(comp: Component, organizer: Person | None, attendees: Iterable[Attendee]) -> None:
+def _add_people(
+    comp: Component,
+    organizer: Person | None,
+    attendees: Iterable[Attendee],
+    client_scheduling: bool = False,
+) -> None:
     """Add ORGANIZER and ATTENDEE lines (RFC 5545 sections 3.8.4.1 and 3.8.4.3)."""
     if organizer is not None:
         org = vCalAddress(mailto(organizer.email))
         if organizer.name:
             org.params["CN"] = organizer.name
+        if client_scheduling:
+            org.params["SCHEDULE-AGENT"] = "CLIENT"
         comp.add("organizer", org)
     for attendee in attendees:
-        comp.add("attendee", attendee_address(attendee))
+        address = attendee_address(attendee)
+        if client_scheduling:
+            address.params["SCHEDULE-AGENT"] = "CLIENT"
+        comp.add("attendee", address)
 
 
 def attendee_address(attendee: Attendee) -> vCalAddress:

@@ -285,13 +285,19 @@ class CalendarSyncMutation:
 
         return await guarded(work, lambda e: CalendarAccountPayload(errors=e))
 
-    @strawberry.mutation(description="Remove an account (the calendar's contents stay).")
+    @strawberry.mutation(
+        description="Remove an account; our objects are removed from its calendar first "
+        "unless keepObjects is true."
+    )
     async def delete_calendar_account(
-        self, info: Info, id: strawberry.ID
+        self, info: Info, id: strawberry.ID, keep_objects: bool = False
     ) -> DeleteCalendarAccountPayload:
         async def work() -> DeleteCalendarAccountPayload:
             key = await accounts.delete(
-                info.context.viewer, ids.decode(id, "CalendarAccount", "id")
+                info.context.viewer,
+                ids.decode(id, "CalendarAccount", "id"),
+                info.context.settings,
+                keep_objects=keep_objects,
             )
             return DeleteCalendarAccountPayload(
                 deleted_id=strawberry.ID(ids.encode("CalendarAccount", key))

@@ -9,12 +9,15 @@ comes from the environment at another server.  The server's address must pass th
 outbound address policy (``sync.address_policy``) at create/update and again on every
 connection; "unreachable" reads the same for every cause.  The calendar is given directly or
 found by discovery (principal -> calendar-home-set -> calendars, RFC 4791 section 6).
-Updating an account clears a FAILED state, so its queued jobs run again.  Network calls
+Updating an account clears a FAILED state, so its queued jobs run again - unless the
+changed credentials are refused by the server: they are tried at once, and a refusal
+leaves the account FAILED with the server's answer.  Network calls
 (discovery, test) happen before the database transaction, never inside it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,12 +27,19 @@ from tortoise.transactions import in_transaction
 
 from app.settings import Settings
 from orm import models as m
+from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
 from sync import address_policy, secrets
 from sync.client import CalendarClient, CalendarInfo
-from sync.errors import UNREACHABLE, AddressRefused, CalDAVError, TransientError
+from sync.errors import (
+    UNREACHABLE,
+    AddressRefused,
+    CalDAVError,
+    PreconditionFailed,
+    TransientError,
+)
 
 MAX_ACCOUNTS = 100
 log = logging.getLogger("followups.sync")
@@ -241,7 +251,7 @@ async def create(
     resource_id: int | None = None,
 ) -> CalendarAccount:
     """Create an account (discovering the calendar if needed) and queue its follow-ups."""
-    from sync.outbox import queue_missing
+    from sync.outbox import queue_missing, window_start
 
     owner, resource = await _owner(viewer, associate_id, resource_id)
     if data.server_url is UNSET or data.username is UNSET:
@@ -251,7 +261,7 @@ async def create(
     await _discover(row, settings)
     async with in_transaction():
         await row.save()
-        await queue_missing(row)
+        await queue_missing(row, window_start(row, settings.caldav_initial_window_days))
     return row
 
 
@@ -259,7 +269,7 @@ async def update(
     viewer: m.Associate, key: int, data: AccountInput, settings: Settings
 ) -> CalendarAccount:
     """Change an account; clears FAILED so its jobs resume; a new calendar is refilled."""
-    from sync.outbox import queue_missing
+    from sync.outbox import queue_missing, window_start
 
     row = await get(viewer, key)
     old_calendar, before = row.calendar_url, _origins(row)
@@ -270,9 +280,16 @@ async def update(
     _apply(viewer, row, data, settings)
     _keep_environment_secret_home(viewer, row, before)
     await _discover(row, settings)
+    changed = (data.server_url, data.username, data.password, data.password_env)
+    refused = (
+        await credentials_refused(row, settings)
+        if any(v is not UNSET for v in changed)
+        else None
+    )
     async with in_transaction():
-        row.state = AccountState.OK
-        row.last_error = row.failed_at = None  # type: ignore[assignment]
+        row.state = AccountState.FAILED if refused else AccountState.OK
+        row.last_error = refused  # type: ignore[assignment]
+        row.failed_at = utcnow() if refused else None  # type: ignore[assignment]
         moved = row.calendar_url != old_calendar
         if moved:
             row.sync_token = None  # type: ignore[assignment]
@@ -281,16 +298,88 @@ async def update(
             await CalendarObject.filter(account_id=row.id).delete()
         await row.save()
         if moved:
-            await queue_missing(row)
+            await queue_missing(row, window_start(row, settings.caldav_initial_window_days))
     return row
 
 
-async def delete(viewer: m.Associate, key: int) -> int:
-    """Delete an account with its object states and jobs (calendar contents stay)."""
+async def credentials_refused(row: CalendarAccount, settings: Settings) -> str | None:
+    """Try changed credentials once; return the server's refusal, or None.
+
+    Only a refusal of the credentials (401/403, or a password that cannot be read) counts:
+    an unreachable server says nothing about them, so the account stays OK and retries.
+    """
+    try:
+        client = client_for(row, settings)
+    except secrets.SecretUnavailable as exc:
+        return str(exc)[:2000]
+    async with client:
+        report = await client.test_connection()
+    if report.status in (401, 403):
+        return f"the server refused the new credentials: {report.reason}"[:2000]
+    return None
+
+
+async def delete(
+    viewer: m.Associate, key: int, settings: Settings, *, keep_objects: bool = False
+) -> int:
+    """Delete an account with its object states and jobs.
+
+    By default our objects are first removed from the calendar (as a user expects when
+    disconnecting it); when the server cannot be reached or refuses, nothing is deleted
+    here and the error says so (retry, or keep them).  ``keep_objects`` leaves the
+    calendar's contents as they are.
+    """
     row = await get(viewer, key)
+    if not keep_objects:
+        await remove_objects(row, settings)
     async with in_transaction():
         await row.delete()
     return key
+
+
+async def remove_objects(row: CalendarAccount, settings: Settings) -> int:
+    """DELETE every object we wrote to the account's calendar; return how many."""
+    objects = await CalendarObject.filter(account_id=row.id, etag__isnull=False)
+    if not objects:
+        return 0
+    try:
+        client = client_for(row, settings)
+    except secrets.SecretUnavailable as exc:
+        raise ValidationFailed("keepObjects", f"cannot remove the objects: {exc}") from exc
+    limit = asyncio.Semaphore(4)
+
+    async def one(obj: CalendarObject) -> str | None:
+        async with limit:
+            try:
+                await _delete_ours(client, obj)
+            except CalDAVError as exc:
+                return str(exc)
+            await CalendarObject.filter(id=obj.id).delete()
+            return None
+
+    async with client:
+        errors = [e for e in await asyncio.gather(*(one(o) for o in objects)) if e]
+    if errors:
+        raise ValidationFailed(
+            "keepObjects",
+            f"{len(errors)} of {len(objects)} objects could not be removed from the calendar "
+            f"(retry, or pass keepObjects: true): {errors[0]}"[:500],
+        )
+    return len(objects)
+
+
+async def _delete_ours(client: CalendarClient, obj: CalendarObject) -> None:
+    """Delete one object; an edit made meanwhile in a calendar app does not save it."""
+    etag = obj.etag
+    for _ in range(3):
+        try:
+            await client.delete(obj.name, etag)
+            return
+        except PreconditionFailed as exc:
+            if exc.server_etag is None:
+                return
+            etag = exc.server_etag
+    raise CalDAVError("the object kept changing on the server", url=client.url)
 
 
 async def test(viewer: m.Associate, key: int, settings: Settings) -> TestReport:

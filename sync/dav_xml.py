@@ -138,6 +138,34 @@ def error_conditions(body: bytes, *, max_bytes: int = 1024 * 1024) -> set[str]:
     return {child.tag for child in root}
 
 
+@dataclass
+class DavErrorBody:
+    """The preconditions of a ``DAV:error`` body (local names) and the hrefs inside them."""
+
+    conditions: list[str]
+    hrefs: list[str]
+
+
+def error_body(body: bytes, *, max_bytes: int = 1024 * 1024) -> DavErrorBody | None:
+    """Parse a ``DAV:error`` body (RFC 4918 §16); None when the body is not one."""
+    if not body or len(body) > max_bytes:
+        return None
+    try:
+        root = parse_xml(body, max_bytes=max_bytes)
+    except (InvalidXML, ResponseTooLarge):
+        return None
+    if root.tag != f"{{{DAV}}}error" or len(root) == 0:
+        return None
+    names = [child.tag.rsplit("}", 1)[-1][:100] for child in root][:10]
+    hrefs = [
+        (h.text or "").strip()[:300]
+        for child in root
+        for h in child.iter(f"{{{DAV}}}href")
+        if (h.text or "").strip()
+    ][:5]
+    return DavErrorBody(conditions=names, hrefs=hrefs)
+
+
 def supported_components(response: DavResponse) -> set[str] | None:
     """Return the component names of supported-calendar-component-set, or None if absent.
 

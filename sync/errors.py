@@ -6,12 +6,18 @@ Owns the exception hierarchy that the outbox worker acts on:
   the caller marks the account failed and stops retrying.
 - ``PreconditionFailed``: 412 (RFC 9110 §13.1.1-2, RFC 4791 §5.3.4) - carries the
   server's copy and ETag so the caller can re-apply its change and retry.
-- ``TransientError``: connection refused, timeout, 429, 5xx - retry later.
+- ``TransientError``: 429, 5xx - retry later; ``ServerUnreachable`` (a subclass):
+  connection refused, reset, timeout, DNS, TLS - the whole server is out, not one object.
+  Its text is always ``UNREACHABLE`` (one text for every cause, so an account is no port
+  scanner); the cause is logged.
 - ``AddressRefused``: the outbound address policy (``sync.address_policy``) refused the
   server's address; the caller marks the account failed, as for ``AuthError``.  Its text
-  is the same ``UNREACHABLE`` as a refused connection, a timeout, a DNS or TLS failure
-  (one text for every cause, so an account is no port scanner); the cause is logged.
+  is the same ``UNREACHABLE``.
 - ``NotFoundError``: 404 on a read.
+- ``PreconditionRefused``: 403/409 with a ``DAV:error`` precondition (RFC 4791 §5.3.2.1
+  ``no-uid-conflict``, RFC 6638 §3.2.4 ``unique-scheduling-object-resource``,
+  ``same-organizer-in-all-components``, ...): the server refuses this object the same way
+  every time, so the write ends FAILED with the server's reason, never retried.
 - ``CalDAVError``: anything else, with the status and an excerpt of the body.
 
 Response bodies are untrusted: only a short, printable excerpt is kept.
@@ -70,6 +76,10 @@ class AddressRefused(CalDAVError):
     """Raise when the outbound address policy refuses the server's address."""
 
 
+class ServerUnreachable(TransientError):
+    """Raise when no answer came at all (refused, reset, timed out): the whole server is out."""
+
+
 class NotFoundError(CalDAVError):
     """Raise when the requested object does not exist (404)."""
 
@@ -100,6 +110,31 @@ class PreconditionFailed(CalDAVError):
         super().__init__(message, status=412, url=url)
         self.server_ics = server_ics
         self.server_etag = server_etag
+
+
+class PreconditionRefused(CalDAVError):
+    """Raise when the server refuses a write with a ``DAV:error`` precondition (final).
+
+    ``conditions`` holds the local names of the preconditions (``no-uid-conflict``, ...);
+    the message names them and the resource the server points at (its ``DAV:href``).
+    """
+
+    def __init__(
+        self,
+        what: str,
+        *,
+        status: int,
+        conditions: list[str],
+        hrefs: list[str],
+        body: bytes | str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.conditions = conditions
+        self.hrefs = hrefs
+        where = f" (conflicting resource: {', '.join(hrefs)})" if hrefs else ""
+        reason = f"{what}: the server refused the object: {', '.join(conditions)}{where}"
+        super().__init__(reason, status=status, body=body, url=url)
+        self.reason = reason
 
 
 def error_for_status(status: int, body: bytes | str | None, url: str, what: str) -> CalDAVError:

@@ -31,14 +31,15 @@ from urllib.parse import urlsplit
 import httpx
 
 from sync.address_policy import STRICT, AddressPolicy, OutboundRefused, PolicyTransport
-from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_conditions
+from sync.dav_xml import DEFAULT_MAX_XML_BYTES, error_body
 from sync.errors import (
     UNREACHABLE,
     AddressRefused,
     AuthError,
     CalDAVError,
+    PreconditionRefused,
     ResponseTooLarge,
-    TransientError,
+    ServerUnreachable,
     error_for_status,
 )
 
@@ -93,9 +94,9 @@ class DavSession:
         except OutboundRefused as exc:
             _log_unreachable(method, url, exc)
             raise AddressRefused(f"{method}: {UNREACHABLE}", url=url) from exc
-        except httpx.TransportError as exc:  # refused, reset, timeout, TLS: one text
+        except httpx.TransportError as exc:  # refused, reset, timeout, DNS, TLS: one text
             _log_unreachable(method, url, exc)
-            raise TransientError(f"{method}: {UNREACHABLE}", url=url) from exc
+            raise ServerUnreachable(f"{method}: {UNREACHABLE}", url=url) from exc
         return response, body
 
     async def _read_capped(self, response: httpx.Response, url: str) -> bytes:
@@ -134,13 +135,24 @@ def _log_unreachable(method: str, url: str, exc: Exception) -> None:
 def error_for_response(response: httpx.Response, body: bytes, what: str) -> CalDAVError:
     """Return the typed error for an unexpected status, for the caller to raise.
 
-    A 403 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16, e.g.
-    RFC 4791 §5.3.2.1 ``no-uid-conflict``) is a refused operation, not bad credentials.
+    A 403 or 409 that explains itself with a ``DAV:error`` precondition (RFC 4918 §16,
+    e.g. RFC 4791 §5.3.2.1 ``no-uid-conflict``, RFC 6638 §3.2.4.1
+    ``unique-scheduling-object-resource``) is a refused object (``PreconditionRefused``,
+    final), not bad credentials.
     """
     url = str(response.request.url)
     status = response.status_code
-    if status == 403 and error_conditions(body):
-        return CalDAVError(f"{what}: precondition refused", status=status, body=body, url=url)
+    if status in (403, 409):
+        parsed = error_body(body)
+        if parsed is not None:
+            return PreconditionRefused(
+                what,
+                status=status,
+                conditions=parsed.conditions,
+                hrefs=parsed.hrefs,
+                body=body,
+                url=url,
+            )
     if status in (401, 403):
         return AuthError(f"{what}: access refused", status=status, body=body, url=url)
     return error_for_status(status, body, url, what)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import Q
@@ -58,7 +58,7 @@ def syncable(snapshot: EventSnapshot | None) -> bool:
 def render(snapshot: EventSnapshot) -> tuple[str, str]:
     """Return the calendar object text and a digest of it that ignores the timestamps."""
     stamp = snapshot.last_modified or datetime.now(UTC)
-    data = build_calendar(snapshot, dtstamp=stamp).to_ical()
+    data = build_calendar(snapshot, dtstamp=stamp, client_scheduling=True).to_ical()
     digest = hashlib.sha256()
     for line in data.split(b"\r\n"):
         if not line.startswith(_VOLATILE):
@@ -187,9 +187,36 @@ def uninstall() -> None:
     changes.HANDLERS[:] = [h for h in changes.HANDLERS if h is not handle]
 
 
-async def desired_ids(account: CalendarAccount) -> set[int]:
-    """Return the follow-ups (with a start) that belong in the account's calendar."""
+def window_start(account: CalendarAccount, days: int) -> datetime | None:
+    """Return where the account's first push starts: ``days`` before it was connected.
+
+    ``days <= 0`` means no window (everything).  The window decides what a new account
+    (or a full sync) adds; follow-ups changed later go to the calendar whatever their date,
+    and nothing already in the calendar is removed for being older.
+    """
+    if days <= 0:
+        return None
+    return (account.created_at or utcnow()) - timedelta(days=days)
+
+
+def _in_window(since: datetime) -> Q:
+    """Follow-ups that end after ``since``, or series with occurrences after it."""
+    return (
+        Q(start_at__gte=since)
+        | Q(end_at__gte=since)
+        | Q(series_end__gte=since)
+        | Q(rrule__isnull=False, series_end__isnull=True)
+    )
+
+
+async def desired_ids(account: CalendarAccount, since: datetime | None = None) -> set[int]:
+    """Return the follow-ups (with a start) that belong in the account's calendar.
+
+    With ``since``, only those with an occurrence after it (``window_start``).
+    """
     timed = m.FollowUp.filter(start_at__isnull=False)
+    if since is not None:
+        timed = timed.filter(_in_window(since))
     if account.resource_id is not None:
         booked = await _flat(
             m.ResourceBooking.filter(resource_id=account.resource_id).values_list(
@@ -206,17 +233,21 @@ async def desired_ids(account: CalendarAccount) -> set[int]:
     return {*own, *theirs}
 
 
-async def queue_missing(account: CalendarAccount) -> tuple[list[int], list[int]]:
+async def queue_missing(
+    account: CalendarAccount, since: datetime | None = None
+) -> tuple[list[int], list[int]]:
     """Queue PUTs for follow-ups missing from the account and DELETEs for ones that left.
 
+    ``since`` (``window_start``) limits what is added; removal looks at every follow-up.
     Returns the follow-up ids queued for (re)creation and for removal.
     """
     desired = await desired_ids(account)
+    wanted = await desired_ids(account, since) if since is not None else desired
     rows = {
         o.followup_id: o for o in await CalendarObject.filter(account_id=account.id).only(*LIGHT)
     }
     have = {fid for fid, o in rows.items() if o.wanted}
-    missing = sorted(desired - have)
+    missing = sorted(wanted - have)
     for part in _chunks(missing, CHUNK):
         followups = await m.FollowUp.filter(id__in=part)
         snaps = await snapshots(followups)

@@ -93,7 +93,8 @@ async def reconcile_account(
     """Compare one calendar with the service and queue the repairs; return the report."""
     report = Report(account.id)
     async with in_transaction():
-        missing, _ = await outbox.queue_missing(account)
+        since = outbox.window_start(account, settings.caldav_initial_window_days)
+        missing, _ = await outbox.queue_missing(account, since)
     report.queued_new = len(missing)
     own = client is None
     client = client or client_for(account, settings)

@@ -4,18 +4,23 @@ Runs in-process (started by the Starlette lifespan) or as ``followups sync-worke
 number of workers may share one PostgreSQL (``sync.jobs.claim``).  Writes are never
 blind: a create is ``If-None-Match: *``, an update ``If-Match`` on the stored ETag; a 412
 merges our object into the server copy (``sync.merge``) and retries on the new ETag.  A
-down or slow server (``TransientError``) retries with exponential backoff and never gives
-up; refused credentials (``AuthError``), an unreadable secret, and a server address the
+server that does not answer at all (``ServerUnreachable``: refused, reset, timed out)
+retries for ever with a short capped backoff (SYNC_UNREACHABLE_RETRY_SECONDS), so its
+return is noticed quickly, and the account's other jobs of the batch wait untried;
+refused credentials (``AuthError``), an unreadable secret, and a server address the
 outbound address policy refuses (``AddressRefused``, e.g. a name rebound to a private
 address) mark the account FAILED with the reason and its jobs wait, untried, until the
-account is updated; other refusals count towards SYNC_MAX_ATTEMPTS.  Outcomes of a batch
-are written in one transaction.
+account is updated; a precondition refusal
+(``PreconditionRefused``) or an unsupported component is FAILED at once; every other
+failure (a 5xx on one object, ...) concerns that object only and ends FAILED after
+SYNC_MAX_ATTEMPTS.  The accounts of a batch are worked in parallel (one stuck server
+delays no other account) and each account's outcomes are written in one transaction as
+soon as that account is done.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
@@ -44,6 +49,8 @@ from sync.errors import (
     AuthError,
     CalDAVError,
     PreconditionFailed,
+    PreconditionRefused,
+    ServerUnreachable,
     TransientError,
 )
 from sync.merge import merge
@@ -51,6 +58,7 @@ from sync.secrets import SecretUnavailable
 
 log = logging.getLogger("followups.sync")
 MAX_MERGES = 5
+MAX_BATCHES = 4
 NEVER = 1 << 30
 
 
@@ -115,7 +123,7 @@ class SyncWorker:
         return client
 
     async def run_once(self) -> BatchResult:
-        """Claim one batch and try every job of it."""
+        """Claim one batch and try its jobs: accounts in parallel, each recorded when done."""
         s = self.settings
         token, rows = await jobs.claim(
             self.name, limit=s.sync_batch_size, lease=timedelta(seconds=s.sync_lease_seconds)
@@ -124,11 +132,29 @@ class SyncWorker:
         if not rows:
             return result
         try:
-            batch = await self._work(rows)
-            await self._record(batch, token, result)
+            groups: dict[int, list[SyncJob]] = {}
+            for row in rows:
+                groups.setdefault(row.account_id, []).append(row)
+            accounts = {a.id: a for a in await CalendarAccount.filter(id__in=list(groups))}
+            await asyncio.gather(
+                *(
+                    self._account(accounts[aid], group, token, result)
+                    for aid, group in groups.items()
+                    if aid in accounts
+                )
+            )
         finally:
             await outbox.release(SyncJob, token)
         return result
+
+    async def _safe_batch(self) -> BatchResult:
+        try:
+            return await self.run_once()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep the worker alive; the jobs come back after the lease
+            log.exception("sync worker batch failed")
+            return BatchResult()
 
     async def run_until_idle(self, max_batches: int = 1_000_000) -> BatchResult:
         """Run batches until nothing is claimable; return the totals."""
@@ -141,24 +167,28 @@ class SyncWorker:
                 break
         return total
 
-    async def _work(self, rows: list[SyncJob]) -> _Batch:
-        account_ids = {r.account_id for r in rows}
-        accounts = {a.id: a for a in await CalendarAccount.filter(id__in=account_ids)}
+    async def _account(
+        self, account: CalendarAccount, rows: list[SyncJob], token: str, result: BatchResult
+    ) -> None:
+        """Deliver one account's jobs in order and record them (no other account waits)."""
+        batch = await self._work(account, rows)
+        await self._record(batch, token, result)
+
+    async def _work(self, account: CalendarAccount, rows: list[SyncJob]) -> _Batch:
         objects = {
-            (o.account_id, o.name): o
+            o.name: o
             for o in await CalendarObject.filter(
-                account_id__in=account_ids, name__in=list({r.name for r in rows})
+                account_id=account.id, name__in=list({r.name for r in rows})
             )
         }
         batch = _Batch()
         for job in rows:
-            account = accounts.get(job.account_id)
-            if account is None or job.account_id in batch.refused:
+            if account.id in batch.refused:
                 continue
-            if job.account_id in batch.down:
-                batch.errors.append((job, batch.down[job.account_id], False))
+            if account.id in batch.down:  # unreachable: the rest waits, untried
+                batch.errors.append((job, batch.down[account.id], False))
                 continue
-            obj = objects.get((job.account_id, job.name))
+            obj = objects.get(job.name)
             try:
                 client = await self._client(account)
                 if job.op is JobOp.PUT:
@@ -168,13 +198,13 @@ class SyncWorker:
                     etag, ics = None, None
                 batch.done.append(_Done(job, etag, ics))
             except (AuthError, AddressRefused, SecretUnavailable) as exc:
-                batch.refused[job.account_id] = str(exc)[:2000]
-            except TransientError as exc:
-                batch.down[job.account_id] = exc
+                batch.refused[account.id] = str(exc)[:2000]
+            except ServerUnreachable as exc:
+                batch.down[account.id] = exc
                 batch.errors.append((job, exc, False))
-            except Unsupported as exc:
+            except (Unsupported, PreconditionRefused) as exc:
                 batch.errors.append((job, exc, True))
-            except CalDAVError as exc:
+            except CalDAVError as exc:  # this object only (a 5xx, a 400...): bounded tries
                 batch.errors.append((job, exc, False))
         return batch
 
@@ -233,17 +263,18 @@ class SyncWorker:
                 if await outbox.mark_sent(SyncJob, done.job.id, token, now):
                     result.synced += 1
             for job, exc, permanent in batch.errors:
+                unreachable = isinstance(exc, ServerUnreachable)
+                cap = self.settings.sync_unreachable_retry_seconds
                 status = await outbox.mark_failed(
                     SyncJob,
                     job.id,
                     token,
                     str(exc),
                     attempts=job.attempts,
-                    max_attempts=NEVER
-                    if isinstance(exc, TransientError)
-                    else self.settings.sync_max_attempts,
+                    max_attempts=NEVER if unreachable else self.settings.sync_max_attempts,
                     permanent=permanent,
                     now=now,
+                    **({"base": min(5.0, cap), "cap": cap} if unreachable else {}),
                 )
                 final = status == outbox.FAILED
                 result.failed += final
@@ -282,21 +313,37 @@ class SyncWorker:
             )
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Deliver batches until ``stop`` is set; sleep between empty polls."""
+        """Deliver batches until ``stop`` is set; sleep between empty polls.
+
+        Up to ``MAX_BATCHES`` batches are in flight: a batch held up by a server that
+        does not answer (until CALDAV_TIMEOUT) does not keep the next poll from claiming
+        the jobs queued meanwhile for other accounts.
+        """
         log.info("sync worker %s started", self.name)
+        loop = asyncio.get_running_loop()
+        inflight: set[asyncio.Task[BatchResult]] = set()
+        wake = 0.0
+        stopper = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
-                try:
-                    result = await self.run_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:  # keep the worker alive; the jobs come back after the lease
-                    log.exception("sync worker batch failed")
-                    result = BatchResult()
-                if result.claimed < self.settings.sync_batch_size:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), self.settings.sync_poll_seconds)
+                now = loop.time()
+                if len(inflight) < MAX_BATCHES and now >= wake:
+                    inflight.add(asyncio.create_task(self._safe_batch()))
+                    wake = now + self.settings.sync_poll_seconds
+                timeout = max(0.0, wake - loop.time())
+                done, _ = await asyncio.wait(
+                    {*inflight, stopper}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in inflight & done:
+                    inflight.discard(task)
+                    if task.result().claimed >= self.settings.sync_batch_size:
+                        wake = loop.time()  # more work waiting: claim again at once
+            if inflight:
+                await asyncio.wait(inflight)
         finally:
+            stopper.cancel()
+            for task in inflight:
+                task.cancel()
             await self.aclose()
         log.info("sync worker %s stopped", self.name)
 

@@ -8,10 +8,14 @@
 - ``calendar_url``: a fresh calendar collection (MKCALENDAR) per test on ``dav_server``.
 - ``client``: a ``CalendarClient`` on ``calendar_url``, closed after the test.
 - ``own_radicale``: a function-scoped Radicale the test may ``stop()``/``start()``.
+- ``cyrus_server``: a session-scoped Cyrus IMAP CalDAV server (RFC 6638 implicit
+  scheduling) with users ``ann``, ``bob`` and ``cem`` (``tests/sync/cyrus.py``); skipped
+  when Cyrus is not installed, a failure under ``CI=true``.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -19,6 +23,7 @@ import pytest
 
 from sync.client import CalendarClient
 from tests.helpers import LOOPBACK
+from tests.sync.cyrus import CyrusServer, available
 from tests.sync.servers import DavServer
 
 USERNAME = "alice"
@@ -80,3 +85,20 @@ async def client(dav_server: DavServer, calendar_url: str) -> AsyncIterator[Cale
 def own_radicale() -> Iterator[DavServer]:
     """Start a private Radicale that the test may stop and start again."""
     yield from _server("radicale")
+
+
+@pytest.fixture(scope="session")
+def cyrus_server() -> Iterator[CyrusServer]:
+    """Start one Cyrus (CalDAV with implicit scheduling) for the session."""
+    if not available():
+        message = "Cyrus IMAP is not installed (run tests/servers/install-cyrus.sh)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    server = CyrusServer(users=("ann", "bob", "cem"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        server.cleanup()

@@ -7,13 +7,24 @@ from typing import Any
 import httpx
 from icalendar import Calendar
 
-from app.settings import Settings
+from app.settings import Secret, Settings
 from orm.outbox import utcnow
 from orm.sync_models import SyncJob
 from sync.names import object_name
 from sync.worker import BatchResult, SyncWorker
-from tests.helpers import Gql
+from tests.helpers import LOOPBACK_HOSTS, Gql
 from tests.sync.servers import DavServer
+
+
+def sync_settings(**extra: Any) -> Settings:
+    """Settings for the sync tests: a secret key, and the loopback servers allowed."""
+    base: dict[str, Any] = dict(
+        database_url="unused",
+        secret_key=Secret("sync-test-secret"),
+        caldav_allowed_hosts=LOOPBACK_HOSTS,
+    )
+    return Settings(**(base | extra))
+
 
 CREATE_ACCOUNT = """mutation($input: CalendarAccountInput!, $a: ID, $r: ID) {
   createCalendarAccount(input: $input, associateId: $a, resourceId: $r) {

@@ -18,6 +18,7 @@ from sync.errors import (
     AuthError,
     CalDAVError,
     InvalidXML,
+    PreconditionRefused,
     ResponseTooLarge,
     TransientError,
 )
@@ -127,6 +128,8 @@ async def test_status_mapping(hostile: CannedServer) -> None:
             await client.put("a.ics", b"x", create=True)
         assert not isinstance(refused.value, AuthError)
         assert refused.value.status == 403 and "no-uid-conflict" in refused.value.body_excerpt
+        assert isinstance(refused.value, PreconditionRefused)
+        assert refused.value.conditions == ["no-uid-conflict"]
 
         hostile.answer = http_response("400 Bad Request", b"\x00\x01" + b"A" * 5000)
         with pytest.raises(CalDAVError) as bad:

@@ -14,11 +14,12 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from app.settings import Secret, Settings
+from app.settings import Settings
 from orm import models as m
 from tests.helpers import associate, client_for, gid
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer
+from tests.sync.synchelp import sync_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HIDDEN = ("LOCATION", "DESCRIPTION", "ATTENDEE", "ORGANIZER", "URL", "CATEGORIES")
@@ -26,9 +27,7 @@ HIDDEN = ("LOCATION", "DESCRIPTION", "ATTENDEE", "ORGANIZER", "URL", "CATEGORIES
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        database_url="unused", secret_key=Secret("sync-test-secret"), caldav_timeout=5.0
-    )
+    return sync_settings(caldav_timeout=5.0)
 
 
 def z(moment: datetime) -> str:

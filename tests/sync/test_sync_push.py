@@ -7,25 +7,21 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Secret, Settings
+from app.settings import Settings
 from orm import models as m
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from sync.names import object_name
-from tests.helpers import LOOPBACK_HOSTS, associate, client_for, gid
+from tests.helpers import associate, client_for, gid
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer
+from tests.sync.synchelp import sync_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        database_url="unused",
-        secret_key=Secret("sync-test-secret"),
-        caldav_timeout=5.0,
-        caldav_allowed_hosts=LOOPBACK_HOSTS,
-    )
+    return sync_settings(caldav_timeout=5.0)
 
 
 def z(moment: datetime) -> str:
@@ -236,12 +232,13 @@ async def test_wrong_password_fails_account_until_fixed(
 async def test_resource_calendar_and_task_with_time(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
+    when = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)  # in the first-push window
     admin = await associate("Ada", is_admin=True)
     gql = await client_for(http, admin)
     room = await m.Resource.create(name="Room 1", email="room1@example.com")
     room_cal = dav_server.make_calendar(f"room-{id(room)}")
     await h.add_account(gql, dav_server, room_cal, r=gid("Resource", room.id))
-    fu = (await gql(h.CREATE, {"input": {"title": "Board", "start": z(T0)}}))["createFollowUp"][
+    fu = (await gql(h.CREATE, {"input": {"title": "Board", "start": z(when)}}))["createFollowUp"][
         "followUp"
     ]
     booked = await gql(
@@ -256,8 +253,8 @@ async def test_resource_calendar_and_task_with_time(
             "input": {
                 "kind": "TASK",
                 "title": "Prepare",
-                "start": z(T0),
-                "deadline": z(T0 + timedelta(hours=1)),
+                "start": z(when),
+                "deadline": z(when + timedelta(hours=1)),
             }
         },
     )

@@ -16,21 +16,18 @@ from sync import worker as worker_mod
 from sync.cli import run_full
 from sync.names import object_name
 from sync.reconcile import reconcile_account
-from tests.helpers import LOOPBACK_HOSTS, associate, client_for, gid
+from tests.helpers import associate, client_for, gid
 from tests.sync import synchelp as h
 from tests.sync.ics import vevent
 from tests.sync.servers import DavServer
+from tests.sync.synchelp import sync_settings
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return Settings(
-        database_url="unused",
-        secret_key=Secret("sync-test-secret"),
-        caldav_allowed_hosts=LOOPBACK_HOSTS,
-    )
+    return sync_settings()
 
 
 def z(moment: datetime) -> str:

@@ -1,0 +1,184 @@
+"""Push to a server with RFC 6638 implicit scheduling (real Cyrus IMAP on loopback).
+
+We are the scheduling agent: the participant's calendar must hold exactly the object we
+wrote (no server-made scheduling copy, nothing in the scheduling Inbox), updates and
+deletes must succeed there (no lingering CANCELLED copy), and a write the server refuses
+with a precondition (same UID under another name) ends FAILED with the server's reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from icalendar import Calendar
+
+from app.settings import Settings
+from orm.outbox_models import OutboxStatus
+from orm.sync_models import SyncJob
+from sync.dav_xml import mkcalendar_body
+from sync.names import object_name
+from tests.helpers import associate, client_for, gid
+from tests.sync import synchelp as h
+from tests.sync.cyrus import CyrusServer, CyrusUser
+from tests.sync.ics import vevent
+from tests.sync.synchelp import sync_settings
+
+T0 = datetime(2027, 5, 3, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return sync_settings()
+
+
+def z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def objects_with_uid(server: CyrusServer, user: CyrusUser, url: str, uid: str) -> list[Calendar]:
+    """Return every object in the collection whose UID is ``uid`` (name, parsed)."""
+    found = []
+    for name in server.hrefs(url, user):
+        got = httpx.get(url + name, auth=user.auth(), timeout=10)
+        if got.status_code == 200 and uid.encode() in got.content:
+            found.append((name, Calendar.from_ical(got.content)))
+    return found  # type: ignore[return-value]
+
+
+async def _meeting(http: httpx.AsyncClient, cyrus: CyrusServer, title: str) -> tuple:
+    ann, bob = await associate("Ann"), await associate("Bob")
+    ann_gql, bob_gql = await client_for(http, ann), await client_for(http, bob)
+    a, b = cyrus.user("ann"), cyrus.user("bob")
+    await h.add_account(ann_gql, a, a.calendar_url)  # type: ignore[arg-type]
+    await h.add_account(bob_gql, b, b.calendar_url)  # type: ignore[arg-type]
+    made = await ann_gql(h.CREATE, {"input": {"title": title, "start": z(T0)}})
+    fu = made["createFollowUp"]["followUp"]
+    saved = await ann_gql(
+        h.SAVE,
+        {"f": fu["id"], "v": fu["version"], "p": [{"associateId": gid("Associate", bob.id)}]},
+    )
+    assert not saved["saveParticipants"]["errors"]
+    version = saved["saveParticipants"]["followUp"]["version"]
+    return ann_gql, bob_gql, fu, version, a, b
+
+
+async def _states(fu: dict, *clients: object) -> list[dict]:
+    """Return the calendarSync state each client sees (its own account)."""
+    out = []
+    for gql in clients:
+        out += (await gql(h.SYNC_STATE, {"id": fu["id"]}))["node"]["calendarSync"]  # type: ignore[operator]
+    return out
+
+
+async def test_participant_holds_exactly_our_object(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    gql, bob_gql, fu, version, ann, bob = await _meeting(http, cyrus_server, "Scheduled by us")
+    uid = fu["uid"]
+    await h.drain(settings)
+
+    states = await _states(fu, gql, bob_gql)
+    assert [s["state"] for s in states] == ["SYNCED", "SYNCED"], states
+    for user in (ann, bob):
+        found = objects_with_uid(cyrus_server, user, user.calendar_url, uid)
+        assert [name for name, _ in found] == [object_name(uid)]  # type: ignore[misc]
+        ev = h.master(found[0][1])  # type: ignore[index]
+        assert ev["ORGANIZER"].params["SCHEDULE-AGENT"] == "CLIENT"
+        assert all(a.params["SCHEDULE-AGENT"] == "CLIENT" for a in ev["ATTENDEE"])
+        assert objects_with_uid(cyrus_server, user, user.inbox_url, uid) == []
+
+    moved = await gql(
+        h.UPDATE, {"id": fu["id"], "v": version, "input": {"start": z(T0 + timedelta(hours=3))}}
+    )
+    assert not moved["updateFollowUp"]["errors"]
+    await h.drain(settings)
+    states = await _states(fu, gql, bob_gql)
+    assert [s["state"] for s in states] == ["SYNCED", "SYNCED"], states
+    found = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
+    assert len(found) == 1
+    assert h.master(found[0][1]).decoded("DTSTART") == T0 + timedelta(hours=3)  # type: ignore[index]
+
+    gone = await gql(h.DELETE, {"id": fu["id"]})
+    assert not gone["deleteFollowUp"]["errors"]
+    await h.drain(settings)
+    assert await SyncJob.filter(status=OutboxStatus.FAILED).count() == 0
+    for user in (ann, bob):
+        assert objects_with_uid(cyrus_server, user, user.calendar_url, uid) == []
+        assert objects_with_uid(cyrus_server, user, user.inbox_url, uid) == []
+
+
+async def test_uid_conflict_is_final_with_the_servers_reason(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    gql, bob_gql, fu, _, ann, bob = await _meeting(http, cyrus_server, "Conflicting")
+    uid = fu["uid"]
+    # a calendar app already stored the same UID under another name in Bob's calendar
+    put = httpx.put(
+        bob.calendar_url + "from-app.ics",
+        content=vevent(uid, summary="app copy"),
+        auth=bob.auth(),
+        headers={"Content-Type": "text/calendar"},
+        timeout=10,
+    )
+    assert put.status_code in (201, 204), put.text
+    try:
+        result = await h.drain(settings)
+        assert result.failed == 1 and result.retrying == 0, result
+        states = await _states(fu, gql, bob_gql)
+        assert [s["state"] for s in states] == ["SYNCED", "FAILED"], states
+        failed = states[1]
+        # Cyrus names its UID index conflict unique-scheduling-object-resource
+        reasons = ("no-uid-conflict", "unique-scheduling-object-resource")
+        assert any(r in failed["error"] for r in reasons), failed
+        assert "from-app.ics" in failed["error"], failed
+        job = await SyncJob.get(status=OutboxStatus.FAILED)
+        assert job.attempts == 1  # final at once, not a retry loop
+        await h.make_due()
+        assert (await h.drain(settings)).claimed == 0
+    finally:
+        httpx.delete(bob.calendar_url + "from-app.ics", auth=bob.auth(), timeout=10)
+        httpx.delete(ann.calendar_url + object_name(uid), auth=ann.auth(), timeout=10)
+
+
+async def test_same_uid_in_two_calendars_of_one_user_is_final(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    ann_row, bob_row = await associate("Ann"), await associate("Bob")
+    gql = await client_for(http, ann_row)
+    ann = cyrus_server.user("ann")
+    work = f"{cyrus_server.base_url}dav/calendars/user/ann/work-{uuid.uuid4().hex[:8]}/"
+    made = httpx.request(
+        "MKCALENDAR",
+        work,
+        auth=ann.auth(),
+        content=mkcalendar_body("Work"),
+        headers={"Content-Type": "application/xml"},
+        timeout=20,
+    )
+    assert made.status_code == 201, made.text
+    await h.add_account(gql, ann, ann.calendar_url)  # type: ignore[arg-type]
+    await h.add_account(gql, ann, work)  # type: ignore[arg-type]
+    fu = (await gql(h.CREATE, {"input": {"title": "Twice", "start": z(T0)}}))["createFollowUp"][
+        "followUp"
+    ]
+    saved = await gql(
+        h.SAVE,
+        {"f": fu["id"], "v": fu["version"], "p": [{"associateId": gid("Associate", bob_row.id)}]},
+    )
+    assert not saved["saveParticipants"]["errors"]
+    try:
+        result = await h.drain(settings)
+        assert (result.synced, result.failed, result.retrying) == (1, 1, 0), result
+        states = (await gql(h.SYNC_STATE, {"id": fu["id"]}))["node"]["calendarSync"]
+        assert sorted(s["state"] for s in states) == ["FAILED", "SYNCED"], states
+        failed = next(s for s in states if s["state"] == "FAILED")
+        assert "unique-scheduling-object-resource" in failed["error"]
+        # the server's pointer to the copy in the other calendar (the two PUTs run in parallel)
+        other = "/Default/" if failed is states[1] else "/work-"
+        assert other in failed["error"].split("conflicting resource:")[1], failed
+    finally:
+        for url in (ann.calendar_url, work):
+            httpx.delete(url + object_name(fu["uid"]), auth=ann.auth(), timeout=10)
