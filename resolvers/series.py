@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from calcore.recurrence import (
     ExpansionLimitError,
+    check_density,
     RecurrenceError,
     RecurrenceRule,
     expand,
@@ -51,6 +52,12 @@ def parse_spec(
     except RecurrenceError as exc:
         path = "recurrence.rrule" if rrule else "recurrence"
         raise ValidationFailed(path, f"invalid recurrence rule: {exc}") from exc
+    if rule is not None:
+        try:
+            check_density(rule)
+        except RecurrenceError as exc:
+            path = "recurrence.rrule" if rrule else "recurrence.freq"
+            raise ValidationFailed(path, f"unsupported recurrence rule: {exc}") from exc
     extra = [_instant(v, "recurrence.rdates") for v in rdates]
     excluded = [_instant(v, "recurrence.exdates") for v in exdates]
     if len(extra) + len(excluded) > 1000:
