@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from calcore.recurrence import (
     ExpansionLimitError,
-    check_density,
     RecurrenceError,
     RecurrenceRule,
+    check_density,
     expand,
     format_rrule,
     parse_rrule,

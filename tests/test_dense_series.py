@@ -128,7 +128,7 @@ async def test_a_stored_secondly_series_cannot_break_reads(
             series=dense, recurrence_id=T0 + timedelta(seconds=2), cancelled=True
         )
     later = T0 + timedelta(days=3)
-    normal = await m.FollowUp.create(
+    await m.FollowUp.create(
         owner=victim, kind=m.Kind.MEETING, title="Real meeting", start_at=later,
         end_at=later + timedelta(hours=1), sort_at=later, uid="normal-1", company=company,
     )  # fmt: skip
