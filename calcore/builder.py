@@ -21,6 +21,7 @@ from icalendar import Alarm, Calendar, Event, Todo, vCalAddress, vRecur
 from icalendar.cal.component import Component
 
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from calcore.text import safe_snapshot
 
 PRODID = "-//followups//calcore 1.0//EN"
 
@@ -57,6 +58,7 @@ def build_calendar(
     dtstamp: datetime | None = None,
 ) -> Calendar:
     """Build the calendar object of a follow-up, with its overrides and time zones."""
+    snapshot = safe_snapshot(snapshot)
     stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC).replace(microsecond=0)
     cal = new_calendar(method)
     cal.add_component(build_component(snapshot, dtstamp=stamp))
@@ -105,6 +107,7 @@ def build_component(
     master: EventSnapshot | None = None,
 ) -> Component:
     """Build one VEVENT or VTODO; ``master`` is given for an overridden occurrence."""
+    snapshot = safe_snapshot(snapshot)
     tz = zone(snapshot.tzid)
     event = is_event(master if master is not None else snapshot)
     comp: Component = Event() if event else Todo()

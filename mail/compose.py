@@ -12,16 +12,21 @@ The calendar itself comes from ``calcore.itip``; this module only wraps it.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from email import policy
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, make_msgid
 
 from calcore import itip
 from calcore.builder import zone
 from calcore.model import Attendee, EventSnapshot, PartStat
+from calcore.text import safe_attendee, safe_snapshot
 from mail.i18n import Texts, texts
+
+_DOMAIN_JUNK = re.compile(r"[^\w.\-\[\]:]")
 
 #: Order in which changes are listed in an update.
 CHANGE_ORDER = (
@@ -45,7 +50,12 @@ def compose_invitation(
     dtstamp: datetime | None = None,
     now: datetime | None = None,
 ) -> EmailMessage:
-    """Return the REQUEST or CANCEL mail for one recipient (never the organiser)."""
+    """Return the REQUEST or CANCEL mail for one recipient (never the organiser).
+
+    Every stored text is made safe first (``calcore.text``): no value can break a header
+    or a calendar line.
+    """
+    snapshot, recipient = safe_snapshot(snapshot), safe_attendee(recipient)
     method = method.upper()
     organizer = snapshot.organizer
     if organizer is None:
@@ -69,9 +79,9 @@ def compose_invitation(
 
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = subject.format(title=title)
-    msg["From"] = formataddr((organizer.name or "", organizer.email))
-    msg["To"] = formataddr((recipient.name or "", recipient.email))
-    msg["Reply-To"] = reply_to or organizer.email
+    msg["From"] = _mailbox(organizer.name, organizer.email)
+    msg["To"] = _mailbox(recipient.name, recipient.email)
+    msg["Reply-To"] = _mailbox(None, reply_to or organizer.email)
     msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC))
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     msg["MIME-Version"] = "1.0"
@@ -97,6 +107,17 @@ def compose_invitation(
         if part.get_content_type() == "text/calendar":
             part.replace_header("Content-Type", f"text/calendar; method={method}; charset=UTF-8")
     return msg
+
+
+def _mailbox(name: str | None, email: str) -> Address:
+    """One mailbox for an address header, whatever the stored text: the local part is
+    quoted where needed and the domain keeps only domain characters, so no value can
+    add a recipient or break the header (an invalid address stays invalid, not a crash).
+    """
+    local, at, domain = email.rpartition("@")
+    if not at:
+        local, domain = email, ""
+    return Address(display_name=name or "", username=local, domain=_DOMAIN_JUNK.sub("", domain))
 
 
 def _headline(words: Texts, method: str, update: bool, occurrence: bool) -> tuple[str, str]:

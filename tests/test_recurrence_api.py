@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
 from orm import models as m
 from tests.helpers import associate, client_for, gid, snapshot
 

@@ -12,7 +12,6 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLScalarType,
-    get_named_type,
 )
 
 from orm import models as m
