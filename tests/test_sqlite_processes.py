@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "followups"
 CREATE = """mutation($i: FollowUpInput!) { createFollowUp(input: $i) {
   followUp { id } errors { code message } } }"""
+DIARY = """query($a: [ID!]!) { diary(associateIds: $a, from: "2030-01-01T00:00:00Z",
+  to: "2030-02-01T00:00:00Z") { title participants { id } } }"""
 SAVE = """mutation($f: ID!, $p: [ParticipantInput!]!) {
   saveParticipants(followUpId: $f, version: 1, participants: $p, emailInvitations: true) {
     followUp { id } errors { code message } } }"""
@@ -107,14 +109,12 @@ async def test_serve_and_mail_worker_share_one_sqlite_file(tmp_path: Path) -> No
             failures = [r for r in results if isinstance(r, BaseException)]
             assert failures == [], failures[:3]
 
-            titles = await c.post(
+            diary = await c.post(
                 "/graphql",
-                json={"query": """{ diary(associateIds: ["%s"], from: "2030-01-01T00:00:00Z",
-                                   to: "2030-02-01T00:00:00Z") { title participants { id } } }"""
-                      % _gid("Associate", 1)},
+                json={"query": DIARY, "variables": {"a": [_gid("Associate", 1)]}},
                 headers={"Authorization": f"Bearer {token}"},
-            )  # fmt: skip
-            items = titles.json()["data"]["diary"]
+            )
+            items = diary.json()["data"]["diary"]
             assert {f"burst {i}" for i in range(50)} <= {i["title"] for i in items}
             invited = [i for i in items if i["title"].startswith("pre ")]
             assert len(invited) == 60 and all(len(i["participants"]) == 3 for i in invited)
