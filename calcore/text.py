@@ -1,11 +1,11 @@
 """Text on its way into a calendar object or a mail: never a control character.
 
 Stored values can hold anything (rows from before the input rule, COUNTER mails,
-imports): ``one_line`` turns control characters, lone surrogates and Unicode line
-separators into a space (SUMMARY, LOCATION, names, addresses, UID, URL, categories);
-``lines`` keeps LF and TAB, turns other line breaks into LF and drops other controls
-(DESCRIPTION); ``param`` also replaces ``"``, which a parameter value cannot hold (RFC
-5545 section 3.2).  ``safe_snapshot`` applies them to every text of a snapshot, so the
+imports): ``lines`` keeps LF and TAB, turns other line breaks into LF and drops other
+controls (TEXT values: SUMMARY, LOCATION, DESCRIPTION, which icalendar escapes, RFC 5545
+section 3.3.11); ``one_line`` turns control characters, lone surrogates and Unicode line
+separators into a space (names, addresses, UID, URL, categories, mail headers);
+``param`` also replaces ``"``, which a parameter value cannot hold (section 3.2).  ``safe_snapshot`` applies them to every text of a snapshot, so the
 builder and the mail composer never emit (or choke on) a broken line or header.
 """
 
@@ -69,9 +69,9 @@ def safe_snapshot(s: EventSnapshot) -> EventSnapshot:
     fixed = replace(
         s,
         uid=one_line(s.uid),
-        title=one_line(s.title),
+        title=lines(s.title),
         description=lines(s.description),
-        location=None if s.location is None else one_line(s.location),
+        location=None if s.location is None else lines(s.location),
         url=None if s.url is None else one_line(s.url).replace(" ", "%20"),
         categories=tuple(one_line(c).replace(",", " ") for c in s.categories),
         organizer=_person(s.organizer),

@@ -23,7 +23,7 @@ from email.utils import format_datetime, make_msgid
 from calcore import itip
 from calcore.builder import zone
 from calcore.model import Attendee, EventSnapshot, PartStat
-from calcore.text import safe_attendee, safe_snapshot
+from calcore.text import one_line, safe_attendee, safe_snapshot
 from mail.i18n import Texts, texts
 
 _DOMAIN_JUNK = re.compile(r"[^\w.\-\[\]:]")
@@ -78,7 +78,7 @@ def compose_invitation(
     organizer_label = organizer.name or organizer.email
 
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = subject.format(title=title)
+    msg["Subject"] = one_line(subject.format(title=title))
     msg["From"] = _mailbox(organizer.name, organizer.email)
     msg["To"] = _mailbox(recipient.name, recipient.email)
     msg["Reply-To"] = _mailbox(None, reply_to or organizer.email)
