@@ -111,13 +111,22 @@ def compose_invitation(
 
 def _mailbox(name: str | None, email: str) -> Address:
     """One mailbox for an address header, whatever the stored text: the local part is
-    quoted where needed and the domain keeps only domain characters, so no value can
-    add a recipient or break the header (an invalid address stays invalid, not a crash).
+    quoted where needed, the domain keeps only domain characters (IDNA for non-ASCII), so
+    no value can add a recipient or break the header.  An address that cannot be written
+    in ASCII (a non-ASCII local part needs SMTPUTF8) becomes the display name of an empty
+    address: the mail reads back and is refused where it is sent, not here.
     """
     local, at, domain = email.rpartition("@")
     if not at:
         local, domain = email, ""
-    return Address(display_name=name or "", username=local, domain=_DOMAIN_JUNK.sub("", domain))
+    domain = _DOMAIN_JUNK.sub("", domain)
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        domain = ""
+    if not local.isascii() or (domain == "" and local != ""):
+        return Address(display_name=name or email, username="", domain="")
+    return Address(display_name=name or "", username=local, domain=domain)
 
 
 def _headline(words: Texts, method: str, update: bool, occurrence: bool) -> tuple[str, str]:
