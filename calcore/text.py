@@ -5,8 +5,9 @@ imports): ``lines`` keeps LF and TAB, turns other line breaks into LF and drops 
 controls (TEXT values: SUMMARY, LOCATION, DESCRIPTION, which icalendar escapes, RFC 5545
 section 3.3.11); ``one_line`` turns control characters, lone surrogates and Unicode line
 separators into a space (names, addresses, UID, URL, categories, mail headers);
-``param`` also replaces ``"``, which a parameter value cannot hold (section 3.2).  ``safe_snapshot`` applies them to every text of a snapshot, so the
-builder and the mail composer never emit (or choke on) a broken line or header.
+``param`` also replaces ``"``, which a parameter value cannot hold (section 3.2).
+``safe_snapshot`` applies them to every text of a snapshot, so the builder and the mail
+composer never emit (or choke on) a broken line or header.
 """
 
 from __future__ import annotations
