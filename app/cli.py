@@ -15,12 +15,13 @@ from orm import db
 
 
 async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
-    url = get_settings().database_url
+    settings = get_settings()
+    url, wait = settings.database_url, settings.sqlite_busy_timeout_ms
     try:
-        await db.migrate(url)
+        await db.migrate(url, wait)
     finally:
         await db.close()
-    await db.connect(url)
+    await db.connect(url, wait)
     try:
         await work()
     finally:

@@ -56,6 +56,7 @@ def _list(name: str) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Settings:
     database_url: str = "sqlite://followups.sqlite3"
+    sqlite_busy_timeout_ms: int = 5000
     debug: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
@@ -133,6 +134,7 @@ def load_settings() -> Settings:
     env = os.environ.get
     return Settings(
         database_url=env("DATABASE_URL") or Settings.database_url,
+        sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", Settings.sqlite_busy_timeout_ms),
         debug=_bool("DEBUG", False),
         host=env("HOST") or Settings.host,
         port=_int("PORT", Settings.port),

@@ -26,6 +26,7 @@ from icalendar import Alarm, Calendar, Event, Todo, vCalAddress, vRecur
 from icalendar.cal.component import Component
 
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from calcore.text import safe_snapshot
 from calcore.vtimezone import vtimezone
 
 PRODID = "-//followups//calcore 1.0//EN"
@@ -66,6 +67,7 @@ def build_calendar(
     """
     if client_scheduling and method is not None:
         raise ValueError("SCHEDULE-AGENT must not be sent in iTIP messages (RFC 6638 7.1)")
+    snapshot = safe_snapshot(snapshot)
     stamp = _utc(dtstamp) if dtstamp is not None else datetime.now(UTC).replace(microsecond=0)
     cal = new_calendar(method)
     agent = client_scheduling
@@ -147,6 +149,7 @@ def build_component(
     client_scheduling: bool = False,
 ) -> Component:
     """Build one VEVENT or VTODO; ``master`` is given for an overridden occurrence."""
+    snapshot = safe_snapshot(snapshot)
     tz = zone(snapshot.tzid)
     event = is_event(master if master is not None else snapshot)
     comp: Component = Event() if event else Todo()

@@ -24,7 +24,7 @@ from calcore.ical_tz import iana_zone, zone_name_for, zone_name_from_tzid
 from calcore.model import Attendee, CuType, EventSnapshot, Kind, PartStat, Person
 from calcore.occurrences import Occurrence, occurrences
 from calcore.rrule_model import RecurrenceError
-from calcore.rrule_parse import format_rrule, parse_rrule
+from calcore.rrule_parse import check_density, format_rrule, parse_rrule
 
 __all__ = ["CalendarImportError", "Occurrence", "import_calendar", "occurrences"]
 
@@ -233,7 +233,9 @@ def _snapshot(comp: Component, default_zone: str) -> tuple[EventSnapshot, Any]:
         if start is None:
             raise CalendarImportError(f"{comp.name} {uid!r} has an RRULE but no DTSTART")
         try:
-            rrule = format_rrule(parse_rrule(rules[0].to_ical().decode()))
+            parsed = parse_rrule(rules[0].to_ical().decode())
+            check_density(parsed)
+            rrule = format_rrule(parsed)
         except RecurrenceError as exc:
             raise CalendarImportError(f"{comp.name} {uid!r}: bad RRULE: {exc.message}") from None
     status = (_text(comp, "STATUS") or "").upper()

@@ -25,6 +25,7 @@ from calcore.builder import (
     zone,
 )
 from calcore.model import Attendee, EventSnapshot, PartStat, Person
+from calcore.text import safe_attendee, safe_snapshot
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -88,6 +89,7 @@ def request(
     dtstamp: datetime | None = None,
 ) -> ItipMessage:
     """Build a REQUEST: the whole object with all attendees (RFC 5546 section 3.2.2)."""
+    snapshot, recipients = safe_snapshot(snapshot), [safe_attendee(r) for r in recipients]
     _need_organizer(snapshot, REQUEST)
     if snapshot.cancelled:
         raise ValueError("a cancelled follow-up is sent with cancel(), not request()")
@@ -110,6 +112,7 @@ def cancel(
     the meeting is deleted.  Pass the snapshot with its SEQUENCE already bumped (see
     ``cancelled``); for one occurrence give its original start as ``recurrence_id``.
     """
+    snapshot, recipients = safe_snapshot(snapshot), [safe_attendee(r) for r in recipients]
     _need_organizer(snapshot, CANCEL)
     to = invitees(snapshot, recipients)
     if recurrence_id is not None:
@@ -147,6 +150,7 @@ def reply(
     dtstamp: datetime | None = None,
 ) -> ItipMessage:
     """Build an attendee's REPLY with only that ATTENDEE (RFC 5546 section 3.2.3)."""
+    snapshot = safe_snapshot(snapshot)
     return _attendee_message(
         REPLY,
         snapshot,
@@ -170,6 +174,7 @@ def counter(
     dtstamp: datetime | None = None,
 ) -> ItipMessage:
     """Build an attendee's COUNTER proposing a new time (RFC 5546 section 3.2.7)."""
+    snapshot = safe_snapshot(snapshot)
     base = _occurrence(snapshot, recurrence_id) if recurrence_id else snapshot
     proposed = replace(base, start=start, end=end)
     return _attendee_message(
@@ -193,6 +198,7 @@ def declinecounter(
     dtstamp: datetime | None = None,
 ) -> ItipMessage:
     """Build the organiser's DECLINECOUNTER to one attendee (RFC 5546 section 3.2.8)."""
+    snapshot = safe_snapshot(snapshot)
     organizer = _need_organizer(snapshot, DECLINECOUNTER)
     cal = new_calendar(DECLINECOUNTER)
     comp = _skeleton(snapshot, recurrence_id, dtstamp)

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from itertools import pairwise
+from typing import Any
 
 from calcore.rrule_expand import iterate, simple_walls
 from calcore.rrule_model import (
@@ -36,6 +37,7 @@ from calcore.rrule_model import (
     RecurrenceRule,
 )
 from calcore.rrule_parse import (
+    check_density,
     check_rule,
     format_rrule,
     parse_rrule,
@@ -51,8 +53,10 @@ __all__ = [
     "Freq",
     "RecurrenceError",
     "RecurrenceRule",
+    "check_density",
     "check_rule",
     "expand",
+    "expand_capped",
     "format_rrule",
     "is_occurrence",
     "local_until",
@@ -125,13 +129,15 @@ def expand(
     duration: timedelta | None = None,
     all_day: bool = False,
     exrules: Iterable[RecurrenceRule] = (),
+    cut: bool = False,
 ) -> list[datetime]:
     """Return the sorted UTC starts of occurrences in ``[window_start, window_end)``.
 
     With ``duration`` an occurrence that starts before ``window_start`` but is still
     running at it is included too.  ``all_day`` ignores BYHOUR/BYMINUTE/BYSECOND.
     ``exrules`` (RFC 2445 EXRULE, deprecated by RFC 5545 but still met) remove instants.
-    Raises ``ExpansionLimitError`` when more than ``limit`` occurrences would be returned.
+    Raises ``ExpansionLimitError`` when more than ``limit`` occurrences would be returned,
+    unless ``cut``: then the ``limit + 1`` earliest are returned (see ``expand_capped``).
     """
     _check_aware("dtstart", dtstart)
     _check_aware("window_start", window_start)
@@ -158,7 +164,8 @@ def expand(
         and not rdates
     ):
         fast = window_instants(
-            dtstart, zone, rule, window_start, window_end, span, exdates=ex, limit=limit
+            dtstart, zone, rule, window_start, window_end, span, exdates=ex, limit=limit,
+            cut=cut,
         )
         if fast is not None:
             return fast
@@ -198,7 +205,9 @@ def expand(
             ):
                 plain.append(inst)
                 if len(plain) > limit:
-                    raise ExpansionLimitError(limit)
+                    if not cut:
+                        raise ExpansionLimitError(limit)
+                    break
         if not out and isinstance(rdates, (tuple, list)) and not rdates:
             return plain if _ascending(plain) else sorted(set(plain))
         out.update(plain)
@@ -206,9 +215,29 @@ def expand(
         inst = r.astimezone(UTC)
         if wanted(inst):
             out.add(inst)
-    if len(out) > limit:
+    if len(out) > limit and not cut:
         raise ExpansionLimitError(limit)
-    return sorted(out)
+    return sorted(out)[: limit + 1]
+
+
+def expand_capped(
+    dtstart: datetime,
+    rule: RecurrenceRule | str | None,
+    *,
+    limit: int = DEFAULT_EXPANSION_LIMIT,
+    **window: Any,
+) -> tuple[list[datetime], bool]:
+    """``expand`` that never fails on the limit: (the ``limit`` earliest starts, whether
+    more exist in the window).  What reads use, so one series that repeats too often
+    (e.g. FREQ=SECONDLY stored by an older release) cannot fail a whole diary.
+
+    The iterator stops at ``limit + 1`` instants, so a dense rule costs no more than the
+    limit.  ``window`` takes the other keyword arguments of ``expand``.
+    """
+    found = expand(dtstart, rule, limit=limit, cut=True, **window)
+    if len(found) > limit:
+        return found[:limit], True
+    return found, False
 
 
 def _rule_instants_before(dtstart: datetime, rule: RecurrenceRule, at: datetime) -> int:

@@ -4,7 +4,9 @@
 ``;`` as Google writes it, lower case, blanks around parts, repeated list values, ``X-``
 parts) and strict about everything that changes the meaning.  ``format_rrule`` writes the
 canonical text (fixed part order, INTERVAL=1 and WKST=MO omitted) that parses back to an
-equal rule.  ``validate_rule`` adds the checks that need DTSTART.
+equal rule.  ``validate_rule`` adds the checks that need DTSTART.  ``check_density`` is
+the diary's policy for new rules (what users and imports may store), apart from parsing
+so that rules stored before it still read.
 """
 
 from __future__ import annotations
@@ -190,6 +192,45 @@ def check_rule(rule: RecurrenceRule) -> None:
         raise RecurrenceError(f"BYYEARDAY is not allowed with FREQ={rule.freq.value}")
     if rule.bymonthday and rule.freq is Freq.WEEKLY:
         raise RecurrenceError("BYMONTHDAY is not allowed with FREQ=WEEKLY")
+
+
+#: Most occurrences a new series may have in one day: an hourly series.  With the
+#: default 400-day window that is at most 9,600 per window, below the expansion limit.
+MAX_PER_DAY = 24
+
+
+def per_day(rule: RecurrenceRule) -> int:
+    """The most occurrences the rule can give in one day (BYSETPOS not counted)."""
+    if rule.freq in (Freq.SECONDLY, Freq.MINUTELY):
+        unit = 1 if rule.freq is Freq.SECONDLY else 60
+        return 86_400 // (unit * rule.interval) or 1
+    minutes = len(rule.byminute) or 1
+    seconds = len(rule.bysecond) or 1
+    if rule.freq is Freq.HOURLY:
+        hours = len(rule.byhour) or -(-24 // rule.interval)
+    else:
+        hours = len(rule.byhour) or 1
+    return hours * minutes * seconds
+
+
+def check_density(rule: RecurrenceRule) -> None:
+    """Refuse a rule a CRM diary has no use for (raise ``RecurrenceError``).
+
+    FREQ=SECONDLY and FREQ=MINUTELY are refused outright; any other rule may give at
+    most ``MAX_PER_DAY`` occurrences a day (FREQ=HOURLY with one BYMINUTE at most, or
+    BYHOUR x BYMINUTE x BYSECOND of a daily or longer rule at most 24).
+    """
+    if rule.freq in (Freq.SECONDLY, Freq.MINUTELY):
+        raise RecurrenceError(
+            f"FREQ={rule.freq.value} is not supported: a series repeats at most every hour "
+            "(HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY)"
+        )
+    n = per_day(rule)
+    if n > MAX_PER_DAY:
+        raise RecurrenceError(
+            f"the rule gives up to {n} occurrences a day; a series may have at most "
+            f"{MAX_PER_DAY} a day (fewer BYHOUR, BYMINUTE or BYSECOND values)"
+        )
 
 
 def validate_rule(rule: RecurrenceRule, dtstart: datetime | date) -> None:

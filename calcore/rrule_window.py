@@ -141,9 +141,12 @@ def count_until(start: datetime, zone: tzinfo, rule: RecurrenceRule) -> datetime
 
 def _progression(
     first: datetime, stride: timedelta, after: datetime, strict: bool, stop: datetime,
-    limit: int,
+    limit: int, cut: int | None = None,
 ) -> list[datetime]:
-    """Return ``first + k * stride`` (k >= 0) in (after, stop), or [after, stop) if not strict."""
+    """Return ``first + k * stride`` (k >= 0) in (after, stop), or [after, stop) if not strict.
+
+    More than ``limit`` raise ``ExpansionLimitError``, unless ``cut`` says how many of the
+    earliest to return instead."""
     if first > after or (first == after and not strict):
         k = 0
     elif strict:
@@ -155,7 +158,9 @@ def _progression(
         return []
     n = -((x - stop) // stride)
     if n > limit:
-        raise ExpansionLimitError(limit)
+        if cut is None:
+            raise ExpansionLimitError(limit)
+        n = min(n, cut)
     # datetime + timedelta, summed in C (typeshed wants one type for accumulate).
     return list(accumulate(repeat(stride, n - 1), initial=x))  # type: ignore[arg-type]
 
@@ -170,13 +175,15 @@ def window_instants(
     *,
     exdates: Collection[datetime] = (),
     limit: int,
+    cut: bool = False,
 ) -> list[datetime] | None:
     """Return the sorted UTC starts of occurrences meeting [lo, hi), or None (no fast path).
 
     ``start`` is DTSTART as an aware instant, ``zone`` the zone the rule runs in,
     ``exdates`` UTC instants.  An occurrence is wanted when it starts before ``hi`` and
     ends after ``lo`` (or, lasting no time, starts at or after ``lo``), as in
-    ``recurrence.expand``.  Raises ``ExpansionLimitError`` past ``limit`` occurrences.
+    ``recurrence.expand``.  Raises ``ExpansionLimitError`` past ``limit`` occurrences;
+    with ``cut`` returns the ``limit + 1`` earliest instead (``recurrence.expand_capped``).
     """
     shape = _shape_of(rule)
     if shape is None or duration > MAX_DURATION or duration < _ZERO:
@@ -209,15 +216,18 @@ def window_instants(
         after, strict = start, False
     else:
         after, strict = low, True
+    keep = limit + 1 + len(exdates) if cut else None
     if len(firsts) == 1:
-        out = _progression(base + firsts[0], stride, after, strict, stop, limit)
+        out = _progression(base + firsts[0], stride, after, strict, stop, limit, keep)
     else:
         out = []
         for first in firsts:
-            out += _progression(base + first, stride, after, strict, stop, limit)
+            out += _progression(base + first, stride, after, strict, stop, limit, keep)
         out.sort()
     if exdates:
         out = [i for i in out if i not in exdates]
     if len(out) > limit:
-        raise ExpansionLimitError(limit)
+        if not cut:
+            raise ExpansionLimitError(limit)
+        del out[limit + 1 :]
     return out

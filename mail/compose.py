@@ -12,12 +12,14 @@ The calendar itself comes from ``calcore.itip``; this module only wraps it.
 from __future__ import annotations
 
 import html
+import re
 import uuid
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from email import encoders, message_from_bytes, policy
 from email.charset import QP, Charset
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
@@ -27,6 +29,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from calcore import itip
 from calcore.builder import zone
 from calcore.model import Attendee, EventSnapshot, PartStat
+from calcore.text import one_line, safe_attendee, safe_snapshot
 from mail.i18n import Texts, texts
 
 #: Classic (compat32) generation with CRLF line ends: what SMTP DATA wants, without the
@@ -34,6 +37,7 @@ from mail.i18n import Texts, texts
 WIRE = policy.compat32.clone(linesep="\r\n")
 _QP = Charset("utf-8")
 _QP.body_encoding = QP
+_DOMAIN_JUNK = re.compile(r"[^\w.\-\[\]:]")
 
 #: Order in which changes are listed in an update.
 CHANGE_ORDER = (
@@ -99,8 +103,11 @@ def build_invitation(
     """Build the mail with the classic MIME classes (no header re-parsing; CRLF output).
 
     ``multipart/mixed``: a ``multipart/alternative`` of text (quoted-printable), HTML and
-    ``text/calendar; method=...``, then ``invite.ics`` as an attachment.
+    ``text/calendar; method=...``, then ``invite.ics`` as an attachment.  Every stored
+    text is made safe first (``calcore.text``): no value can break a header or a calendar
+    line.
     """
+    snapshot, recipient = safe_snapshot(snapshot), safe_attendee(recipient)
     method = method.upper()
     organizer = snapshot.organizer
     if organizer is None:
@@ -133,10 +140,10 @@ def build_invitation(
     encoders.encode_base64(attachment)
     attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
     msg = MIMEMultipart("mixed", boundary=_boundary(), policy=WIRE)
-    msg["Subject"] = _encoded(subject.format(title=snapshot.title))
-    msg["From"] = formataddr((organizer.name or "", organizer.email), charset="utf-8")
-    msg["To"] = formataddr((recipient.name or "", recipient.email), charset="utf-8")
-    msg["Reply-To"] = reply_to or organizer.email
+    msg["Subject"] = _encoded(one_line(subject.format(title=snapshot.title)))
+    msg["From"] = _mailbox(organizer.name, organizer.email)
+    msg["To"] = _mailbox(recipient.name, recipient.email)
+    msg["Reply-To"] = _mailbox(None, reply_to or organizer.email)
     msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC))
     msg["Message-ID"] = make_msgid(domain=message_id_domain)
     msg.attach(alternative)
@@ -163,6 +170,31 @@ def _text(body: str, subtype: str) -> Message:
 def _encoded(value: str) -> str:
     """A header value, RFC 2047-encoded when it is not plain ASCII."""
     return value if value.isascii() else Header(value, "utf-8").encode()
+
+
+def _mailbox(name: str | None, email: str) -> str:
+    """One mailbox for an address header, whatever the stored text: the local part is
+    quoted where needed, the domain keeps only domain characters (IDNA for non-ASCII), so
+    no value can add a recipient or break the header.  An address that cannot be written
+    in ASCII (a non-ASCII local part needs SMTPUTF8) becomes the display name of an empty
+    address: the mail reads back and is refused where it is sent, not here.
+    """
+    local, at, domain = email.rpartition("@")
+    if not at:
+        local, domain = email, ""
+    domain = _DOMAIN_JUNK.sub("", domain)
+    try:
+        domain = domain.encode("idna").decode("ascii") if not domain.isascii() else domain
+    except UnicodeError:
+        domain = ""
+    if not local.isascii() or (domain == "" and local != ""):
+        return _address(name or email, "")
+    return _address(name or "", str(Address(username=local, domain=domain)))
+
+
+def _address(name: str, addr_spec: str) -> str:
+    """``name <addr_spec>``, the name RFC 2047-encoded when it is not plain ASCII."""
+    return formataddr((one_line(name), addr_spec), charset="utf-8")
 
 
 def _headline(words: Texts, method: str, update: bool, occurrence: bool) -> tuple[str, str]:

@@ -6,19 +6,34 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from orm import migrator
+from orm.sqlite_engine import DEFAULT_BUSY_TIMEOUT_MS
 
 MODELS_MODULE = "orm.models"
 MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models", "orm.intake_models"]
 MIGRATIONS_MODULE = "orm.migrations"
 
 
-def tortoise_config(database_url: str) -> dict[str, Any]:
+def _connection(database_url: str, busy_timeout_ms: int) -> str | dict[str, Any]:
+    """A PostgreSQL URL as it is; SQLite through ``orm.sqlite_engine`` (WAL, busy
+    timeout, BEGIN IMMEDIATE), so every process sharing the file waits for the lock."""
+    if not database_url.startswith("sqlite://"):
+        return database_url
+    info = expand_db_url(database_url)
+    info["engine"] = "orm.sqlite_engine"
+    info["credentials"].setdefault("busy_timeout", busy_timeout_ms)
+    return info
+
+
+def tortoise_config(
+    database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+) -> dict[str, Any]:
     """The Tortoise config for one database URL (sqlite://path or postgres://...)."""
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url, busy_timeout_ms)},
         "apps": {
             "models": {
                 "models": MODELS_MODULES,
@@ -31,12 +46,14 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-async def connect(database_url: str) -> None:
+async def connect(database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
     """Open the ORM on ``database_url`` for every task of this process."""
-    await Tortoise.init(config=tortoise_config(database_url), _enable_global_fallback=True)
+    await Tortoise.init(
+        config=tortoise_config(database_url, busy_timeout_ms), _enable_global_fallback=True
+    )
 
 
-async def migrate(database_url: str) -> None:
+async def migrate(database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
     """Bring the database schema up to the latest migration (keeps the data).
 
     Each migration is atomic and concurrent callers take turns (``orm.migrator``); a
@@ -45,9 +62,11 @@ async def migrate(database_url: str) -> None:
     Connecting first binds the models to this engine's SQL dialect; the migration API
     alone would reuse whatever dialect an earlier connection in this process used.
     """
-    await connect(database_url)
+    await connect(database_url, busy_timeout_ms)
     try:
-        await migrator.apply_all(database_url, tortoise_config(database_url)["apps"])
+        await migrator.apply_all(
+            database_url, tortoise_config(database_url, busy_timeout_ms)["apps"]
+        )
     except BaseException:
         await close()  # an open SQLite connection's thread would keep the process alive
         raise

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from orm import models as m
-from resolvers import changes, occurrences, series
+from resolvers import changes, occurrences, series, text_input
 from resolvers import followup_rules as rules
 from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from resolvers.preference_keys import PreferenceKey
@@ -38,14 +38,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _text(data: dict[str, Any], key: str, limit: int, *, required: bool = False) -> None:
+def _text(
+    data: dict[str, Any], key: str, limit: int, *, required: bool = False, lines: bool = False
+) -> None:
+    """Check one text field (``resolvers.text_input``: one line unless ``lines``)."""
     if key not in data:
         return
     value = (data[key] or "").strip()
+    value = text_input.multi_line(value) if lines else text_input.single_line(value, key)
     if required and not value:
         raise ValidationFailed(key, f"{key} must not be empty")
-    if len(value) > limit or any(ord(c) < 32 and c not in "\n\t\r" for c in value):
-        raise ValidationFailed(key, f"{key} must be at most {limit} printable characters")
+    if len(value) > limit:
+        raise ValidationFailed(key, f"{key} must be at most {limit} characters")
     data[key] = value
 
 
@@ -85,7 +89,7 @@ async def _owner(data: dict[str, Any], viewer: m.Associate) -> m.Associate:
 
 def _check_scalars(data: dict[str, Any]) -> None:
     _text(data, "title", MAX_TITLE, required=True)
-    _text(data, "agenda", MAX_AGENDA)
+    _text(data, "agenda", MAX_AGENDA, lines=True)
     _text(data, "location", MAX_LOCATION)
     alarm = data.get("alarm_minutes")
     if alarm is not None and not 0 <= alarm <= MAX_ALARM_MINUTES:

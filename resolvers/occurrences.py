@@ -4,6 +4,10 @@ A single follow-up is one span.  A series is expanded in its owner's zone by
 ``calcore.recurrence`` and its overrides (``orm.models.Occurrence``) are applied:
 cancelled ones vanish, moved ones appear at their new time and not at the old one.
 An occurrence's ID is ``<series id>@<original start as YYYYMMDDTHHMMSSZ>``.
+
+A series with more than ``limit`` occurrences in the window never fails the read: its
+``limit`` earliest are returned, each marked ``truncated`` (busy time just holds them),
+so one dense series (stored by an older release) cannot break anyone's diary.
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from calcore.ical_tz import iana_zone
-from calcore.recurrence import ExpansionLimitError, expand, parse_rrule
+from calcore.recurrence import expand_capped, parse_rrule
 from calcore.rrule_window import window_instants
 from orm.models import FollowUp, Occurrence
-from resolvers.errors import ValidationFailed
 
 STAMP = "%Y%m%dT%H%M%SZ"
 _ZERO = timedelta(0)
@@ -33,6 +36,8 @@ class Span:
     recurrence_id: datetime | None = None
     override: Occurrence | None = None
     deadline: datetime | None = None
+    #: its series has more occurrences in the window than the expansion limit
+    truncated: bool = False
 
     @classmethod
     def single(cls, row: FollowUp) -> Span:
@@ -76,35 +81,29 @@ def _deadline_offset(row: FollowUp) -> timedelta | None:
     return row.deadline - anchor(row)
 
 
-def _series_starts(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[datetime]:
+def _series_starts(
+    row: FollowUp, lo: datetime, hi: datetime, limit: int
+) -> tuple[list[datetime], bool]:
+    """The original starts meeting [lo, hi) (the ``limit`` earliest) and whether more exist."""
     assert row.rrule is not None
-    try:
-        return expand(
-            anchor(row).astimezone(ZoneInfo(row.tzid)),
-            parse_rrule(row.rrule),
-            rdates=[datetime.fromisoformat(v) for v in row.rdates or []],
-            exdates=[datetime.fromisoformat(v) for v in row.exdates or []],
-            window_start=lo,
-            window_end=hi,
-            limit=limit,
-            duration=_duration(row),
-        )
-    except ExpansionLimitError as exc:
-        raise _too_many(limit) from exc
-
-
-def _too_many(limit: int) -> ValidationFailed:
-    return ValidationFailed(
-        "to",
-        f"the window holds more than {limit} occurrences of one series; ask for a shorter window",
+    return expand_capped(
+        anchor(row).astimezone(ZoneInfo(row.tzid)),
+        parse_rrule(row.rrule),
+        rdates=[datetime.fromisoformat(v) for v in row.rdates or []],
+        exdates=[datetime.fromisoformat(v) for v in row.exdates or []],
+        window_start=lo,
+        window_end=hi,
+        limit=limit,
+        duration=_duration(row),
     )
 
 
 def _fast_starts(
     row: FollowUp, lo: datetime, hi: datetime, limit: int
-) -> tuple[list[datetime], timedelta] | None:
-    """The original starts of a plain series without RDATEs meeting [lo, hi) and its
-    length, in one arithmetic pass (``calcore.rrule_window``), or None."""
+) -> tuple[list[datetime], timedelta, bool] | None:
+    """The original starts of a plain series without RDATEs meeting [lo, hi) (the
+    ``limit`` earliest), its length and whether more exist, in one arithmetic pass
+    (``calcore.rrule_window``), or None."""
     assert row.rrule is not None
     zone = iana_zone(row.tzid)
     if zone is None or row.rdates:
@@ -115,13 +114,14 @@ def _fast_starts(
         return None
     length = end - start if end is not None and start is not None else _ZERO
     exdates = {datetime.fromisoformat(v) for v in row.exdates} if row.exdates else ()
-    try:
-        starts = window_instants(
-            at, zone, parse_rrule(row.rrule), lo, hi, length, exdates=exdates, limit=limit
-        )
-    except ExpansionLimitError as exc:
-        raise _too_many(limit) from exc
-    return None if starts is None else (starts, length)
+    starts = window_instants(
+        at, zone, parse_rrule(row.rrule), lo, hi, length, exdates=exdates, limit=limit, cut=True
+    )
+    if starts is None:
+        return None
+    if len(starts) > limit:
+        return starts[:limit], length, True
+    return starts, length, False
 
 
 def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[Span] | None:
@@ -134,15 +134,15 @@ def _fast_spans(row: FollowUp, lo: datetime, hi: datetime, limit: int) -> list[S
     found = _fast_starts(row, lo, hi, limit)
     if found is None:
         return None
-    starts, length = found
+    starts, length, cut = found
     start, deadline = row.start_at, row.deadline
     if start is None:
         assert deadline is not None
-        return [Span(row, None, None, s, None, s) for s in starts]
+        return [Span(row, None, None, s, None, s, cut) for s in starts]
     if deadline is None:
-        return [Span(row, s, s + length, s, None, None) for s in starts]
+        return [Span(row, s, s + length, s, None, None, cut) for s in starts]
     offset = deadline - start
-    return [Span(row, s, s + length, s, None, s + offset) for s in starts]
+    return [Span(row, s, s + length, s, None, s + offset, cut) for s in starts]
 
 
 def intervals(
@@ -153,7 +153,7 @@ def intervals(
     if row.rrule is not None and not overrides and row.start_at is not None:
         found = _fast_starts(row, lo, hi, limit)
         if found is not None:
-            starts, length = found
+            starts, length, _ = found
             if length:  # window_instants kept exactly those ending after lo
                 return [(s, s + length) for s in starts]
             return [(s, s) for s in starts if s > lo]
@@ -176,16 +176,14 @@ def spans(
     by_id = {o.recurrence_id.astimezone(UTC): o for o in overrides}
     if fast is not None:  # expanded fast, the overrides applied below
         out = [s for s in fast if s.recurrence_id not in by_id]
+        cut = bool(fast) and fast[0].truncated
     else:
-        out = [
-            one(row, None, start)
-            for start in _series_starts(row, lo, hi, limit)
-            if start not in by_id
-        ]
+        starts, cut = _series_starts(row, lo, hi, limit)
+        out = [one(row, None, start, cut) for start in starts if start not in by_id]
     for rid, override in by_id.items():
         if override.cancelled:
             continue
-        span = one(row, override, rid)
+        span = one(row, override, rid, cut)
         at = span.start or span.deadline
         end = span.end or at
         if at is not None and end is not None and at < hi and (end > lo or at >= lo):
@@ -194,7 +192,9 @@ def spans(
     return out
 
 
-def one(row: FollowUp, override: Occurrence | None, recurrence_id: datetime) -> Span:
+def one(
+    row: FollowUp, override: Occurrence | None, recurrence_id: datetime, truncated: bool = False
+) -> Span:
     """The span of one occurrence by its original start (override applied)."""
     timed = row.start_at is not None
     offset = _deadline_offset(row)
@@ -205,4 +205,4 @@ def one(row: FollowUp, override: Occurrence | None, recurrence_id: datetime) -> 
         start = override.start_at if override.start_at is not None else start
         end = override.end_at if override.end_at is not None else end
         deadline = override.deadline if override.deadline is not None else deadline
-    return Span(row, start, end, recurrence_id, override, deadline)
+    return Span(row, start, end, recurrence_id, override, deadline, truncated)

@@ -95,12 +95,15 @@ async def save(
     all_email: bool | None,
     settings: Settings,
 ) -> m.FollowUp:
-    """Replace the participants and resources of a follow-up in one go."""
-    row = await followups.editable(viewer, followup_id)
-    if row.version != version:
-        from resolvers.errors import VersionConflict
+    """Replace the participants and resources of a follow-up in one go.
 
-        raise VersionConflict(row.version)
+    The version is claimed first (a conditional UPDATE, ``followups.touch``): on
+    PostgreSQL it row-locks the follow-up, so a concurrent save with the same version
+    waits and then gets VERSION_CONFLICT instead of racing on the participant rows.
+    """
+    row = await followups.editable(viewer, followup_id)
+    _refuse_duplicates(wanted, resource_ids)
+    row = await followups.touch(row, version)
     addresses = await _addresses(wanted)
     existing = {
         (p.associate_id, p.person_id): p for p in await m.Participant.filter(followup_id=row.id)
@@ -155,7 +158,27 @@ async def save(
         keep.add(organiser.id)
     await m.Participant.filter(followup_id=row.id).exclude(id__in=sorted(keep) or [0]).delete()
     await book(row, resource_ids)
-    return await followups.touch(row, version)
+    return row
+
+
+def _refuse_duplicates(wanted: list[Wanted], resource_ids: list[int]) -> None:
+    """One VALIDATION error, on the second mention, for anyone or anything given twice."""
+    seen: dict[tuple[str, int | None], int] = {}
+    for i, w in enumerate(wanted):
+        field = "associateId" if w.associate_id is not None else "personId"
+        key = (field, w.associate_id if w.associate_id is not None else w.person_id)
+        if key[1] is not None and key in seen:
+            raise ValidationFailed(
+                f"participants.{i}.{field}", f"participant {i} repeats participant {seen[key]}"
+            )
+        seen[key] = i
+    rooms: dict[int, int] = {}
+    for i, rid in enumerate(resource_ids):
+        if rid in rooms:
+            raise ValidationFailed(
+                f"resourceIds.{i}", f"resource {i} repeats resource {rooms[rid]}"
+            )
+        rooms[rid] = i
 
 
 async def book(row: m.FollowUp, resource_ids: list[int]) -> None:

@@ -9,17 +9,10 @@ from datetime import time
 from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from resolvers import phone_links
+
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LANGUAGES = ("en", "da", "no")
-PHONE_TEMPLATE_VARIABLES = (
-    "firstName",
-    "lastName",
-    "fullName",
-    "companyName",
-    "personId",
-    "companyId",
-    "country",
-)
 
 
 class PreferenceKey(str, Enum):
@@ -45,22 +38,6 @@ def _duration(value: str) -> str:
     if not 1 <= minutes <= 1440:
         raise ValueError("must be between 1 and 1440 minutes")
     return str(minutes)
-
-
-def _phone_format(value: str) -> str:
-    value = value.strip()
-    if "%p" not in value:
-        raise ValueError("must contain %p, the place of the phone number")
-    if not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]*:", value):
-        raise ValueError("must start with a URI scheme such as tel: or callto:")
-    if len(value) > 500 or any(ch.isspace() or ord(ch) < 32 for ch in value):
-        raise ValueError("must be at most 500 characters without spaces or control characters")
-    for name in re.findall(r"\{([^{}]*)\}", value):
-        if name not in PHONE_TEMPLATE_VARIABLES:
-            raise ValueError(
-                f"uses unknown variable {{{name}}}; known: {', '.join(PHONE_TEMPLATE_VARIABLES)}"
-            )
-    return value
 
 
 _ZONES: set[str] = set()
@@ -139,7 +116,9 @@ SPECS: dict[PreferenceKey, KeySpec] = {
         "15", _duration, "Duration of a new call in minutes (1..1440)"
     ),
     PreferenceKey.PHONE_LINK_FORMAT: KeySpec(
-        "tel:%p", _phone_format, "Call link; %p is the number, e.g. tel:%p, callto:%p"
+        phone_links.DEFAULT_FORMAT,
+        phone_links.check_format,
+        "Call link; %p is the number, e.g. tel:%p, callto:%p",
     ),
     PreferenceKey.TIME_ZONE: KeySpec("UTC", _time_zone, "IANA time zone"),
     PreferenceKey.LANGUAGE: KeySpec("en", _language, "Language: en, da or no"),

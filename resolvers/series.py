@@ -11,6 +11,7 @@ from calcore.recurrence import (
     ExpansionLimitError,
     RecurrenceError,
     RecurrenceRule,
+    check_density,
     expand,
     format_rrule,
     parse_rrule,
@@ -51,6 +52,12 @@ def parse_spec(
     except RecurrenceError as exc:
         path = "recurrence.rrule" if rrule else "recurrence"
         raise ValidationFailed(path, f"invalid recurrence rule: {exc}") from exc
+    if rule is not None:
+        try:
+            check_density(rule)
+        except RecurrenceError as exc:
+            path = "recurrence.rrule" if rrule else "recurrence.freq"
+            raise ValidationFailed(path, f"unsupported recurrence rule: {exc}") from exc
     extra = [_instant(v, "recurrence.rdates") for v in rdates]
     excluded = [_instant(v, "recurrence.exdates") for v in exdates]
     if len(extra) + len(excluded) > 1000:

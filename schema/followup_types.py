@@ -156,6 +156,13 @@ class FollowUp(relay.Node):
     redacted: bool = strawberry.field(
         description="True when the viewer sees this private follow-up as busy only."
     )
+    truncated: bool = strawberry.field(
+        description=(
+            "True on the occurrences of a series that has more occurrences in the asked "
+            "window than MAX_OCCURRENCES_PER_SERIES: only the earliest are listed (and "
+            "count as busy). Its owner should shorten or delete the series."
+        )
+    )
     # plain fields, not resolvers: the privacy check is made once per item, when built
     title: str | None
     agenda: str | None
@@ -217,6 +224,7 @@ class FollowUp(relay.Node):
             series_id=strawberry.ID(encode("FollowUp", row.id)),
             recurrence_id=span.recurrence_id,
             redacted=not visible,
+            truncated=span.truncated,
             title=text("title"),
             agenda=text("agenda"),
             location=text("location"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -65,9 +66,18 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
         await admin.close()
 
 
-async def _migrate(url: str) -> subprocess.CompletedProcess[str]:
+async def _migrate(url: str, migrations: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """``followups migrate`` on ``url`` (with ``migrations``: that package instead of ours)."""
+    argv = [FOLLOWUPS, "migrate"]
+    if migrations is not None:
+        script = (
+            "import sys; sys.path.insert(0, sys.argv[1]); import orm.db; "
+            "orm.db.MIGRATIONS_MODULE = 'scratch_migrations'; "
+            "from app.cli import main; main(['migrate'])"
+        )
+        argv = [sys.executable, "-c", script, str(migrations)]
     proc = await asyncio.create_subprocess_exec(
-        FOLLOWUPS, "migrate",
+        *argv,
         env={**os.environ, "DATABASE_URL": url},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
@@ -104,26 +114,45 @@ async def test_two_migrators_at_once_on_an_empty_database(empty_url: str) -> Non
     assert sorted(names) == sorted(p.stem for p in MIGRATIONS.glob("0*.py"))
 
 
-async def test_a_failed_migration_changes_nothing_and_says_why(empty_url: str) -> None:
-    """0006 creates five indexes; with the second already there it fails half-way."""
+FAILING = """
+from typing import Any
+from tortoise import migrations
+from tortoise.migrations import operations as ops
+
+async def forward(apps: Any, schema_editor: Any) -> None:
+    await schema_editor.client.execute_script(
+        "CREATE INDEX scratch_title ON followup (title);"
+        "CREATE INDEX followup_person_sort ON followup (person_id)"
+    )
+
+class Migration(migrations.Migration):
+    dependencies = [("models", "{latest}")]
+    operations = [ops.RunPython(forward)]
+"""
+
+
+async def test_a_failed_migration_changes_nothing_and_says_why(
+    empty_url: str, tmp_path: Path
+) -> None:
+    """A new migration whose second statement fails: its first is rolled back too."""
     assert (await _migrate(empty_url)).returncode == 0
-    await _sql(empty_url, "DELETE FROM tortoise_migrations WHERE name = '0006_list_indexes'")
-    for name in ("company_sort", "sale_sort", "project_sort", "owner_todo"):
-        await _sql(empty_url, f"DROP INDEX followup_{name}")
-    assert await _index_exists(empty_url, "followup_person_sort")  # the clash
+    scratch = tmp_path / "pkg" / "scratch_migrations"
+    shutil.copytree(MIGRATIONS, scratch, ignore=shutil.ignore_patterns("__pycache__"))
+    latest = max(p.stem for p in MIGRATIONS.glob("0*.py"))
+    (scratch / "9999_failing.py").write_text(FAILING.replace("{latest}", latest))
     for _ in range(2):  # a retry meets the same clean state, not "already exists" of its own
-        failed = await _migrate(empty_url)
+        failed = await _migrate(empty_url, tmp_path / "pkg")
         assert failed.returncode != 0
         message = failed.stderr.strip()
         assert "\n" not in message and "Traceback" not in message, message
-        assert message.startswith("followups migrate: migration models.0006_list_indexes failed")
+        assert message.startswith("followups migrate: migration models.9999_failing failed")
         assert "followup_person_sort" in message
-        assert not await _index_exists(empty_url, "followup_company_sort")  # rolled back
+        assert not await _index_exists(empty_url, "scratch_title")  # rolled back
         rows = await _sql(
-            empty_url, "SELECT 1 FROM tortoise_migrations WHERE name = '0006_list_indexes'"
+            empty_url, "SELECT 1 FROM tortoise_migrations WHERE name = '9999_failing'"
         )
         assert rows == []
     await _sql(empty_url, "DROP INDEX followup_person_sort")
-    assert (await _migrate(empty_url)).returncode == 0
-    assert await _index_exists(empty_url, "followup_company_sort")
-    assert await _index_exists(empty_url, "followup_owner_todo")
+    assert (await _migrate(empty_url, tmp_path / "pkg")).returncode == 0
+    assert await _index_exists(empty_url, "scratch_title")
+    assert await _index_exists(empty_url, "followup_person_sort")

@@ -436,3 +436,51 @@ async def test_first_free_slots_across_two_time_zones(http: Any, world: dict[str
         "2026-03-02T14:30:00+00:00",
         "2026-03-03T13:00:00+00:00",
     ]
+
+
+async def test_duplicates_are_one_validation_error_with_a_path(
+    http: Any, world: dict[str, Any]
+) -> None:
+    gql = await client_for(http, world["ann"])
+    fid = gid("FollowUp", (await meeting(world["ann"])).id)
+    bob, kari = gid("Associate", world["bob"].id), gid("Person", world["kari"].id)
+    fjord = gid("Resource", world["fjord"].id)
+    before = await snapshot()
+    cases = [
+        ([{"associateId": bob}, {"personId": kari}, {"associateId": bob}], [],
+         ["participants", "2", "associateId"]),
+        ([{"personId": kari}, {"associateId": bob}, {"personId": kari}], [],
+         ["participants", "2", "personId"]),
+        ([{"associateId": bob}], [fjord, fjord], ["resourceIds", "1"]),
+    ]  # fmt: skip
+    for people, rooms, path in cases:
+        result = (await gql(SAVE, {"f": fid, "v": 1, "p": people, "r": rooms}))["saveParticipants"]
+        assert [(e["code"], e["path"]) for e in result["errors"]] == [("VALIDATION", path)]
+        assert result["followUp"] is None
+    assert await snapshot() == before
+
+
+async def test_concurrent_saves_with_one_version_one_wins(
+    http: Any, world: dict[str, Any]
+) -> None:
+    gql = await client_for(http, world["ann"])
+    row = await meeting(world["ann"])
+    fid = gid("FollowUp", row.id)
+    people = [{"associateId": gid("Associate", world["bob"].id)},
+              {"personId": gid("Person", world["kari"].id)}]  # fmt: skip
+    rooms = [gid("Resource", world["board"].id)]
+
+    async def save() -> dict[str, Any]:
+        body = await gql.raw(SAVE, {"f": fid, "v": 1, "p": people, "r": rooms})
+        assert "errors" not in body, body  # never INTERNAL
+        return dict(body["data"]["saveParticipants"])
+
+    results = await asyncio.gather(*(save() for _ in range(10)))
+    won = [r for r in results if not r["errors"]]
+    lost = [r["errors"] for r in results if r["errors"]]
+    assert len(won) == 1 and won[0]["followUp"]["version"] == 2
+    assert all(e == [{"code": "VERSION_CONFLICT", "message": e[0]["message"], "path": []}]
+               for e in lost), lost  # fmt: skip
+    assert await m.Participant.filter(followup_id=row.id).count() == 3
+    assert await m.ResourceBooking.filter(followup_id=row.id).count() == 1
+    assert (await m.FollowUp.get(id=row.id)).version == 2

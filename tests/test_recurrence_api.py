@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from app.settings import Settings
 from orm import models as m
 from tests.helpers import associate, client_for, gid, snapshot
 
@@ -229,49 +228,6 @@ async def test_completing_a_recurring_task_occurrence(gql: Any) -> None:
     assert done["completeFollowUp"]["followUp"]["done"] is True
     left = (await gql("{ todo { id } }"))["todo"]
     assert [t["id"] for t in left] == [t["id"] for t in todo[1:]]
-
-
-async def test_expansion_limit_is_a_clear_error(http: Any, oslo: m.Associate) -> None:
-    import httpx
-
-    from app.auth import create_token
-    from app.web import create_app
-    from tests.helpers import Gql
-
-    app = create_app(
-        Settings(database_url="unused", max_occurrences_per_series=10), manage_db=False
-    )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
-        gql = Gql(c, await create_token(oslo))
-        await gql(
-            CREATE,
-            {
-                "input": {
-                    "title": "Daily",
-                    "start": "2026-03-02T09:00:00Z",
-                    "recurrence": {"rrule": "FREQ=DAILY"},
-                }
-            },
-        )
-        ok = await gql.raw(
-            DIARY,
-            {
-                "ids": [gid("Associate", oslo.id)],
-                "from": "2026-03-01T00:00:00Z",
-                "to": "2026-03-08T00:00:00Z",
-            },
-        )
-        assert len(ok["data"]["diary"]) == 6
-        too_many = await gql.raw(
-            DIARY,
-            {
-                "ids": [gid("Associate", oslo.id)],
-                "from": "2026-03-01T00:00:00Z",
-                "to": "2026-04-01T00:00:00Z",
-            },
-        )
-        assert "more than 10 occurrences" in too_many["errors"][0]["message"]
-        assert too_many["errors"][0]["extensions"]["code"] == "VALIDATION"
 
 
 async def test_activities_list_occurrences_in_a_window(gql: Any, oslo: m.Associate) -> None:
