@@ -7,6 +7,7 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
+from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
 from tortoise.transactions import in_transaction
 
 from resolvers import errors as domain
@@ -89,10 +90,37 @@ def to_user_error(exc: domain.DomainError) -> UserError:
 T = TypeVar("T")
 
 
+#: SQLSTATEs of a transaction that lost a race: serialization failure, deadlock.
+_LOST_RACE = {"40001", "40P01"}
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether a database error means a concurrent transaction came first (not a bug)."""
+    if isinstance(exc, IntegrityError):  # a unique key another transaction just took
+        return True
+    cause = exc.__cause__ or exc.__context__
+    state = getattr(cause, "sqlstate", None)
+    if state in _LOST_RACE:
+        return True
+    return isinstance(exc, OperationalError | TransactionManagementError) and (
+        "database is locked" in str(exc)  # SQLite: the busy timeout ran out
+    )
+
+
 async def atomically(work: Callable[[], Awaitable[T]], fail: Callable[[list[UserError]], T]) -> T:
-    """Run ``work`` in one transaction; on a domain error roll back and build ``fail``."""
+    """Run ``work`` in one transaction; on a domain error roll back and build ``fail``.
+
+    A transaction that lost a race to a concurrent one (a unique key taken meanwhile, a
+    serialization failure or deadlock, SQLite's lock held past the busy timeout) is rolled
+    back and answered as ``CONFLICT``: the client reads again and retries.
+    """
     try:
         async with in_transaction():
             return await work()
     except domain.DomainError as exc:
         return fail([to_user_error(exc)])
+    except (IntegrityError, OperationalError, TransactionManagementError) as exc:
+        if not lost_race(exc):
+            raise
+        message = "a concurrent change came first; read the record again and retry"
+        return fail([ConflictError(code=ErrorCode.CONFLICT, message=message, path=[])])
