@@ -491,6 +491,11 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             {"associateId": gid("Associate", w["owner"].id)},
             {"resourceId": w["room"]},
         ],
+        "mailboxes": [
+            {},
+            {"associateId": gid("Associate", w["owner"].id)},
+            {"shared": True},
+        ],
     }
 
 

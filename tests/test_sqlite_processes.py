@@ -38,6 +38,7 @@ def _env(db: Path, smtp_port: int, port: int) -> dict[str, str]:
         MAIL_WORKER="false", SYNC_WORKER="false", MAIL_POLL_SECONDS="0.05",
         MAIL_BATCH_SIZE="5", SMTP_STARTTLS="false", HOST="127.0.0.1", PORT=str(port), SECRET_KEY="k" * 32,
         RATE_LIMIT_PER_MINUTE="100000", RATE_LIMIT_BURST="100000", MAX_CONCURRENT_REQUESTS="200",
+        MAX_CONCURRENT_PER_ASSOCIATE="200",  # the burst is one associate's
     )  # fmt: skip
     return env
 
