@@ -22,6 +22,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.types import ExecutionResult
 
 from app import graphiql
 from app.admission import UNAUTHENTICATED, Admission
@@ -38,7 +40,7 @@ from mail import imap_intake
 from mail import web as mail_web
 from orm import db
 from resolvers.context import Context
-from schema import schema
+from schema import code_document_error, schema
 from sync import outbox as sync_outbox
 from sync import worker as sync_worker
 
@@ -57,6 +59,13 @@ class FollowUpsGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
         self.settings = settings
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        """The answer; errors of the document (a syntax error too) carry their code."""
+        for error in result.errors or []:
+            if not (error.extensions or {}).get("code"):
+                code_document_error(error)
+        return process_result(result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         return Context(viewer=request.scope["state"]["viewer"], settings=self.settings)

@@ -42,11 +42,20 @@ class NodeQuery:
         return found if isinstance(found, relay.Node) else None
 
 
+def code_document_error(error: GraphQLError) -> GraphQLError:
+    """Give a syntax or validation error of the document its code (limits keep theirs)."""
+    syntax = error.message.startswith("Syntax Error")
+    code = "GRAPHQL_PARSE_FAILED" if syntax else "GRAPHQL_VALIDATION_FAILED"
+    error.extensions = {"code": code, **(error.extensions or {})}
+    return error
+
+
 class DomainErrors(SchemaExtension):
     """Give expected errors a code; hide unexpected ones unless in debug mode."""
 
     def on_operation(self) -> Iterator[None]:
         yield
+        self._code_document_errors()
         result = self.execution_context.result
         if result is None or not getattr(result, "errors", None):
             return
@@ -54,11 +63,16 @@ class DomainErrors(SchemaExtension):
         show = bool(debug and debug.debug)
         result.errors = [self._format(error, show) for error in result.errors or []]
 
+    def _code_document_errors(self) -> None:
+        """Code the validation errors in place (they skip the result's path)."""
+        for error in self.execution_context.pre_execution_errors or []:
+            self._format(error, False)
+
     @staticmethod
     def _format(error: GraphQLError, show: bool) -> GraphQLError:
         original = error.original_error
-        if original is None:
-            return error
+        if original is None:  # the document itself: a syntax or a validation error
+            return code_document_error(error)
         if error.path is None:
             # raised while reading the request (e.g. a malformed variable): the client's input
             error.extensions = {"code": "BAD_USER_INPUT"}

@@ -53,13 +53,21 @@ def _encode(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode()
 
 
-def _decode(cursor: str, columns: int) -> list[Any]:
+def _key(value: Any) -> int:
+    """A row key or list position inside a cursor: a non-negative integer of bounded size."""
+    if type(value) is not int or not 0 <= value < 2**62:
+        raise ValueError(value)
+    return value
+
+
+def _decode(cursor: str, *columns: Callable[[Any], Any]) -> list[Any]:
+    """The values of a cursor this service gave out, each checked by its column's reader."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(values, list) or len(values) != columns:
+        if not isinstance(values, list) or len(values) != len(columns):
             raise ValueError
-        return values
-    except (ValueError, TypeError) as exc:
+        return [read(value) for read, value in zip(columns, values, strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
         raise ValidationFailed("after", "after is not a cursor this list gave out") from exc
 
 
@@ -76,15 +84,10 @@ async def keyset_page(
     op = "lt" if descending else "gt"
     if after is not None:
         if sort is None:
-            (last_id,) = _decode(after, 1)
-            query = query.filter(**{f"id__{op}": int(last_id)})
+            (last_id,) = _decode(after, _key)
+            query = query.filter(**{f"id__{op}": last_id})
         else:
-            last_sort, last_id = _decode(after, 2)
-            try:
-                moment = datetime.fromisoformat(last_sort)
-                last_id = int(last_id)
-            except (TypeError, ValueError) as exc:
-                raise ValidationFailed("after", "after is not a valid cursor") from exc
+            moment, last_id = _decode(after, datetime.fromisoformat, _key)
             before: dict[str, Any] = {f"{sort}__{op}": moment}
             tie: dict[str, Any] = {sort: moment, f"id__{op}": last_id}
             query = query.filter(Q(**before) | Q(**tie))
@@ -116,9 +119,7 @@ def list_page(
     items: Sequence[Any], first: int, after: str | None, make: Callable[[Any], T]
 ) -> Connection[T]:
     """One page of an already bounded, ordered list (cursors are positions in it)."""
-    start = int(_decode(after, 1)[0]) + 1 if after is not None else 0
-    if start < 0:
-        raise ValidationFailed("after", "after is not a cursor this list gave out")
+    start = _decode(after, _key)[0] + 1 if after is not None else 0
     chunk = items[start : start + first]
     edges = [Edge(cursor=_encode([start + i]), node=make(x)) for i, x in enumerate(chunk)]
     return Connection(
