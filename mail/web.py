@@ -32,7 +32,7 @@ from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token
 from mail.worker import start_background
 from orm import models as m
-from resolvers.preference_keys import PreferenceKey
+from orm.preferences import PreferenceKey
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex,nofollow">
@@ -152,7 +152,7 @@ async def _confirmed(request: Request) -> bool:
 
 async def _reader(row: m.FollowUp, attendee: str) -> tuple[Texts, str]:
     """The language (the organiser's) and time zone (the recipient's, else the meeting's)."""
-    from resolvers.preferences import effective_for
+    from orm.preferences import effective_for
 
     owner = await m.Associate.get_or_none(id=row.owner_id)
     address = normalize_address(attendee)
