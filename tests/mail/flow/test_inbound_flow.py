@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from app.mail_cli import receive_stdin
 from calcore import itip
 from calcore.model import PartStat
-from mail.cli import receive_stdin
 from mail.reply_links import ReplyClaims, reply_links, sign_token
 from orm import models as m
 from orm.outbox_models import MailOutbox, MailStatus
