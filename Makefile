@@ -29,6 +29,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check app schema resolvers orm
 	$(BIN)/mypy app schema resolvers orm calcore sync mail
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 schema: $(STAMP)
 	$(BIN)/followups export-schema schema.graphql

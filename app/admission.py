@@ -19,9 +19,9 @@ from collections import Counter
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.auth import authenticate, hash_token
 from app.guards import RateLimiter, send_error
 from app.settings import Settings
+from resolvers.auth import authenticate, hash_token
 
 #: A token that authenticated within this many seconds skips the wrong-token throttle.
 KNOWN_GOOD_SECONDS = 600.0

@@ -68,8 +68,8 @@ def cmd_demo(_: argparse.Namespace) -> None:
 def cmd_token(args: argparse.Namespace) -> None:
     from tortoise.transactions import in_transaction
 
-    from app.auth import TooManyTokens, create_token
     from orm.models import Associate
+    from resolvers.auth import TooManyTokens, create_token
 
     if args.days is not None and args.days < 1:
         sys.exit("--days must be at least 1 (leave it out for a token that does not expire)")
@@ -105,13 +105,13 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 
 
 def cmd_mail_worker(args: argparse.Namespace) -> None:
-    from mail.cli import run_worker
+    from app.mail_cli import run_worker
 
     asyncio.run(_with_db(lambda: run_worker(get_settings(), once=args.once)))
 
 
 def cmd_mail_in(_: argparse.Namespace) -> None:
-    from mail.cli import receive_stdin
+    from app.mail_cli import receive_stdin
 
     codes: list[int] = []
 
@@ -123,19 +123,19 @@ def cmd_mail_in(_: argparse.Namespace) -> None:
 
 
 def cmd_imap_intake(_: argparse.Namespace) -> None:
-    from mail.cli import run_intake
+    from app.mail_cli import run_intake
 
     asyncio.run(_with_db(lambda: run_intake(get_settings())))
 
 
 def cmd_sync_worker(args: argparse.Namespace) -> None:
-    from sync.cli import run_worker
+    from app.sync_cli import run_worker
 
     asyncio.run(_with_db(lambda: run_worker(get_settings(), once=args.once)))
 
 
 def cmd_sync(args: argparse.Namespace) -> None:
-    from sync.cli import run_full
+    from app.sync_cli import run_full
 
     codes: list[int] = []
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from app.auth import create_token
 from orm import models as m
 from resolvers import followups
+from resolvers.auth import create_token
 from resolvers.preference_keys import PreferenceKey
 
 

@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from app import graphiql
+from app import graphiql, mail_routes, workers
 from app.admission import UNAUTHENTICATED, Admission
 from app.guards import (
     BodyDeadline,
@@ -36,13 +36,10 @@ from app.guards import (
     send_error,
 )
 from app.settings import Settings, get_settings
-from mail import imap_intake
-from mail import web as mail_web
 from orm import db
 from resolvers.context import Context
 from schema import code_document_error, schema
 from sync import outbox as sync_outbox
-from sync import worker as sync_worker
 
 
 class BadRequest(HTTPException):
@@ -120,7 +117,7 @@ async def internal_error(_: Request, __: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app; with ``manage_db`` it connects (and migrates) on start-up."""
     settings = settings or get_settings()
-    mail_web.install(settings)
+    mail_routes.install(settings)
     sync_outbox.install()
 
     @asynccontextmanager
@@ -128,18 +125,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         if manage_db:
             await db.migrate(settings.database_url, settings.sqlite_busy_timeout_ms)
             await db.connect(settings.database_url, settings.sqlite_busy_timeout_ms)
-        worker = mail_web.start_worker(settings) if manage_db else None
-        syncer = sync_worker.start_background(settings) if manage_db else None
-        intake = imap_intake.start_background(settings) if manage_db else None
+        running = workers.start_all(settings) if manage_db else []
         try:
             yield
         finally:
-            if intake is not None:
-                await intake.stop()
-            if syncer is not None:
-                await syncer.stop()
-            if worker is not None:
-                await worker.stop()
+            for background in reversed(running):
+                await background.stop()
             if manage_db:
                 await db.close()
 
@@ -176,7 +167,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             graphiql.assets(),
-            *mail_web.routes(settings),
+            *mail_routes.routes(settings),
         ],
         middleware=middleware,
         exception_handlers={Exception: internal_error},

@@ -101,10 +101,10 @@ def monday(d: datetime) -> datetime:
 async def seed(database_url: str, users: int, per_user: int) -> dict[str, Any]:
     """Create the data set; return tokens, associate ids and per-user meetings."""
     sys.path.insert(0, str(ROOT))
-    from app.auth import create_token
     from orm import db
     from orm import models as m
     from resolvers import followups
+    from resolvers.auth import create_token
     from resolvers.series import parse_spec
 
     rng = random.Random(5)

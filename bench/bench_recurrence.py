@@ -8,7 +8,7 @@ Two levels, each measured in the same run against its own baseline:
 
 * service: 10,000 stored-style ``FollowUp`` rows (rrule text, ISO rdates/exdates, IANA
   ``tzid``; half daily, half weekly, some with INTERVAL, started five years back, a few
-  zones) expanded by ``resolvers.occurrences.spans`` -- the path ``resolvers.diary`` uses --
+  zones) expanded by ``orm.occurrences.spans`` -- the path ``resolvers.diary`` uses --
   against as many single-event rows as the series produced occurrences, each in the
   window, through the same ``spans`` call (one ``Span`` each).
 * calcore: the same series as ``EventSnapshot`` through ``calcore.occurrences.occurrences``
@@ -35,7 +35,7 @@ from calcore.model import EventSnapshot, Kind
 from calcore.occurrences import occurrences
 from orm import db as orm_db
 from orm import models as m
-from resolvers.occurrences import spans
+from orm.occurrences import spans
 
 N = 10_000
 RUNS = 9
@@ -162,7 +162,7 @@ async def main() -> None:
             for i, (s, mins, tz) in enumerate(_single_specs(rng, lo, count))
         ]
         _compare(
-            "service: resolvers.occurrences.spans",
+            "service: orm.occurrences.spans",
             lambda r: len(spans(r, (), lo, hi, LIMIT)),
             rows,
             singles,

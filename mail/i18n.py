@@ -39,7 +39,7 @@ class Texts:
     frequencies: dict[str, str]
     weekdays: tuple[str, ...]
     months: tuple[str, ...]
-    #: The reply-link pages (``mail.web``): titles and sentences with {placeholders}.
+    #: The reply-link pages (``app.mail_routes``): titles and sentences with {placeholders}.
     page: dict[str, str]
 
     def date(self, moment: datetime) -> str:

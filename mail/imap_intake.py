@@ -28,7 +28,6 @@ from typing import Any
 import aioimaplib
 from tortoise.transactions import in_transaction
 
-from app.background import Background
 from app.settings import Settings
 from mail import imap_policy, inbox
 from mail.inbound import _msgid
@@ -384,10 +383,3 @@ class ImapIntake:
                     await asyncio.wait_for(task, 10)
             self.tasks.clear()
             log.info("IMAP intake stopped")
-
-
-def start_background(settings: Settings) -> Background | None:
-    """Start the in-process intake when IMAP_WORKER is on (mailboxes are found in the DB)."""
-    if not settings.imap_worker:
-        return None
-    return Background(ImapIntake(settings), "imap-intake")

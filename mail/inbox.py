@@ -22,10 +22,10 @@ from calcore.model import PartStat
 from mail import replies
 from mail.inbound import Bounce, MailParseError, parse_message
 from mail.reply_links import ReplyClaims
+from orm import changes, occurrences
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailReply, MailStatus, Proposal
-from resolvers import changes, occurrences
 from resolvers.errors import Forbidden
 
 APPLIED, IGNORED, REJECTED, PROPOSAL, BOUNCE = (

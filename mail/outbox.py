@@ -9,7 +9,7 @@ an update without a bump for non-significant changes; debounced by
 MAIL_UPDATE_DEBOUNCE_SECONDS so that a burst of edits becomes one mail), a CANCEL when
 the meeting is deleted or the participant removed, and a CANCEL with RECURRENCE-ID for
 each occurrence deleted from a series (section 3.2.5).  Messages are composed by
-``mail.compose`` from the snapshots of ``resolvers.snapshots``; nothing here talks to
+``mail.compose`` from the snapshots of ``orm.snapshots``; nothing here talks to
 the network.
 
 Order per recipient (issue 16): the worker sends one meeting's mails to one recipient in
@@ -32,12 +32,12 @@ from calcore import itip
 from calcore.model import Attendee, EventSnapshot
 from mail.compose import build_invitation
 from mail.reply_links import reply_links
+from orm import changes
 from orm import models as m
+from orm.changes import Change
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailStatus
-from resolvers import changes
-from resolvers.changes import Change
-from resolvers.preference_keys import PreferenceKey
+from orm.preferences import PreferenceKey
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ UPDATES = frozenset({"title", "description", "attendees"})
 
 
 class MailHandler:
-    """The ``resolvers.changes`` handler that queues invitation mails."""
+    """The ``orm.changes`` handler that queues invitation mails."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -157,7 +157,7 @@ def _recipient(snapshot: EventSnapshot, email: str) -> Attendee:
 
 
 async def _language(snapshot: EventSnapshot) -> str:
-    from resolvers.preferences import effective_for
+    from orm.preferences import effective_for
 
     org = snapshot.organizer
     owner = await m.Associate.filter(email=org.email).first() if org else None
@@ -169,7 +169,7 @@ async def _language(snapshot: EventSnapshot) -> str:
 
 async def _zones(plans: list[Planned]) -> dict[int, str]:
     """The time zone of each planned recipient who is an associate (others: unknown)."""
-    from resolvers.preferences import effective_for
+    from orm.preferences import effective_for
 
     ids = [p.participant_id for p in plans if p.participant_id is not None]
     parts = await m.Participant.filter(id__in=ids, associate_id__isnull=False)

@@ -22,7 +22,6 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.background import Background
 from app.settings import Settings
 from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpTransport
@@ -211,10 +210,3 @@ class MailWorker:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
         log.info("mail worker %s stopped", self.name)
-
-
-def start_background(settings: Settings) -> Background | None:
-    """Start the in-process worker when SMTP is configured and MAIL_WORKER is on."""
-    if not settings.mail_configured or not settings.mail_worker:
-        return None
-    return Background(MailWorker(settings), "mail-worker")

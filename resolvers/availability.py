@@ -16,8 +16,8 @@ from enum import Enum
 from typing import Any, NamedTuple, cast
 
 from orm import models as m
+from orm.occurrences import intervals
 from resolvers import busy_sql
-from resolvers.occurrences import intervals
 
 
 class Entity(str, Enum):

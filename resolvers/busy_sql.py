@@ -47,7 +47,7 @@ OWN, ASSOCIATE, PERSON, RESOURCE = 0, 1, 2, 3
 
 @dataclass(frozen=True, slots=True)
 class SeriesRow:
-    """The columns of a series that ``resolvers.occurrences.spans`` reads."""
+    """The columns of a series that ``orm.occurrences.spans`` reads."""
 
     id: int
     rrule: str | None
@@ -61,7 +61,7 @@ class SeriesRow:
 
 @dataclass(frozen=True, slots=True)
 class OverrideRow:
-    """The columns of an override that ``resolvers.occurrences.spans`` reads."""
+    """The columns of an override that ``orm.occurrences.spans`` reads."""
 
     recurrence_id: datetime
     start_at: datetime | None

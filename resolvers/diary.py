@@ -11,9 +11,9 @@ from tortoise.queryset import QuerySet
 
 from app.settings import Settings
 from orm import models as m
+from orm.occurrences import Span, spans
 from resolvers.errors import ValidationFailed
 from resolvers.followup_rules import aware
-from resolvers.occurrences import Span, spans
 
 #: How far back and ahead the to-do list looks for occurrences of recurring tasks.
 TODO_SERIES_REACH = timedelta(days=31)

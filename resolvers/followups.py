@@ -10,8 +10,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from orm import changes, occurrences
 from orm import models as m
-from resolvers import changes, occurrences, series, text_input
+from resolvers import bookings, series, text_input
 from resolvers import followup_rules as rules
 from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from resolvers.preference_keys import PreferenceKey
@@ -217,9 +218,7 @@ async def update(
         changes.update(_series_columns(spec, timing, row.tzid, limit))
     saved = await _save(row, version, changes)
     if saved.sequence != row.sequence:
-        from resolvers.participants import recheck_bookings
-
-        await recheck_bookings(saved)
+        await bookings.recheck_bookings(saved)
     if saved.rrule is not None:
         await prune_overrides(saved)
     elif row.rrule is not None:

@@ -58,10 +58,10 @@ from calcore.recurrence import (
     split_rule,
 )
 from orm import models as m
+from orm.occurrences import STAMP
 from resolvers import series
 from resolvers.errors import ValidationFailed
 from resolvers.followups import DEFAULT_LIMIT, MAX_ALARM_MINUTES, MAX_LOCATION, MAX_TITLE
-from resolvers.occurrences import STAMP
 from resolvers.preference_keys import PreferenceKey
 from resolvers.preferences import effective_for
 

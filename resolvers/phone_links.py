@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import phonenumbers
 
+from orm.preferences import DEFAULTS, PreferenceKey
+
 
 def dial_number(raw: str, country: str | None) -> str:
     """The number as it should be dialled."""
@@ -37,7 +39,7 @@ def dial_number(raw: str, country: str | None) -> str:
     return ("+" if text.startswith("+") else "") + digits
 
 
-DEFAULT_FORMAT = "tel:%p"
+DEFAULT_FORMAT = DEFAULTS[PreferenceKey.PHONE_LINK_FORMAT]
 TEMPLATE_VARIABLES = (
     "firstName",
     "lastName",

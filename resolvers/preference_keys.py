@@ -1,4 +1,4 @@
-"""The preference keys: their built-in defaults and how each value is validated."""
+"""How each preference value is validated (the keys and defaults are ``orm.preferences``)."""
 
 from __future__ import annotations
 
@@ -6,22 +6,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import time
-from enum import Enum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from orm.preferences import DEFAULTS, PreferenceKey
 from resolvers import phone_links
+
+__all__ = ["DEFAULTS", "SPECS", "KeySpec", "PreferenceKey", "normalise"]
 
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 LANGUAGES = ("en", "da", "no")
-
-
-class PreferenceKey(str, Enum):
-    MEETING_DURATION = "MEETING_DURATION"
-    CALL_DURATION = "CALL_DURATION"
-    PHONE_LINK_FORMAT = "PHONE_LINK_FORMAT"
-    TIME_ZONE = "TIME_ZONE"
-    LANGUAGE = "LANGUAGE"
-    WORKING_HOURS = "WORKING_HOURS"
 
 
 @dataclass(frozen=True)
@@ -110,20 +103,30 @@ class KeySpec:
 
 SPECS: dict[PreferenceKey, KeySpec] = {
     PreferenceKey.MEETING_DURATION: KeySpec(
-        "60", _duration, "Duration of a new meeting in minutes (1..1440)"
+        DEFAULTS[PreferenceKey.MEETING_DURATION],
+        _duration,
+        "Duration of a new meeting in minutes (1..1440)",
     ),
     PreferenceKey.CALL_DURATION: KeySpec(
-        "15", _duration, "Duration of a new call in minutes (1..1440)"
+        DEFAULTS[PreferenceKey.CALL_DURATION],
+        _duration,
+        "Duration of a new call in minutes (1..1440)",
     ),
     PreferenceKey.PHONE_LINK_FORMAT: KeySpec(
-        phone_links.DEFAULT_FORMAT,
+        DEFAULTS[PreferenceKey.PHONE_LINK_FORMAT],
         phone_links.check_format,
         "Call link; %p is the number, e.g. tel:%p, callto:%p",
     ),
-    PreferenceKey.TIME_ZONE: KeySpec("UTC", _time_zone, "IANA time zone"),
-    PreferenceKey.LANGUAGE: KeySpec("en", _language, "Language: en, da or no"),
+    PreferenceKey.TIME_ZONE: KeySpec(
+        DEFAULTS[PreferenceKey.TIME_ZONE], _time_zone, "IANA time zone"
+    ),
+    PreferenceKey.LANGUAGE: KeySpec(
+        DEFAULTS[PreferenceKey.LANGUAGE], _language, "Language: en, da or no"
+    ),
     PreferenceKey.WORKING_HOURS: KeySpec(
-        "MO-FR 08:00-16:00", _working_hours, "Working hours, e.g. MO-FR 08:00-16:00"
+        DEFAULTS[PreferenceKey.WORKING_HOURS],
+        _working_hours,
+        "Working hours, e.g. MO-FR 08:00-16:00",
     ),
 }
 

@@ -1,57 +1,13 @@
-"""Preference resolution (associate > group > system > default) and setting values."""
+"""Setting preference values (who may set what); resolution itself is ``orm.preferences``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-
 from orm.models import Associate, Preference, PreferenceScope
+from orm.preferences import SYSTEM_KEY, Effective, effective_for, scope_key
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
-from resolvers.preference_keys import SPECS, PreferenceKey, normalise
+from resolvers.preference_keys import PreferenceKey, normalise
 
-
-@dataclass(frozen=True)
-class Effective:
-    key: PreferenceKey
-    value: str
-    source: str  # DEFAULT, SYSTEM, GROUP or ASSOCIATE
-
-
-SYSTEM_KEY = "system"
-
-
-def scope_key(scope: PreferenceScope, target_id: int | None) -> str:
-    if scope is PreferenceScope.SYSTEM:
-        return SYSTEM_KEY
-    return f"{scope.value.lower()}:{target_id}"
-
-
-async def effective_for(
-    associates: Iterable[Associate],
-) -> dict[int, dict[PreferenceKey, Effective]]:
-    """Every key's effective value for each associate, in one query."""
-    people = list(associates)
-    keys = {SYSTEM_KEY}
-    keys.update(f"associate:{a.id}" for a in people)
-    keys.update(f"group:{a.group_id}" for a in people if a.group_id)
-    rows = await Preference.filter(scope_key__in=sorted(keys))
-    by_scope: dict[str, dict[str, str]] = {}
-    for row in rows:
-        by_scope.setdefault(row.scope_key, {})[row.key] = row.value
-    result: dict[int, dict[PreferenceKey, Effective]] = {}
-    for person in people:
-        levels = [
-            ("ASSOCIATE", by_scope.get(f"associate:{person.id}", {})),
-            ("GROUP", by_scope.get(f"group:{person.group_id}", {}) if person.group_id else {}),
-            ("SYSTEM", by_scope.get(SYSTEM_KEY, {})),
-        ]
-        values: dict[PreferenceKey, Effective] = {}
-        for key, spec in SPECS.items():
-            found = next(((src, lv[key.value]) for src, lv in levels if key.value in lv), None)
-            source, value = found if found else ("DEFAULT", spec.default)
-            values[key] = Effective(key, value, source)
-        result[person.id] = values
-    return result
+__all__ = ["SYSTEM_KEY", "Effective", "effective_for", "scope_key", "set_value"]
 
 
 async def _check_target(viewer: Associate, scope: PreferenceScope, target_id: int | None) -> None:

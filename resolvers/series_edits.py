@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 
 from calcore.recurrence import format_rrule, is_occurrence, parse_rrule, split_rule
 from orm import models as m
+from orm import occurrences
 from resolvers import followup_rules as rules
-from resolvers import followups, occurrences
+from resolvers import followups
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 
 THIS_ONLY_FIELDS = {"title", "agenda", "location", "start_at", "end_at", "deadline"}

@@ -17,7 +17,8 @@ from strawberry import relay
 
 from calcore.recurrence import is_occurrence, parse_rrule, summarize
 from orm import models as m
-from resolvers import occurrences, visibility
+from orm import occurrences
+from resolvers import visibility
 from resolvers.availability import Entity
 from resolvers.conflicts import SpanKey, in_conflict
 from resolvers.context import Info

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 import strawberry
 from tortoise.expressions import Q
 
+from orm import changes, occurrences
 from orm import models as m
-from resolvers import changes, occurrences, visibility
 from resolvers import diary as reads
 from resolvers import followups as writes
 from resolvers import series_edits as edits
+from resolvers import visibility
 from resolvers.context import Info
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 from resolvers.series import RecurrenceSpec, parse_spec

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from mail import inbox, proposals
+from mail import inbox
+from resolvers import proposals
 from resolvers.context import Info
 from resolvers.errors import ValidationFailed
 from schema import ids

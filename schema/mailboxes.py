@@ -1,6 +1,6 @@
 """IMAP mailboxes in GraphQL: the intake's configuration and the outcome of each message.
 
-Declarations only; the rules are in ``mail.mailboxes``.  The password is write-only
+Declarations only; the rules are in ``resolvers.mailboxes``.  The password is write-only
 (``passwordSet`` says whether one is stored).
 """
 
@@ -11,10 +11,10 @@ from typing import Self
 
 import strawberry
 
-from mail import mailboxes
 from orm.intake_models import Mailbox as MailboxRow
 from orm.intake_models import MailboxMessage as MessageRow
 from orm.intake_models import MailboxState
+from resolvers import mailboxes
 from resolvers.context import Info
 from schema import ids
 from schema.errors import UserError, atomically

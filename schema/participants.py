@@ -8,8 +8,9 @@ from typing import Annotated, Any, NewType
 
 import strawberry
 
+from orm import changes
 from orm import models as m
-from resolvers import availability, changes, slots
+from resolvers import availability, slots
 from resolvers import participants as part
 from resolvers.availability import Entity
 from resolvers.context import Info

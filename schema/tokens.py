@@ -8,8 +8,8 @@ from typing import Self
 import strawberry
 from strawberry import relay
 
-from app.auth import TooManyTokens, create_token
 from orm import models as m
+from resolvers.auth import TooManyTokens, create_token
 from resolvers.context import Info
 from resolvers.errors import NotFound, ValidationFailed
 from schema import ids

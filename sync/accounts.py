@@ -282,9 +282,7 @@ async def update(
     await _discover(row, settings)
     changed = (data.server_url, data.username, data.password, data.password_env)
     refused = (
-        await credentials_refused(row, settings)
-        if any(v is not UNSET for v in changed)
-        else None
+        await credentials_refused(row, settings) if any(v is not UNSET for v in changed) else None
     )
     async with in_transaction():
         row.state = AccountState.FAILED if refused else AccountState.OK

@@ -4,7 +4,7 @@ Owns the push rules of issue 7: a follow-up with a start (a meeting, a made call
 with a time) belongs in the calendar of its owner and of every associate participant and
 booked resource that has a calendar account; when it loses its start, is deleted, or a
 participant or resource is removed, a DELETE is queued for the calendars it left.  The
-object is built by ``calcore.builder.build_calendar`` from the ``resolvers.snapshots``
+object is built by ``calcore.builder.build_calendar`` from the ``orm.snapshots``
 snapshot, here, in the transaction, so the job holds exactly what the change produced.
 A queued job for the same object that no worker has claimed yet is replaced in place
 (its content is obsolete), which keeps per-object order and the queue short.
@@ -21,13 +21,13 @@ from tortoise.expressions import Q
 
 from calcore.builder import build_calendar, busy_block
 from calcore.model import EventSnapshot
+from orm import changes
 from orm import models as m
+from orm.changes import Change
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
+from orm.snapshots import snapshots
 from orm.sync_models import CalendarAccount, CalendarObject, JobOp, ObjectState, SyncJob
-from resolvers import changes
-from resolvers.changes import Change
-from resolvers.snapshots import snapshots
 from sync.names import object_name
 
 CHUNK = 500
@@ -159,7 +159,7 @@ async def accounts_for(followup_id: int) -> list[CalendarAccount]:
 
 
 async def handle(change: Change) -> None:
-    """The ``resolvers.changes`` handler: queue the CalDAV writes of one change."""
+    """The ``orm.changes`` handler: queue the CalDAV writes of one change."""
     if not await CalendarAccount.exists():
         return
     fid = change.followup_id

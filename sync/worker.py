@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from app.background import Background
 from app.settings import Settings
 from orm import outbox
 from orm.outbox_models import OutboxStatus
@@ -346,8 +345,3 @@ class SyncWorker:
                 task.cancel()
             await self.aclose()
         log.info("sync worker %s stopped", self.name)
-
-
-def start_background(settings: Settings) -> Background | None:
-    """Start the in-process sync worker unless SYNC_WORKER is off."""
-    return Background(SyncWorker(settings), "sync-worker") if settings.sync_worker else None

@@ -7,8 +7,8 @@ from typing import Any
 
 import httpx
 
-from app.auth import create_token
 from orm import models as m
+from resolvers.auth import create_token
 from schema.ids import encode
 from sync.address_policy import AddressPolicy
 

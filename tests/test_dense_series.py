@@ -14,10 +14,10 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth import create_token
 from app.settings import Settings
 from app.web import create_app
 from orm import models as m
+from resolvers.auth import create_token
 from resolvers.errors import ValidationFailed
 from resolvers.ical_series import import_series
 from tests.helpers import Gql, associate, gid

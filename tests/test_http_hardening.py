@@ -15,12 +15,12 @@ import httpx
 import pytest
 
 from app import csp
-from app.auth import create_token
 from app.settings import Secret, Settings
 from app.web import create_app
 from calcore.model import PartStat
 from mail.reply_links import reply_links
 from orm import models as m
+from resolvers.auth import create_token
 from tests.helpers import Gql, QueryCounter, associate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""Property: ``resolvers.occurrences.spans`` gives the same spans on its fast path
+"""Property: ``orm.occurrences.spans`` gives the same spans on its fast path
 (``calcore.rrule_window``, COUNT rules and series with overrides included) as on the
 general path (``recurrence.expand`` walking the rule from DTSTART with its own fast path switched
 off, overrides applied one by one).
@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from calcore import recurrence
 from calcore.recurrence import expand
-from resolvers import occurrences
-from resolvers.occurrences import Span, intervals, spans
+from orm import occurrences
+from orm.occurrences import Span, intervals, spans
 
 ZONES = ["Europe/Oslo", "America/New_York", "UTC", "Australia/Sydney", "Asia/Kolkata"]
 DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 import pytest
 
-from app.auth import create_token
 from app.guards import LoadShedding, RateLimiter
 from app.settings import Settings
 from app.web import create_app
 from orm import models as m
+from resolvers.auth import create_token
 from tests.helpers import Gql, associate, client_for, gid
 
 

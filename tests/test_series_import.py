@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from orm import models as m
+from orm.occurrences import Span
 from resolvers.diary import diary
 from resolvers.errors import ValidationFailed
 from resolvers.ical_series import import_series
-from resolvers.occurrences import Span
 from tests.helpers import associate
 
 DATA = Path(__file__).resolve().parent / "data" / "recurrence-tz"

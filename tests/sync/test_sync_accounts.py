@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from app.settings import Settings
+from app.sync_cli import run_full
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
-from sync.cli import run_full
 from tests.helpers import associate, client_for
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer

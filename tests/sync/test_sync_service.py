@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from app.settings import Secret, Settings
+from app.sync_cli import run_full
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarAccount, JobOp, SyncJob
 from sync import worker as worker_mod
-from sync.cli import run_full
 from sync.names import object_name
 from sync.reconcile import reconcile_account
 from tests.helpers import associate, client_for, gid

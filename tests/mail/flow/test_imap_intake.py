@@ -275,9 +275,9 @@ async def test_mailbox_hosts_pass_the_outbound_address_policy(
     people: dict[str, Any], host: str
 ) -> None:
     """Without the allow-list no mailbox may point at a non-public address (no SSRF)."""
-    from mail import mailboxes
-    from mail.mailboxes import MailboxInput
+    from resolvers import mailboxes
     from resolvers.errors import ValidationFailed
+    from resolvers.mailboxes import MailboxInput
     from sync.errors import UNREACHABLE
 
     strict = Settings(database_url="unused", secret_key=Secret("k"))

@@ -11,13 +11,13 @@ from typing import Any
 
 import httpx
 
+from app.mail_cli import receive_stdin
 from calcore import itip
 from calcore.model import PartStat
-from mail.cli import receive_stdin
 from mail.reply_links import ReplyClaims, reply_links, sign_token
 from orm import models as m
 from orm.outbox_models import MailOutbox, MailStatus
-from resolvers.snapshots import snapshot
+from orm.snapshots import snapshot
 from tests.helpers import client_for
 from tests.mail.flow.mailflow import T0, deliver, invite, meeting, summary
 from tests.mail.flow.smtp_server import SmtpServer

@@ -126,7 +126,7 @@ def _base(
 
 
 def _override(row: m.FollowUp, o: m.Occurrence, base: dict[str, Any]) -> EventSnapshot:
-    from resolvers.occurrences import one
+    from orm.occurrences import one
 
     span = one(row, o, o.recurrence_id)
     fields = dict(base)

@@ -18,14 +18,14 @@ from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
 from mail.outbox import enqueue
+from orm import changes
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import Proposal, ProposalStatus
-from resolvers import changes
+from orm.snapshots import snapshot
 from resolvers import followups as writes
 from resolvers import series_edits as edits
 from resolvers.errors import NotFound, ValidationFailed
-from resolvers.snapshots import snapshot
 
 
 async def _pending(viewer: m.Associate, proposal_id: int) -> tuple[Proposal, m.FollowUp]:

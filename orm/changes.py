@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from calcore.model import EventSnapshot
 from orm import models as m
-from resolvers.snapshots import snapshot
+from orm.snapshots import snapshot
 
 
 @dataclass(frozen=True)

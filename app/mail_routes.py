@@ -7,7 +7,7 @@ shows a confirmation page (link scanners and previews must not answer for people
 the page's form - a POST carrying its ``confirm`` field - records the answer.  The pages
 speak the invitation's language (the organiser's, as the mails) and give times in the
 recipient's zone when the recipient is an associate, else the meeting's (as the mails).
-Also the two hooks ``app.web`` calls: ``install`` (outbox handler) and ``start_worker``.
+Also ``install`` (the outbox handler), which ``app.web`` calls at start-up.
 """
 
 from __future__ import annotations
@@ -23,16 +23,14 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from app import csp
-from app.background import Background
 from app.settings import Settings
 from calcore.builder import zone
 from calcore.itip import normalize_address
 from mail import inbox, outbox
 from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token
-from mail.worker import start_background
 from orm import models as m
-from resolvers.preference_keys import PreferenceKey
+from orm.preferences import PreferenceKey
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex,nofollow">
@@ -48,11 +46,6 @@ CONFIRM = "yes"
 def install(settings: Settings) -> None:
     """Queue invitation mails from every change (idempotent)."""
     outbox.install(settings)
-
-
-def start_worker(settings: Settings) -> Background | None:
-    """Start the in-process mail worker when SMTP is configured (else None)."""
-    return start_background(settings)
 
 
 def outcome_json(o: inbox.Outcome) -> dict[str, Any]:
@@ -152,7 +145,7 @@ async def _confirmed(request: Request) -> bool:
 
 async def _reader(row: m.FollowUp, attendee: str) -> tuple[Texts, str]:
     """The language (the organiser's) and time zone (the recipient's, else the meeting's)."""
-    from resolvers.preferences import effective_for
+    from orm.preferences import effective_for
 
     owner = await m.Associate.get_or_none(id=row.owner_id)
     address = normalize_address(attendee)

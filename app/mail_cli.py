@@ -12,9 +12,9 @@ from typing import BinaryIO, TextIO
 
 from tortoise.transactions import in_transaction
 
+from app.mail_routes import outcome_json
 from app.settings import Settings
 from mail import inbox, outbox
-from mail.web import outcome_json
 from mail.worker import MailWorker
 
 

@@ -1,0 +1,38 @@
+"""Which in-process workers run beside the web app, and starting them.
+
+The workers themselves (``mail.worker``, ``mail.imap_intake``, ``sync.worker``) only know
+how to run until told to stop; choosing and starting them is composition, so it is here.
+"""
+
+from __future__ import annotations
+
+from app.background import Background
+from app.settings import Settings
+from mail.imap_intake import ImapIntake
+from mail.worker import MailWorker
+from sync.worker import SyncWorker
+
+
+def start_mail(settings: Settings) -> Background | None:
+    """The mail worker, when SMTP is configured and MAIL_WORKER is on."""
+    if not settings.mail_configured or not settings.mail_worker:
+        return None
+    return Background(MailWorker(settings), "mail-worker")
+
+
+def start_intake(settings: Settings) -> Background | None:
+    """The IMAP intake, when IMAP_WORKER is on (mailboxes are found in the DB)."""
+    if not settings.imap_worker:
+        return None
+    return Background(ImapIntake(settings), "imap-intake")
+
+
+def start_sync(settings: Settings) -> Background | None:
+    """The CalDAV sync worker, unless SYNC_WORKER is off."""
+    return Background(SyncWorker(settings), "sync-worker") if settings.sync_worker else None
+
+
+def start_all(settings: Settings) -> list[Background]:
+    """Every enabled worker, in the order they are stopped in reverse."""
+    started = (start_mail(settings), start_sync(settings), start_intake(settings))
+    return [b for b in started if b is not None]
