@@ -143,7 +143,9 @@ class FollowUp(relay.Node):
     private: bool
     done: bool
     done_at: datetime | None
-    uid: str | None = strawberry.field(description="The iCalendar UID; null when redacted.")
+    uid: str = strawberry.field(
+        description="The iCalendar UID; an empty string when redacted (no link to calendars)."
+    )
     sequence: int
     version: int
     created_at: datetime
@@ -217,7 +219,7 @@ class FollowUp(relay.Node):
             private=row.private,
             done=over.done if over else row.done,
             done_at=over.done_at if over else row.done_at,
-            uid=row.uid if visible else None,
+            uid=row.uid if visible else "",
             sequence=max(row.sequence, over.sequence if over else 0),
             version=row.version,
             created_at=row.created_at,
