@@ -1,9 +1,12 @@
 """Request limits enforced before a query runs: depth, cost, aliases, tokens, operations.
 
-Cost: every selected field costs 1, times the product of the page sizes of the lists
-above it (``first:`` where given, else the default page size; a root list without paging
-counts as the maximum page size, a nested one - phones, participants - as
-``NESTED_LIST_SIZE``), so a request is priced by how many objects it can return.
+Cost: every selected field costs 1, times the product of the sizes of the lists above it
+(``first:`` where given, else the default page size for connections; ``diary`` and
+``freeBusy`` by the number of associates and resources asked for; nested lists of one
+object by ``LIST_SIZES`` - participants 8, status history 5, ... - else
+``NESTED_LIST_SIZE``; other root lists as the maximum page size), so a request is priced
+by how many objects it can return.  Every answer reports its cost and the limit in
+``extensions.cost``.
 """
 
 from __future__ import annotations
@@ -46,23 +49,113 @@ def _is_list(type_: Any) -> bool:
     return isinstance(type_, GraphQLList)
 
 
+#: How many items a list field is expected to hold when it takes no ``first:`` (nested lists
+#: of one object, or bounded root lists).  ``diary`` and ``freeBusy`` are priced per
+#: requested associate or resource (a busy fortnight holds ~25 items per associate).
+LIST_SIZES = {
+    "participants": 8,
+    "statusHistory": 5,
+    "resources": 3,
+    "conflicts": 5,
+    "phones": 3,
+    "emails": 3,
+    "proposals": 3,
+    "mailDeliveries": 5,
+    "members": 20,
+}
+PER_ID = {"diary": ("associateIds", 25), "freeBusy": ("associateIds", 1)}
+#: What a list of IDs given as a variable counts as (its length is unknown when validating).
+VARIABLE_IDS = 5
+
+
+class Cost:
+    """The price of one operation: every field 1, times the sizes of the lists above it."""
+
+    def __init__(self, schema: Any, document: Any, settings: Settings) -> None:
+        self.schema, self.settings = schema, settings
+        self.fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+
+    def of(self, node: OperationDefinitionNode) -> int:
+        root = {
+            "query": self.schema.query_type,
+            "mutation": self.schema.mutation_type,
+            "subscription": self.schema.subscription_type,
+        }[node.operation.value]
+        return self._cost(node.selection_set, root, 1, 0)
+
+    def _size(self, field: FieldNode, listed: bool, connection: bool, depth: int) -> int:
+        settings = self.settings
+        for arg in field.arguments or ():
+            if arg.name.value in ("first", "last", "limit"):
+                if isinstance(arg.value, IntValueNode):
+                    return max(1, int(arg.value.value))
+                if isinstance(arg.value, VariableNode):
+                    return settings.max_page_size
+        name = field.name.value
+        if name in PER_ID:
+            argument, each = PER_ID[name]
+            count = 0
+            for arg in field.arguments or ():
+                if arg.name.value in (argument, "resourceIds"):
+                    values = getattr(arg.value, "values", None)
+                    count += len(values) if values is not None else VARIABLE_IDS
+            return max(1, count) * each
+        if connection:
+            return settings.default_page_size
+        if not listed:
+            return 1
+        if name in LIST_SIZES:
+            return LIST_SIZES[name]
+        return settings.max_page_size if depth == 0 else NESTED_LIST_SIZE
+
+    def _cost(
+        self, selection: SelectionSetNode | None, parent: Any, multiplier: int, depth: int
+    ) -> int:
+        if selection is None or parent is None or depth > 50:
+            return 0
+        total = 0
+        for item in selection.selections:
+            if isinstance(item, FieldNode):
+                definition = getattr(parent, "fields", {}).get(item.name.value)
+                total += multiplier
+                if definition is None:
+                    continue
+                named = get_named_type(definition.type)
+                connection = named.name.endswith("Connection")
+                factor = self._size(item, _is_list(definition.type), connection, depth)
+                if item.name.value in ("edges", "nodes"):
+                    factor = 1
+                total += self._cost(item.selection_set, named, multiplier * factor, depth + 1)
+            elif isinstance(item, InlineFragmentNode):
+                target = parent
+                if item.type_condition is not None:
+                    target = self.schema.get_type(item.type_condition.name.value)
+                total += self._cost(item.selection_set, target, multiplier, depth + 1)
+            elif isinstance(item, FragmentSpreadNode):
+                fragment = self.fragments.get(item.name.value)
+                if fragment is not None:
+                    target = self.schema.get_type(fragment.type_condition.name.value)
+                    total += self._cost(fragment.selection_set, target, multiplier, depth + 1)
+        return total
+
+
+def document_cost(schema: Any, document: Any, settings: Settings) -> int:
+    """The highest cost of the document's operations."""
+    cost = Cost(schema, document, settings)
+    return max(
+        (cost.of(d) for d in document.definitions if isinstance(d, OperationDefinitionNode)),
+        default=0,
+    )
+
+
 def cost_rule(settings: Settings) -> type[ValidationRule]:
     """A validation rule refusing documents whose cost exceeds MAX_QUERY_COST."""
 
     class QueryCost(ValidationRule):
         def enter_operation_definition(self, node: OperationDefinitionNode, *_: Any) -> None:
-            schema = self.context.schema
-            root = {
-                "query": schema.query_type,
-                "mutation": schema.mutation_type,
-                "subscription": schema.subscription_type,
-            }[node.operation.value]
-            fragments = {
-                d.name.value: d
-                for d in self.context.document.definitions
-                if isinstance(d, FragmentDefinitionNode)
-            }
-            cost = self._cost(node.selection_set, root, fragments, 1, 0)
+            cost = Cost(self.context.schema, self.context.document, settings).of(node)
             if cost > settings.max_query_cost:
                 self.report_error(
                     GraphQLError(
@@ -73,62 +166,26 @@ def cost_rule(settings: Settings) -> type[ValidationRule]:
                     )
                 )
 
-        def _size(self, field: FieldNode, listed: bool, connection: bool, depth: int) -> int:
-            for arg in field.arguments or ():
-                if arg.name.value in ("first", "limit"):
-                    if isinstance(arg.value, IntValueNode):
-                        return max(1, int(arg.value.value))
-                    if isinstance(arg.value, VariableNode):
-                        return settings.max_page_size
-            if connection:
-                return settings.default_page_size
-            if not listed:
-                return 1
-            return settings.max_page_size if depth == 0 else NESTED_LIST_SIZE
-
-        def _cost(
-            self,
-            selection: SelectionSetNode | None,
-            parent: Any,
-            fragments: dict[str, FragmentDefinitionNode],
-            multiplier: int,
-            depth: int,
-        ) -> int:
-            if selection is None or parent is None or depth > 50:
-                return 0
-            total = 0
-            for item in selection.selections:
-                if isinstance(item, FieldNode):
-                    fields = getattr(parent, "fields", {})
-                    definition = fields.get(item.name.value)
-                    total += multiplier
-                    if definition is None:
-                        continue
-                    named = get_named_type(definition.type)
-                    connection = named.name.endswith("Connection")
-                    factor = self._size(item, _is_list(definition.type), connection, depth)
-                    if item.name.value in ("edges", "nodes"):
-                        factor = 1
-                    total += self._cost(
-                        item.selection_set, named, fragments, multiplier * factor, depth + 1
-                    )
-                elif isinstance(item, InlineFragmentNode):
-                    target = parent
-                    if item.type_condition is not None:
-                        target = self.context.schema.get_type(item.type_condition.name.value)
-                    total += self._cost(
-                        item.selection_set, target, fragments, multiplier, depth + 1
-                    )
-                elif isinstance(item, FragmentSpreadNode):
-                    fragment = fragments.get(item.name.value)
-                    if fragment is not None:
-                        target = self.context.schema.get_type(fragment.type_condition.name.value)
-                        total += self._cost(
-                            fragment.selection_set, target, fragments, multiplier, depth + 1
-                        )
-            return total
-
     return QueryCost
+
+
+class CostReport(SchemaExtension):
+    """Say what a request cost, and the limit, in the answer's ``extensions``."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context
+        settings: Settings | None = getattr(context.context, "settings", None)
+        if settings is None or context.graphql_document is None or not context.query:
+            return {}
+        cost = _cached_cost(context.query, context.schema._schema, settings)
+        return {"cost": {"requested": cost, "limit": settings.max_query_cost}}
+
+
+@lru_cache(maxsize=1000)
+def _cached_cost(query: str, schema: Any, settings: Settings) -> int:
+    from graphql import parse
+
+    return document_cost(schema, parse(query), settings)
 
 
 def operations_rule(settings: Settings) -> type[ValidationRule]:
@@ -226,4 +283,5 @@ def extensions() -> list[SchemaExtension | type[SchemaExtension]]:
         RequestLimits,
         ValidationCache(maxsize=1000),
         HideSuggestions,
+        CostReport,
     ]

@@ -51,3 +51,28 @@ async def test_forged_cursors_are_validation_errors(
         error = body["errors"][0]
         assert error["extensions"]["code"] == "VALIDATION", error
         assert "invalid literal" not in error["message"] and "int()" not in error["message"]
+
+
+WEEK = """query($from: DateTime!, $to: DateTime!) {
+  diary(associateIds: [%s], from: $from, to: $to) {
+    id kind title start end location redacted private done conflict
+    owner { id name } company { id name } person { id fullName }
+    participants { id status emailInvitation associate { id name } person { id fullName }
+      statusHistory { status setAt via setBy { id name } } }
+    resources { id name }
+  }
+}"""
+
+
+async def test_a_week_view_of_five_people_fits_the_default_cost(
+    http: httpx.AsyncClient, db: str
+) -> None:
+    """A realistic screen passes the default limit, and the answer says what it cost."""
+    people = [await associate(f"P{i}") for i in range(5)]
+    gql = await client_for(http, people[0])
+    ids = ", ".join(f'"{gid("Associate", p.id)}"' for p in people)
+    window = {"from": "2026-03-02T00:00:00Z", "to": "2026-03-09T00:00:00Z"}
+    body = await gql.raw(WEEK % ids, window)
+    assert not body.get("errors"), body
+    cost = body["extensions"]["cost"]
+    assert 0 < cost["requested"] <= cost["limit"] == 50_000
