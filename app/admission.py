@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.auth import authenticate, hash_token
 from app.guards import RateLimiter, send_error
-from app.settings import Settings
+from config.settings import Settings
 
 #: A token that authenticated within this many seconds skips the wrong-token throttle.
 KNOWN_GOOD_SECONDS = 600.0

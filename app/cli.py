@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from app.settings import get_settings
+from config.settings import SettingsError, get_settings
 from orm import db
 
 
@@ -197,6 +197,10 @@ def _operational_errors() -> tuple[type[BaseException], ...]:
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        get_settings()  # every command refuses a bad environment before doing anything
+    except SettingsError as exc:
+        sys.exit(f"followups: {exc}")
     try:
         args.func(args)
     except _operational_errors() as exc:

@@ -17,7 +17,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.settings import Settings
+from config.settings import Settings
 
 #: Largest request line plus headers (uvicorn's default, stated here on purpose).
 MAX_HEADER_BYTES = 16 * 1024

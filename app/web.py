@@ -33,7 +33,7 @@ from app.guards import (
     error_body,
     send_error,
 )
-from app.settings import Settings, get_settings
+from config.settings import Settings, get_settings
 from mail import imap_intake
 from mail import web as mail_web
 from orm import db

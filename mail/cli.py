@@ -12,7 +12,7 @@ from typing import BinaryIO, TextIO
 
 from tortoise.transactions import in_transaction
 
-from app.settings import Settings
+from config.settings import Settings
 from mail import inbox, outbox
 from mail.web import outcome_json
 from mail.worker import MailWorker

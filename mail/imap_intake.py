@@ -29,7 +29,7 @@ import aioimaplib
 from tortoise.transactions import in_transaction
 
 from app.background import Background
-from app.settings import Settings
+from config.settings import Settings
 from mail import imap_policy, inbox
 from mail.inbound import _msgid
 from orm import models as m

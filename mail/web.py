@@ -24,9 +24,9 @@ from tortoise.transactions import in_transaction
 
 from app import csp
 from app.background import Background
-from app.settings import Settings
 from calcore.builder import zone
 from calcore.itip import normalize_address
+from config.settings import Settings
 from mail import inbox, outbox
 from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from resolvers import availability, followups, visibility
 from resolvers.availability import Entity

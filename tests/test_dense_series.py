@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from app.auth import create_token
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from resolvers.errors import ValidationFailed
 from resolvers.ical_series import import_series

@@ -16,9 +16,9 @@ import pytest
 
 from app import csp
 from app.auth import create_token
-from app.settings import Secret, Settings
 from app.web import create_app
 from calcore.model import PartStat
+from config.settings import Secret, Settings
 from mail.reply_links import reply_links
 from orm import models as m
 from tests.helpers import Gql, QueryCounter, associate

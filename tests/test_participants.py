@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from app.auth import create_token
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from resolvers import followups
 from tests.helpers import Gql, associate, client_for, gid, snapshot

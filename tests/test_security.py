@@ -11,8 +11,8 @@ import pytest
 
 from app.auth import create_token
 from app.guards import LoadShedding, RateLimiter
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from tests.helpers import Gql, associate, client_for, gid
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Settings
+from config.settings import Settings
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from sync.cli import run_full
 from tests.helpers import associate, client_for
