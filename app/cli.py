@@ -29,10 +29,12 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    from app import tracing
     from app.server import serve
     from app.web import create_app
 
     settings = get_settings()
+    tracing.configure()
     app = create_app(settings)
     # What start-up built (modules, the GraphQL schema, ORM metadata: ~100k objects) lives
     # as long as the process: keep it out of the collector's full passes, which otherwise
@@ -198,9 +200,12 @@ def _operational_errors() -> tuple[type[BaseException], ...]:
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
-        get_settings()  # every command refuses a bad environment before doing anything
+        settings = get_settings()  # every command refuses a bad environment before anything
     except SettingsError as exc:
         sys.exit(f"followups: {exc}")
+    from app.observability import configure_logging
+
+    configure_logging(settings)
     try:
         args.func(args)
     except _operational_errors() as exc:

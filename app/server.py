@@ -80,7 +80,8 @@ def serve(app: Any, settings: Settings, host: str, port: int) -> None:
         app,
         host=host,
         port=port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go to the root handler (app.observability)
         http=protocol,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

@@ -1,6 +1,8 @@
 """The Starlette application: GraphQL (and GraphiQL) at /graphql behind bearer tokens.
 
-Middleware, outermost first: security headers, CORS (when configured), the body deadline,
+Middleware, outermost first: security headers, request ID, logs, metrics and tracing
+(``app.observability``, which also answers /ready and /metrics), CORS (when configured),
+the body deadline,
 admission (authentication, per-associate and per-address caps), load shedding, the body
 size limit.  Every refusal is JSON ``{"errors": [{"message", "extensions": {"code"}}]}``,
 including strawberry's own (bad JSON, wrong content type) and unexpected failures.
@@ -23,7 +25,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from app import graphiql
+from app import graphiql, metrics, observability
 from app.admission import UNAUTHENTICATED, Admission
 from app.guards import (
     BodyDeadline,
@@ -111,6 +113,8 @@ async def internal_error(_: Request, __: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app; with ``manage_db`` it connects (and migrates) on start-up."""
     settings = settings or get_settings()
+    observability.install(schema)
+    metrics.install()
     mail_web.install(settings)
     sync_outbox.install()
 
@@ -137,6 +141,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     graphql = Authenticated(FollowUpsGraphQL(settings))
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(observability.Observability, settings=settings),  # also /ready, /metrics
         Middleware(
             BodyDeadline,
             seconds=settings.request_body_timeout,
