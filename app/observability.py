@@ -34,6 +34,9 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]{0,63}$")
 _HANDLER_NAME = "followups"
+_EXTRA = ("method", "path", "status", "duration_ms", "operation", "outcome")
+_PROBES = ("/health", "/ready", "/metrics")
+log = logging.getLogger("followups.http")
 
 
 @dataclass
@@ -79,6 +82,9 @@ class JsonFormatter(logging.Formatter):
         request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
         if request_id and request_id != "-":
             line["request_id"] = request_id
+        for key in _EXTRA:
+            if hasattr(record, key):
+                line[key] = getattr(record, key)
         if record.exc_info:
             line["exc_info"] = self.formatException(record.exc_info)
         return json.dumps(line, ensure_ascii=False)
@@ -129,6 +135,22 @@ def install(schema: Any) -> None:
         schema.extensions = (*schema.extensions, OperationObserver)
 
 
+def _log_request(scope: Scope, status: int, info: RequestInfo, started: float) -> None:
+    """One line per request (probes at DEBUG), with the operation when there was one."""
+    path = scope.get("path", "")
+    fields: dict[str, Any] = {
+        "method": scope.get("method", ""),
+        "path": path if not path.startswith("/reply/") else "/reply/{token}",
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+    }
+    message = f"{fields['method']} {fields['path']} {status} {fields['duration_ms']:.1f} ms"
+    if info.operation is not None:
+        fields |= {"operation": info.operation, "outcome": info.outcome}
+        message += f" {info.operation} {info.outcome}"
+    log.log(logging.DEBUG if path in _PROBES else logging.INFO, message, extra=fields)
+
+
 class Observability:
     """Request ID, timing, metrics and span of every HTTP request; ``/ready``, ``/metrics``."""
 
@@ -166,5 +188,6 @@ class Observability:
                     await self.app(scope, receive, send_with_id)
         finally:
             metrics.observe(scope, status, info.operation, info.outcome, started)
+            _log_request(scope, status, info, started)
             CURRENT.reset(info_token)
             REQUEST_ID.reset(id_token)

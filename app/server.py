@@ -81,6 +81,7 @@ def serve(app: Any, settings: Settings, host: str, port: int) -> None:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        access_log=False,  # app.observability logs each request, with its request ID
         log_config=None,  # uvicorn's records go to the root handler (app.observability)
         http=protocol,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
