@@ -197,15 +197,20 @@ def _operational_errors() -> tuple[type[BaseException], ...]:
     return (MigrationFailed, BaseORMException, asyncpg.PostgresError, OSError, ValueError)
 
 
+#: Commands that log (LOG_FORMAT, LOG_LEVEL); the others print their one answer only.
+LONG_RUNNING = {"serve", "mail-worker", "sync-worker", "imap-intake"}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         settings = get_settings()  # every command refuses a bad environment before anything
     except SettingsError as exc:
         sys.exit(f"followups: {exc}")
-    from app.observability import configure_logging
+    if args.command in LONG_RUNNING:
+        from app.observability import configure_logging
 
-    configure_logging(settings)
+        configure_logging(settings)
     try:
         args.func(args)
     except _operational_errors() as exc:
