@@ -4,6 +4,7 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /srv/followups
 COPY pyproject.toml README.md LICENSE ./
+COPY config config
 COPY app app
 COPY schema schema
 COPY resolvers resolvers

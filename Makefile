@@ -27,8 +27,8 @@ test: $(STAMP) servers
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app schema resolvers orm
-	$(BIN)/mypy app schema resolvers orm calcore sync mail
+	$(BIN)/ruff format --check config app schema resolvers orm
+	$(BIN)/mypy config app schema resolvers orm calcore sync mail
 	$(BIN)/lint-imports
 	$(BIN)/deptry .
 

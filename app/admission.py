@@ -20,7 +20,7 @@ from collections import Counter
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.guards import RateLimiter, send_error
-from app.settings import Settings
+from config.settings import Settings
 from resolvers.auth import authenticate, hash_token
 
 #: A token that authenticated within this many seconds skips the wrong-token throttle.

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from app.settings import get_settings
+from config.settings import SettingsError, get_settings
 from orm import db
 
 
@@ -29,10 +29,12 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    from app import tracing
     from app.server import serve
     from app.web import create_app
 
     settings = get_settings()
+    tracing.configure()
     app = create_app(settings)
     # What start-up built (modules, the GraphQL schema, ORM metadata: ~100k objects) lives
     # as long as the process: keep it out of the collector's full passes, which otherwise
@@ -195,8 +197,20 @@ def _operational_errors() -> tuple[type[BaseException], ...]:
     return (MigrationFailed, BaseORMException, asyncpg.PostgresError, OSError, ValueError)
 
 
+#: Commands that log (LOG_FORMAT, LOG_LEVEL); the others print their one answer only.
+LONG_RUNNING = {"serve", "mail-worker", "sync-worker", "imap-intake"}
+
+
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
+    try:
+        settings = get_settings()  # every command refuses a bad environment before anything
+    except SettingsError as exc:
+        sys.exit(f"followups: {exc}")
+    if args.command in LONG_RUNNING:
+        from app.observability import configure_logging
+
+        configure_logging(settings)
     try:
         args.func(args)
     except _operational_errors() as exc:

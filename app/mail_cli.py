@@ -13,7 +13,7 @@ from typing import BinaryIO, TextIO
 from tortoise.transactions import in_transaction
 
 from app.mail_routes import outcome_json
-from app.settings import Settings
+from config.settings import Settings
 from mail import inbox, outbox
 from mail.worker import MailWorker
 

@@ -23,9 +23,9 @@ from starlette.routing import Route
 from tortoise.transactions import in_transaction
 
 from app import csp
-from app.settings import Settings
 from calcore.builder import zone
 from calcore.itip import normalize_address
+from config.settings import Settings
 from mail import inbox, outbox
 from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token

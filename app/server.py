@@ -17,7 +17,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from app.settings import Settings
+from config.settings import Settings
 
 #: Largest request line plus headers (uvicorn's default, stated here on purpose).
 MAX_HEADER_BYTES = 16 * 1024
@@ -80,7 +80,9 @@ def serve(app: Any, settings: Settings, host: str, port: int) -> None:
         app,
         host=host,
         port=port,
-        log_level="info",
+        log_level=settings.log_level.lower(),
+        access_log=False,  # app.observability logs each request, with its request ID
+        log_config=None,  # uvicorn's records go to the root handler (app.observability)
         http=protocol,
         h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

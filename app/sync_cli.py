@@ -10,7 +10,7 @@ import signal
 import sys
 from typing import TextIO
 
-from app.settings import Settings
+from config.settings import Settings
 from orm.sync_models import AccountState, CalendarAccount
 from sync.errors import CalDAVError
 from sync.reconcile import reconcile_account

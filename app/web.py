@@ -1,6 +1,8 @@
 """The Starlette application: GraphQL (and GraphiQL) at /graphql behind bearer tokens.
 
-Middleware, outermost first: security headers, CORS (when configured), the body deadline,
+Middleware, outermost first: security headers, request ID, logs, metrics and tracing
+(``app.observability``, which also answers /ready and /metrics), CORS (when configured),
+the body deadline,
 admission (authentication, per-associate and per-address caps), load shedding, the body
 size limit.  Every refusal is JSON ``{"errors": [{"message", "extensions": {"code"}}]}``,
 including strawberry's own (bad JSON, wrong content type) and unexpected failures.
@@ -25,7 +27,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
 from strawberry.types import ExecutionResult
 
-from app import graphiql, mail_routes, workers
+from app import graphiql, mail_routes, metrics, observability, workers
 from app.admission import UNAUTHENTICATED, Admission
 from app.guards import (
     BodyDeadline,
@@ -35,7 +37,7 @@ from app.guards import (
     error_body,
     send_error,
 )
-from app.settings import Settings, get_settings
+from config.settings import Settings, get_settings
 from orm import db
 from resolvers.context import Context
 from schema import code_document_error, schema
@@ -117,6 +119,8 @@ async def internal_error(_: Request, __: Exception) -> Response:
 def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> Starlette:
     """The ASGI app; with ``manage_db`` it connects (and migrates) on start-up."""
     settings = settings or get_settings()
+    observability.install(schema)
+    metrics.install()
     mail_routes.install(settings)
     sync_outbox.install()
 
@@ -137,6 +141,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     graphql = Authenticated(FollowUpsGraphQL(settings))
     middleware = [
         Middleware(SecurityHeaders),
+        Middleware(observability.Observability, settings=settings),  # also /ready, /metrics
         Middleware(
             BodyDeadline,
             seconds=settings.request_body_timeout,

@@ -7,7 +7,7 @@ how to run until told to stop; choosing and starting them is composition, so it 
 from __future__ import annotations
 
 from app.background import Background
-from app.settings import Settings
+from config.settings import Settings
 from mail.imap_intake import ImapIntake
 from mail.worker import MailWorker
 from sync.worker import SyncWorker

@@ -90,7 +90,7 @@ async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
 
     from tortoise.connection import get_connection
 
-    from app.settings import Settings
+    from config.settings import Settings
     from orm import db as orm_db
     from orm import models as m
     from resolvers import availability

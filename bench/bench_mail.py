@@ -18,8 +18,8 @@ import aiosmtplib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app.settings import Settings
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from config.settings import Settings
 from mail.compose import compose_invitation
 from mail.smtp import SmtpTransport
 from tests.mail.flow.smtp_server import SmtpServer

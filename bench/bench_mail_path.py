@@ -30,8 +30,8 @@ import aiosmtplib
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.settings import Secret, Settings  # noqa: E402
 from calcore.model import Attendee, EventSnapshot, Kind, Person  # noqa: E402
+from config.settings import Secret, Settings  # noqa: E402
 from mail import outbox  # noqa: E402
 from orm import db  # noqa: E402
 from orm.outbox_models import MailOutbox, MailStatus  # noqa: E402

@@ -30,7 +30,7 @@ if str(ROOT) not in sys.path:
 
 from caldav.davclient import DAVClient  # noqa: E402
 
-from app.settings import Secret, Settings  # noqa: E402
+from config.settings import Secret, Settings  # noqa: E402
 from orm import db  # noqa: E402
 from orm import models as m  # noqa: E402
 from orm.outbox_models import OutboxStatus  # noqa: E402

@@ -28,7 +28,7 @@ from typing import Any
 import aioimaplib
 from tortoise.transactions import in_transaction
 
-from app.settings import Settings
+from config.settings import Settings
 from mail import imap_policy, inbox
 from mail.inbound import _msgid
 from orm import models as m

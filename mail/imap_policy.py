@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from app.settings import Settings
+from config.settings import Settings
 from resolvers.errors import ValidationFailed
 from sync import address_policy
 from sync.errors import UNREACHABLE

@@ -27,9 +27,9 @@ from email.message import Message
 
 from tortoise.expressions import Q
 
-from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
+from config.settings import Settings
 from mail.compose import build_invitation
 from mail.reply_links import reply_links
 from orm import changes

@@ -1,7 +1,7 @@
 """The SMTP transport: moves queued message bytes with aiosmtplib and classifies failures.
 
 Owns one connection per batch (connect, STARTTLS or implicit TLS, AUTH, then one
-MAIL/RCPT/DATA per message on the same connection, QUIT), settings from ``app.settings``.
+MAIL/RCPT/DATA per message on the same connection, QUIT), settings from ``config.settings``.
 A 5xx reply for a message is permanent (RFC 5321 section 4.2.1); 4xx replies, timeouts
 and dropped connections are transient and retried by the worker.  A refusal of the
 configuration itself - STARTTLS required but not offered, AUTH not offered, credentials
@@ -17,7 +17,7 @@ from contextlib import asynccontextmanager
 
 import aiosmtplib
 
-from app.settings import Settings
+from config.settings import Settings
 
 
 class SendError(Exception):

@@ -22,7 +22,7 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.settings import Settings
+from config.settings import Settings
 from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpTransport
 from orm import outbox

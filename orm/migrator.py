@@ -141,5 +141,12 @@ async def apply_all(database_url: str, apps_config: dict[str, dict[str, Any]]) -
     return applied_now
 
 
+async def pending(apps_config: dict[str, dict[str, Any]]) -> list[str]:
+    """The forward migrations not yet applied on the default connection (reads only)."""
+    executor = MigrationExecutor(get_connection("default"), apps_config)
+    plan = await executor.plan()
+    return [f"{s.migration.app_label}.{s.migration.name}" for s in plan if not s.backward]
+
+
 def _is_sqlite(client: BaseDBAsyncClient) -> bool:
     return client.capabilities.dialect == "sqlite"

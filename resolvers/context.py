@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import strawberry
 
-from app.settings import Settings
+from config.settings import Settings
 from orm.models import Associate
 from resolvers.loaders import Loaders
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from orm.occurrences import Span, spans
 from resolvers.errors import ValidationFailed

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from app.settings import Settings
+from config.settings import Settings
 from mail.imap_policy import check_host, check_shape
 from orm import models as m
 from orm.intake_models import Mailbox, MailboxMessage, MailboxState

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from resolvers import followups, visibility
 from resolvers.availability import Entity

@@ -14,9 +14,9 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from typing import Any
 
-from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
+from config.settings import Settings
 from mail.outbox import enqueue
 from orm import changes
 from orm import models as m

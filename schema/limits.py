@@ -36,7 +36,7 @@ from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension
 from strawberry.extensions.max_aliases import create_validator as alias_validator
 from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
-from app.settings import Settings
+from config.settings import Settings
 
 NESTED_LIST_SIZE = 10
 #: Lexical tokens per document; the parser stops beyond this (a fixed guard, not a setting).

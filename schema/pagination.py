@@ -12,7 +12,7 @@ import strawberry
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
-from app.settings import Settings
+from config.settings import Settings
 from resolvers.errors import ValidationFailed
 
 T = TypeVar("T")

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import re
 import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,15 +29,13 @@ from typing import Any
 import httpcore
 import httpx
 
-from app.settings import Settings
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+from config.hosts import IPAddress, IPNetwork, parse_allowed, parse_ip
+from config.hosts import host_key as _host_key
+from config.hosts import unwrap as _unwrap
+from config.settings import Settings
 
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
-_LEGACY_V4 = re.compile(r"^[0-9a-fA-FxX.]+$")
-_HOST_NAME = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,62})(\.[a-z0-9_]([a-z0-9_-]{0,62}))*$")
 
 
 class OutboundRefused(Exception):
@@ -48,30 +45,6 @@ class OutboundRefused(Exception):
         super().__init__(f"{host}: {reason}")
         self.host = host
         self.reason = reason
-
-
-def parse_ip(host: str) -> IPAddress | None:
-    """Return the address a host string denotes (any spelling), or None for a name."""
-    text = host.strip()
-    if text.startswith("[") and text.endswith("]"):
-        text = text[1:-1]
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        pass
-    if _LEGACY_V4.match(text) and any(c.isdigit() for c in text):
-        try:  # the C library's reading: hex, octal, decimal, and 1-3 part forms
-            return ipaddress.IPv4Address(socket.inet_aton(text))
-        except OSError:
-            return None
-    return None
-
-
-def _unwrap(ip: IPAddress) -> IPAddress:
-    """Return the IPv4 address inside an IPv4-mapped IPv6 address, else the address."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
 
 
 def _public_v4(ip: ipaddress.IPv4Address) -> bool:
@@ -111,10 +84,6 @@ def is_public(ip: IPAddress) -> bool:
     )
 
 
-def _host_key(host: str) -> str:
-    return host.strip().strip("[]").rstrip(".").lower()
-
-
 async def resolve(host: str, port: int) -> list[IPAddress]:
     """Resolve a host name to its addresses, in the resolver's order (raises OSError)."""
     infos = await asyncio.get_running_loop().getaddrinfo(
@@ -138,27 +107,8 @@ class AddressPolicy:
     @classmethod
     def parse(cls, entries: Iterable[str]) -> AddressPolicy:
         """Build a policy from allow-list entries (names, addresses, CIDR networks)."""
-        hosts: set[str] = set()
-        networks: list[IPNetwork] = []
-        for raw in entries:
-            entry = raw.strip()
-            if not entry:
-                continue
-            if "/" in entry:
-                try:
-                    text = entry.replace("[", "").replace("]", "")
-                    networks.append(ipaddress.ip_network(text, strict=False))
-                except ValueError as exc:
-                    raise ValueError(f"not a CIDR network: {entry!r}") from exc
-                continue
-            ip = parse_ip(entry)
-            if ip is not None:
-                networks.append(ipaddress.ip_network(_unwrap(ip)))
-            elif _HOST_NAME.match(_host_key(entry)):
-                hosts.add(_host_key(entry))
-            else:
-                raise ValueError(f"not a host name, address or network: {entry!r}")
-        return cls(frozenset(hosts), tuple(networks))
+        hosts, networks = parse_allowed(entries)
+        return cls(hosts, networks)
 
     def allows(self, host: str, ip: IPAddress) -> bool:
         """Tell whether ``host``, resolved to ``ip``, may be connected to."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from tortoise.transactions import in_transaction
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus

@@ -18,7 +18,7 @@ import re
 
 from cryptography.fernet import Fernet, InvalidToken
 
-from app.settings import Settings
+from config.settings import Settings
 
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,199}$")
 _CONTEXT = b"followups/caldav-account-secret/v1\x00"

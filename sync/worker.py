@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 
 from tortoise.transactions import in_transaction
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import outbox
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import (

@@ -19,8 +19,8 @@ import pytest
 from tortoise import Tortoise
 from tortoise.connection import get_connection
 
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import db as orm_db
 from tests.helpers import LOOPBACK_HOSTS
 

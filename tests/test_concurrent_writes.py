@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from tests.helpers import associate, client_for
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from resolvers.auth import create_token
 from resolvers.errors import ValidationFailed

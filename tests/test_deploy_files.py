@@ -9,13 +9,14 @@ from pathlib import Path
 import yaml
 
 from app.cli import build_parser
+from config.settings import Settings
+from config.settings import variable as env_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _settings_read() -> set[str]:
-    text = (ROOT / "app" / "settings.py").read_text()
-    return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', text))
+    return {env_name(name) for name in Settings.model_fields}
 
 
 def test_compose_services_run_real_commands_with_real_settings() -> None:

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from tests.helpers import Gql, associate, client_for, gid, snapshot
 

@@ -15,9 +15,9 @@ import httpx
 import pytest
 
 from app import csp
-from app.settings import Secret, Settings
 from app.web import create_app
 from calcore.model import PartStat
+from config.settings import Secret, Settings
 from mail.reply_links import reply_links
 from orm import models as m
 from resolvers.auth import create_token

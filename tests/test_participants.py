@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from resolvers import followups
 from resolvers.auth import create_token

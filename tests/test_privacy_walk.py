@@ -38,7 +38,7 @@ from graphql import (
     get_named_type,
 )
 
-from app.settings import Secret, Settings
+from config.settings import Secret, Settings
 from orm import models as m
 from orm.outbox_models import MailOutbox
 from orm.outbox_models import Proposal as ProposalRow

@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from app.guards import LoadShedding, RateLimiter
-from app.settings import Settings
 from app.web import create_app
+from config.settings import Settings
 from orm import models as m
 from resolvers.auth import create_token
 from tests.helpers import Gql, associate, client_for, gid

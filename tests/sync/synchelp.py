@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from icalendar import Calendar
 
-from app.settings import Secret, Settings
+from config.settings import Secret, Settings
 from orm.outbox import utcnow
 from orm.sync_models import SyncJob
 from sync.names import object_name

@@ -22,8 +22,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.settings import Secret, Settings
 from app.web import create_app
+from config.settings import Secret, Settings
 from orm import models as m
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from sync import address_policy as ap

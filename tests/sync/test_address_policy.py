@@ -10,7 +10,7 @@ import ipaddress
 
 import pytest
 
-from app.settings import load_settings
+from config.settings import load_settings
 from sync import address_policy as ap
 from sync.address_policy import STRICT, AddressPolicy, OutboundRefused, is_public, parse_ip
 from sync.client import CalendarClient

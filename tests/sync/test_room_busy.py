@@ -14,7 +14,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from tests.helpers import associate, client_for, gid
 from tests.sync import synchelp as h

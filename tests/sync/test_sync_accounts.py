@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Settings
 from app.sync_cli import run_full
+from config.settings import Settings
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from tests.helpers import associate, client_for
 from tests.sync import synchelp as h

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from app.settings import Settings
+from config.settings import Settings
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import SyncJob
 from sync.dav_xml import mkcalendar_body

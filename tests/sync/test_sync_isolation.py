@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Settings
+from config.settings import Settings
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarObject, ObjectState, SyncJob
 from sync.names import object_name

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Settings
+from config.settings import Settings
 from orm import models as m
 from orm.sync_models import AccountState, CalendarAccount, SyncJob
 from sync.names import object_name

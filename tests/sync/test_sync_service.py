@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from app.settings import Secret, Settings
 from app.sync_cli import run_full
+from config.settings import Secret, Settings
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarAccount, JobOp, SyncJob
 from sync import worker as worker_mod

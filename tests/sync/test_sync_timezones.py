@@ -14,8 +14,8 @@ import pytest
 from dateutil.rrule import rrulestr
 from icalendar import Calendar
 
-from app.settings import Settings
 from calcore.model import Attendee, EventSnapshot, Kind, Person
+from config.settings import Settings
 from mail.compose import compose_invitation
 from sync.names import object_name
 from tests.calcore.vtz_eval import embedded_zones, rdate_lines_with_lists

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from icalendar import Calendar
 
-from app.settings import Secret, Settings
+from config.settings import Secret, Settings
 from mail import outbox
 from mail.worker import MailWorker
 from orm import models as m

@@ -10,8 +10,8 @@ from typing import Any
 import aioimaplib
 import pytest
 
-from app.settings import Secret, Settings
 from calcore.model import PartStat
+from config.settings import Secret, Settings
 from mail.imap_intake import ImapIntake
 from orm import models as m
 from orm.intake_models import Mailbox, MailboxMessage, MailboxState

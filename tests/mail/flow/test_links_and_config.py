@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from app.settings import Secret, Settings, load_settings
+from config.settings import Secret, Settings, load_settings
 from mail.worker import MailWorker
 from orm import models as m
 from orm.outbox_models import MailOutbox, MailStatus

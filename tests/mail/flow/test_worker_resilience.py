@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from graphql import GraphQLObjectType
 
-from app.settings import Secret
+from config.settings import Secret
 from mail.worker import MailWorker
 from orm import outbox
 from orm.outbox_models import MailOutbox, MailStatus
