@@ -123,6 +123,7 @@ class Settings:
     caldav_password_env_prefix: str = "CALDAV_PASSWORD_"
     sync_unreachable_retry_seconds: float = 30.0
     caldav_initial_window_days: int = 30
+    all_day_busy_default: bool = False
 
     @property
     def mail_configured(self) -> bool:
@@ -222,6 +223,7 @@ def load_settings() -> Settings:
         caldav_initial_window_days=_int(
             "CALDAV_INITIAL_WINDOW_DAYS", Settings.caldav_initial_window_days
         ),
+        all_day_busy_default=_bool("ALL_DAY_BUSY_DEFAULT", False),
     )
 
 

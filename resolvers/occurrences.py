@@ -21,6 +21,7 @@ from calcore.ical_tz import iana_zone
 from calcore.recurrence import expand_capped, parse_rrule
 from calcore.rrule_window import window_instants
 from orm.models import FollowUp, Occurrence
+from resolvers import all_day
 
 STAMP = "%Y%m%dT%H%M%SZ"
 _ZERO = timedelta(0)
@@ -150,7 +151,7 @@ def intervals(
 ) -> list[tuple[datetime, datetime]]:
     """(start, end) of every timed span of ``row`` overlapping [lo, hi): what busy time
     reads of ``spans``, the same pairs, without building a Span per occurrence."""
-    if row.rrule is not None and not overrides and row.start_at is not None:
+    if row.rrule is not None and not overrides and row.start_at is not None and not row.all_day:
         found = _fast_starts(row, lo, hi, limit)
         if found is not None:
             starts, length, _ = found
@@ -167,7 +168,15 @@ def intervals(
 def spans(
     row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
 ) -> list[Span]:
-    """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows)."""
+    """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows);
+    an all-day series' occurrences last whole local days (``all_day.whole_days``)."""
+    found = _spans(row, overrides, lo, hi, limit)
+    return all_day.whole_days(row, found) if row.all_day and row.rrule else found
+
+
+def _spans(
+    row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
+) -> list[Span]:
     if row.rrule is None:
         return [Span.single(row)]
     fast = _fast_spans(row, lo, hi, limit)
@@ -200,6 +209,8 @@ def one(
     offset = _deadline_offset(row)
     start = recurrence_id if timed else None
     end = recurrence_id + _duration(row) if timed else None
+    if timed and row.all_day:
+        end = all_day.day_end(row, recurrence_id)
     deadline = recurrence_id + offset if offset is not None else None
     if override is not None:
         start = override.start_at if override.start_at is not None else start
