@@ -300,7 +300,8 @@ class FollowUp(Model):
     busy = fields.BooleanField(default=True)
     all_day = fields.BooleanField(
         default=False,
-        description="dates, not times: start/end/deadline are local midnights in tzid, end exclusive",
+        description="dates, not times: start/end/deadline are local midnights in tzid, "
+        "end exclusive",
     )
     alarm_minutes = fields.IntField(null=True)
     private = fields.BooleanField(default=False)

@@ -81,9 +81,8 @@ def take(data: dict[str, Any], all_day: bool) -> dict[str, date | None]:
         return {}
     for key, path in DATE_KEYS.items():
         time_key = {"start_date": "start_at", "end_date": "end_at"}.get(key, "deadline")
-        if key in dates and time_key in data:
-            if data.pop(time_key) is not None:
-                raise ValidationFailed(path, f"give {path} or {_TIME_KEYS[time_key]}, not both")
+        if key in dates and time_key in data and data.pop(time_key) is not None:
+            raise ValidationFailed(path, f"give {path} or {_TIME_KEYS[time_key]}, not both")
     given: dict[str, date | None] = {}
     if "start_date" in dates:
         given["start"] = dates["start_date"]

@@ -30,7 +30,17 @@ REFERENCES: dict[str, type[Any]] = {
     "sale_id": m.Sale,
     "project_id": m.Project,
 }
-SIGNIFICANT = ("kind", "all_day", "start_at", "end_at", "deadline", "location", "rrule", "rdates", "exdates")
+SIGNIFICANT = (
+    "kind",
+    "all_day",
+    "start_at",
+    "end_at",
+    "deadline",
+    "location",
+    "rrule",
+    "rdates",
+    "exdates",
+)
 DEFAULT_LIMIT = 10_000
 
 

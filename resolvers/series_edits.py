@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 from calcore.recurrence import format_rrule, is_occurrence, parse_rrule, split_rule
 from orm import models as m
-from resolvers import followup_rules as rules
 from resolvers import all_day, followups, occurrences
+from resolvers import followup_rules as rules
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 
 THIS_ONLY_FIELDS = {"title", "agenda", "location", "start_at", "end_at", "deadline"}

@@ -212,6 +212,7 @@ class FollowUp(relay.Node):
             value = getattr(over, name, None) if over else None
             return value if value is not None else getattr(row, name)  # type: ignore[no-any-return]
 
+        dates = all_day.output(row, span.start, span.end, span.deadline)
         return cls(
             id=span.key,
             kind=row.kind,
@@ -219,7 +220,9 @@ class FollowUp(relay.Node):
             end=span.end,
             deadline=span.deadline,
             all_day=row.all_day,
-            **all_day.output(row, span.start, span.end, span.deadline),
+            start_date=dates["start_date"],
+            end_date=dates["end_date"],
+            deadline_date=dates["deadline_date"],
             availability=Availability.BUSY if row.busy else Availability.FREE,
             alarm_minutes=row.alarm_minutes if visible else None,
             private=row.private,

@@ -1,13 +1,14 @@
 """Which CalDAV writes a change needs, queued as ``SyncJob`` rows inside the change's transaction.
 
 Owns the push rules of issue 7: a follow-up with a start (a meeting, a made call, a task
-with a time; an all-day task with its due date, as ``DUE;VALUE=DATE``) belongs in the calendar of its owner and of every associate participant and
-booked resource that has a calendar account; when it loses its start, is deleted, or a
-participant or resource is removed, a DELETE is queued for the calendars it left.  The
-object is built by ``calcore.builder.build_calendar`` from the ``resolvers.snapshots``
-snapshot, here, in the transaction, so the job holds exactly what the change produced.
-A queued job for the same object that no worker has claimed yet is replaced in place
-(its content is obsolete), which keeps per-object order and the queue short.
+with a time; an all-day task with its due date, as ``DUE;VALUE=DATE``) belongs in the
+calendar of its owner and of every associate participant and booked resource that has a
+calendar account; when it loses its start, is deleted, or a participant or resource is
+removed, a DELETE is queued for the calendars it left.  The object is built by
+``calcore.builder.build_calendar`` from the ``resolvers.snapshots`` snapshot, here, in the
+transaction, so the job holds exactly what the change produced.  A queued job for the same
+object that no worker has claimed yet is replaced in place (its content is obsolete),
+which keeps per-object order and the queue short.
 """
 
 from __future__ import annotations

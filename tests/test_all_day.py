@@ -37,7 +37,9 @@ DATA = Path(__file__).parent / "data" / "all-day"
 
 async def _zone(who: m.Associate, tzid: str) -> None:
     await m.Preference.create(
-        key="TIME_ZONE", scope=m.PreferenceScope.ASSOCIATE, scope_key=f"associate:{who.id}",
+        key="TIME_ZONE",
+        scope=m.PreferenceScope.ASSOCIATE,
+        scope_key=f"associate:{who.id}",
         value=tzid,
     )
 
@@ -85,8 +87,10 @@ async def test_create_read_and_validate_all_day_meetings_and_tasks(http: Any, os
     bad = [
         ({"allDay": True, "startDate": "2026-03-05", "endDate": "2026-03-04"}, ["endDate"]),
         ({"startDate": "2026-03-05"}, ["startDate"]),
-        ({"allDay": True, "startDate": "2026-03-05", "start": "2026-03-05T00:00:00Z"},
-         ["startDate"]),
+        (
+            {"allDay": True, "startDate": "2026-03-05", "start": "2026-03-05T00:00:00Z"},
+            ["startDate"],
+        ),
         ({"allDay": True, "kind": "CALL", "startDate": "2026-03-05"}, ["allDay"]),
         ({"allDay": True}, ["start"]),
         ({"allDay": True, "startDate": "2300-01-01"}, ["startDate"]),
@@ -111,8 +115,11 @@ async def test_move_switch_to_timed_and_back_and_change_kind(http: Any, oslo: An
     timed = out["followUp"]
     assert not timed["allDay"] and timed["availability"] == "BUSY"
     assert z(timed["start"]) == "2026-03-27T23:00:00Z" and z(timed["end"]) == "2026-03-28T00:00:00Z"
-    timed = (await _update(gql, timed, start="2026-03-28T22:30:00+01:00",
-                           end="2026-03-29T10:00:00+02:00"))["followUp"]
+    timed = (
+        await _update(
+            gql, timed, start="2026-03-28T22:30:00+01:00", end="2026-03-29T10:00:00+02:00"
+        )
+    )["followUp"]
     back = (await _update(gql, timed, allDay=True))["followUp"]  # the days it touched
     assert (back["startDate"], back["endDate"]) == ("2026-03-28", "2026-03-29")
     assert back["availability"] == "FREE"
@@ -120,7 +127,10 @@ async def test_move_switch_to_timed_and_back_and_change_kind(http: Any, oslo: An
     assert task["kind"] == "TASK" and task["deadlineDate"] == "2026-03-29"  # its last day
     meeting = (await _update(gql, task, kind="MEETING"))["followUp"]
     assert (meeting["startDate"], meeting["endDate"], meeting["deadlineDate"]) == (
-        "2026-03-28", "2026-03-29", None)
+        "2026-03-28",
+        "2026-03-29",
+        None,
+    )
     todo = await _create(gql, kind="TASK", allDay=True, deadlineDate="2026-04-01")
     made = (await _update(gql, todo, kind="MEETING"))["followUp"]
     assert (made["startDate"], made["endDate"]) == ("2026-04-01", "2026-04-01")
@@ -139,11 +149,16 @@ async def test_viewer_in_another_zone_sees_the_owners_dates(http: Any, oslo: Any
 
     # the item is the owner's Monday (Oslo midnight to midnight): New York's Sunday evening
     # and Monday both show it, with the owner's dates
-    for lo, hi in (("2026-03-01T00:00:00-05:00", "2026-03-02T00:00:00-05:00"),
-                   ("2026-03-02T00:00:00-05:00", "2026-03-03T00:00:00-05:00")):
+    for lo, hi in (
+        ("2026-03-01T00:00:00-05:00", "2026-03-02T00:00:00-05:00"),
+        ("2026-03-02T00:00:00-05:00", "2026-03-03T00:00:00-05:00"),
+    ):
         [item] = await day(lo, hi)
         assert (item["allDay"], item["startDate"], item["endDate"]) == (
-            True, "2026-03-02", "2026-03-02")
+            True,
+            "2026-03-02",
+            "2026-03-02",
+        )
     assert await day("2026-03-03T00:00:00+01:00", "2026-03-04T00:00:00+01:00") == []
     assert await day("2026-02-28T00:00:00+01:00", "2026-03-01T00:00:00+01:00") == []
 
@@ -151,8 +166,11 @@ async def test_viewer_in_another_zone_sees_the_owners_dates(http: Any, oslo: Any
 async def test_free_busy_slots_and_conflicts(http: Any, oslo: Any) -> None:
     gql = await client_for(http, oslo)
     item = await _create(gql, allDay=True, startDate="2026-03-02")
-    window = {"a": [gid("Associate", oslo.id)], "from": "2026-03-02T08:00:00+01:00",
-              "to": "2026-03-02T18:00:00+01:00"}
+    window = {
+        "a": [gid("Associate", oslo.id)],
+        "from": "2026-03-02T08:00:00+01:00",
+        "to": "2026-03-02T18:00:00+01:00",
+    }
     [fb] = (await gql(FREEBUSY, window))["freeBusy"]
     assert fb["busy"] == []
     [slot] = (await gql(SLOTS, window))["firstFreeSlots"]
@@ -180,8 +198,11 @@ async def test_setting_makes_all_day_items_busy_by_default(
         assert item["availability"] == "BUSY"
         free = await _create(gql, allDay=True, startDate="2026-03-03", availability="FREE")
         assert free["availability"] == "FREE"
-        window = {"a": [gid("Associate", oslo.id)], "from": "2026-03-01T00:00:00Z",
-                  "to": "2026-03-05T00:00:00Z"}
+        window = {
+            "a": [gid("Associate", oslo.id)],
+            "from": "2026-03-01T00:00:00Z",
+            "to": "2026-03-05T00:00:00Z",
+        }
         [fb] = (await gql(FREEBUSY, window))["freeBusy"]
         assert len(fb["busy"]) == 1
 
@@ -189,35 +210,63 @@ async def test_setting_makes_all_day_items_busy_by_default(
 async def test_weekly_all_day_series_across_dst(http: Any, oslo: Any) -> None:
     gql = await client_for(http, oslo)
     series = await _create(
-        gql, allDay=True, startDate="2026-03-23", endDate="2026-03-24", availability="BUSY",
+        gql,
+        allDay=True,
+        startDate="2026-03-23",
+        endDate="2026-03-24",
+        availability="BUSY",
         recurrence={"freq": "WEEKLY", "count": 3, "exdates": ["2026-04-06T00:00:00+02:00"]},
     )
-    found = (await gql(DIARY, {"ids": [gid("Associate", oslo.id)],
-                               "from": "2026-03-16T00:00:00Z", "to": "2026-04-20T00:00:00Z"}))
+    found = await gql(
+        DIARY,
+        {
+            "ids": [gid("Associate", oslo.id)],
+            "from": "2026-03-16T00:00:00Z",
+            "to": "2026-04-20T00:00:00Z",
+        },
+    )
     items = found["diary"]
     assert [(i["startDate"], i["endDate"]) for i in items] == [
-        ("2026-03-23", "2026-03-24"), ("2026-03-30", "2026-03-31")]
+        ("2026-03-23", "2026-03-24"),
+        ("2026-03-30", "2026-03-31"),
+    ]
     assert [z(i["start"]) for i in items] == ["2026-03-22T23:00:00Z", "2026-03-29T22:00:00Z"]
     assert z(items[1]["end"]) == "2026-03-31T22:00:00Z"  # two whole CEST days
-    [fb] = (await gql(FREEBUSY, {"a": [gid("Associate", oslo.id)],
-                                 "from": "2026-03-29T00:00:00Z",
-                                 "to": "2026-04-02T00:00:00Z"}))["freeBusy"]
+    [fb] = (
+        await gql(
+            FREEBUSY,
+            {
+                "a": [gid("Associate", oslo.id)],
+                "from": "2026-03-29T00:00:00Z",
+                "to": "2026-04-02T00:00:00Z",
+            },
+        )
+    )["freeBusy"]
     assert [tuple(z(t) for t in p.split("/")) for p in fb["busy"]] == [
-        ("2026-03-29T22:00:00Z", "2026-03-31T22:00:00Z")]
+        ("2026-03-29T22:00:00Z", "2026-03-31T22:00:00Z")
+    ]
     # one occurrence moved by a day (scope THIS) stays two days long
     occ = dict(items[1], version=series["version"], id=items[1]["id"])
     out = await _update(gql, occ, startDate="2026-04-01")
     assert out["errors"] == []
     assert (out["followUp"]["startDate"], out["followUp"]["endDate"]) == (
-        "2026-04-01", "2026-04-02")
+        "2026-04-01",
+        "2026-04-02",
+    )
 
 
 async def test_calendar_object_has_dates_and_parses_back(http: Any, oslo: Any) -> None:
     gql = await client_for(http, oslo)
     item = await _create(
-        gql, allDay=True, startDate="2026-05-17", availability="BUSY",
-        recurrence={"freq": "YEARLY", "until": "2030-05-17T00:00:00+02:00",
-                    "exdates": ["2027-05-17T00:00:00+02:00"]},
+        gql,
+        allDay=True,
+        startDate="2026-05-17",
+        availability="BUSY",
+        recurrence={
+            "freq": "YEARLY",
+            "until": "2030-05-17T00:00:00+02:00",
+            "exdates": ["2027-05-17T00:00:00+02:00"],
+        },
     )
     task = await _create(gql, kind="TASK", allDay=True, deadlineDate="2026-03-05")
     row = await m.FollowUp.get(id=int(_raw(item["id"])))
@@ -256,10 +305,17 @@ async def test_import_date_events_become_all_day_follow_ups(http: Any, oslo: Any
     trip = by_title["Conference"]
     assert trip.all_day and trip.busy
     gql = await client_for(http, oslo)
-    found = (await gql(DIARY, {"ids": [gid("Associate", oslo.id)],
-                               "from": "2028-05-01T00:00:00Z", "to": "2028-06-01T00:00:00Z"}))
+    found = await gql(
+        DIARY,
+        {
+            "ids": [gid("Associate", oslo.id)],
+            "from": "2028-05-01T00:00:00Z",
+            "to": "2028-06-01T00:00:00Z",
+        },
+    )
     assert [(i["title"], i["startDate"], i["endDate"]) for i in found["diary"]] == [
-        ("Constitution Day", "2028-05-17", "2028-05-17")]
+        ("Constitution Day", "2028-05-17", "2028-05-17")
+    ]
     task = by_title["File taxes"]
     assert task.kind is m.Kind.TASK and task.all_day
     assert task.deadline == datetime(2026, 4, 29, 22, tzinfo=UTC)

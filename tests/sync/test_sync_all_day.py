@@ -38,22 +38,46 @@ async def test_all_day_meeting_series_and_task_round_trip(
     assert not (await gql(SET_TZ))["setPreference"]["errors"]
     url = dav_server.make_calendar(f"allday-{uuid.uuid4().hex[:12]}")
     await h.add_account(gql, dav_server, url)
-    trip = (await gql(h.CREATE, {"input": {
-        "title": "Trip", "allDay": True, "startDate": "2026-03-27", "endDate": "2026-03-30",
-        "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=4"},
-    }}))["createFollowUp"]
-    task = (await gql(h.CREATE, {"input": {
-        "title": "Quote", "kind": "TASK", "allDay": True, "deadlineDate": "2026-03-29",
-    }}))["createFollowUp"]
+    trip = (
+        await gql(
+            h.CREATE,
+            {
+                "input": {
+                    "title": "Trip",
+                    "allDay": True,
+                    "startDate": "2026-03-27",
+                    "endDate": "2026-03-30",
+                    "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=4"},
+                }
+            },
+        )
+    )["createFollowUp"]
+    task = (
+        await gql(
+            h.CREATE,
+            {
+                "input": {
+                    "title": "Quote",
+                    "kind": "TASK",
+                    "allDay": True,
+                    "deadlineDate": "2026-03-29",
+                }
+            },
+        )
+    )["createFollowUp"]
     assert not trip["errors"] and not task["errors"]
     # the second occurrence (Oslo's 3 April, after the DST change) moved by a day: its
     # RECURRENCE-ID and its new dates are DATEs too
     stored = await m.FollowUp.get(uid=trip["followUp"]["uid"])
     second = datetime(2026, 4, 2, 22, tzinfo=UTC)
-    moved = await gql(h.UPDATE, {
-        "id": encode("FollowUp", occurrence_key(stored.id, second)),
-        "v": trip["followUp"]["version"], "input": {"startDate": "2026-04-04"},
-    })
+    moved = await gql(
+        h.UPDATE,
+        {
+            "id": encode("FollowUp", occurrence_key(stored.id, second)),
+            "v": trip["followUp"]["version"],
+            "input": {"startDate": "2026-04-04"},
+        },
+    )
     assert not moved["updateFollowUp"]["errors"], moved
     await h.drain(settings)
 

@@ -33,10 +33,15 @@ async def test_all_day_invitation_carries_dates(
     people: dict[str, Any], smtp: SmtpServer, settings: Any
 ) -> None:
     gql, ann = people["gql"], people["ann"]
-    await m.Preference.create(key="TIME_ZONE", scope=m.PreferenceScope.ASSOCIATE,
-                              scope_key=f"associate:{ann.id}", value="Europe/Oslo")
-    fu = await meeting(gql, start=None, end=None, allDay=True, startDate="2026-03-02",
-                       endDate="2026-03-03")
+    await m.Preference.create(
+        key="TIME_ZONE",
+        scope=m.PreferenceScope.ASSOCIATE,
+        scope_key=f"associate:{ann.id}",
+        value="Europe/Oslo",
+    )
+    fu = await meeting(
+        gql, start=None, end=None, allDay=True, startDate="2026-03-02", endDate="2026-03-03"
+    )
     fu = await invite(gql, fu, people["kari"])
     await deliver(settings)
     [received] = smtp.sink.messages
@@ -53,8 +58,9 @@ async def test_all_day_invitation_carries_dates(
     assert back.all_day and (back.start, back.end) == (row.start_at, row.end_at)
 
     smtp.sink.messages.clear()
-    moved = await gql(UPDATE, {"id": fu["id"], "v": fu["version"],
-                               "input": {"startDate": "2026-03-05"}})
+    moved = await gql(
+        UPDATE, {"id": fu["id"], "v": fu["version"], "input": {"startDate": "2026-03-05"}}
+    )
     assert not moved["updateFollowUp"]["errors"], moved
     await deliver(settings)
     [update] = smtp.sink.messages
