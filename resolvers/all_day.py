@@ -225,3 +225,14 @@ def shift_to_master(data: dict[str, Any], row: m.FollowUp, current: Span) -> Non
         value, was, first = data.get(key), now[key], master[key]
         if value is not None and was is not None and first is not None:
             data[key] = first + (value - was)
+
+
+def moved_to(row: m.FollowUp, start: datetime, end: datetime | None) -> dict[str, Any]:
+    """The input moving an all-day ``row`` to instants (a COUNTER's): their dates in the
+    row's zone (DATE values read anywhere from UTC to the row's zone land on that day)."""
+    first = local_date(start, row.tzid)
+    fields: dict[str, Any] = {"start_date": first}
+    if end is not None:
+        last = local_date(end - _TINY, row.tzid)
+        fields["end_date"] = max(first, last)
+    return fields

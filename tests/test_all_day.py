@@ -337,3 +337,15 @@ def _raw(global_id: str) -> str:
 def test_ics_fixture_is_calendar_data() -> None:
     cal = icalendar.Calendar.from_ical((DATA / "holidays.ics").read_bytes())
     assert len(list(cal.walk("VEVENT"))) == 2 and len(list(cal.walk("VTODO"))) == 1
+
+
+def test_a_counter_with_dates_moves_an_all_day_meeting_by_its_dates() -> None:
+    from resolvers.all_day import moved_to
+
+    row = m.FollowUp(all_day=True, tzid="Europe/Oslo")
+    # a COUNTER's DTSTART/DTEND;VALUE=DATE are read in the meeting's zone (mail.replies)
+    start, end = datetime(2026, 3, 4, 23, tzinfo=UTC), datetime(2026, 3, 6, 23, tzinfo=UTC)
+    assert moved_to(row, start, end) == {
+        "start_date": date(2026, 3, 5),
+        "end_date": date(2026, 3, 6),
+    }
