@@ -172,7 +172,7 @@ def build_component(
     if event:
         _add_event_times(comp, snapshot, tz, day)
     else:
-        _add_todo_times(comp, snapshot, tz)
+        _add_todo_times(comp, snapshot, tz, day)
     if master is None:
         _add_recurrence(comp, snapshot, tz)
     _add_people(comp, snapshot.organizer, snapshot.attendees, client_scheduling)
@@ -200,15 +200,18 @@ def _add_event_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo, day
     comp.add("status", "CANCELLED" if snapshot.cancelled else "CONFIRMED")
 
 
-def _add_todo_times(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> None:
-    """Add DTSTART/DUE, STATUS and COMPLETED of a VTODO (RFC 5545 section 3.6.2)."""
+def _add_todo_times(
+    comp: Component, snapshot: EventSnapshot, tz: ZoneInfo, day: bool = False
+) -> None:
+    """Add DTSTART/DUE, STATUS and COMPLETED of a VTODO (RFC 5545 section 3.6.2); an
+    all-day task is due on a DATE (``DUE;VALUE=DATE``)."""
     due = snapshot.due if snapshot.due is not None else snapshot.end
     if snapshot.start is not None:
-        comp.add("dtstart", _local(snapshot.start, tz))
+        comp.add("dtstart", _value(snapshot.start, tz, day))
     if due is not None:
         if snapshot.start is not None and due < snapshot.start:
             raise ValueError(f"follow-up {snapshot.uid} is due before it starts")
-        comp.add("due", _local(due, tz))
+        comp.add("due", _value(due, tz, day))
     if snapshot.cancelled:
         comp.add("status", "CANCELLED")
     elif snapshot.done:
@@ -227,7 +230,12 @@ def _add_recurrence(comp: Component, snapshot: EventSnapshot, tz: ZoneInfo) -> N
         text = snapshot.rrule.strip()
         if text.upper().startswith("RRULE:"):
             text = text[len("RRULE:") :]
-        comp.add("rrule", vRecur.from_ical(text))
+        rule = vRecur.from_ical(text)
+        if snapshot.all_day and "UNTIL" in rule:
+            # UNTIL takes DTSTART's value type (RFC 5545 section 3.3.10): a DATE here
+            rule["UNTIL"] = [_value(u, tz, True) if isinstance(u, datetime) else u
+                             for u in rule["UNTIL"]]
+        comp.add("rrule", rule)
     if snapshot.rdates:
         comp.add("rdate", [_value(d, tz, snapshot.all_day) for d in snapshot.rdates])
     if snapshot.exdates:
@@ -308,8 +316,9 @@ def _open_ended(snapshot: EventSnapshot) -> bool:
 
 def _value(moment: datetime, tz: ZoneInfo, all_day: bool) -> datetime | date:
     """Return the DATE-TIME in ``tz``, or the DATE there for all-day follow-ups."""
-    local = _local(moment, tz)
-    return local.date() if all_day else local
+    if all_day:
+        return _utc(moment).astimezone(tz).date()
+    return _local(moment, tz)
 
 
 def _dates_of(snapshot: EventSnapshot) -> list[datetime]:

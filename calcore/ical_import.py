@@ -222,7 +222,8 @@ def _snapshot(comp: Component, default_zone: str) -> tuple[EventSnapshot, Any]:
     elif start is not None and kind is Kind.MEETING:
         end = start.utc + (timedelta(days=1) if start.all_day else timedelta(0))
     due_prop = comp.get("DUE")
-    due = _moment(due_prop.dt, _tzid(due_prop), zone).utc if due_prop is not None else None
+    due_moment = _moment(due_prop.dt, _tzid(due_prop), zone) if due_prop is not None else None
+    due = due_moment.utc if due_moment is not None else None
     if start is None and kind is Kind.MEETING:
         raise CalendarImportError(f"VEVENT {uid!r} has no DTSTART")
     if start is not None and end is not None and end < start.utc:
@@ -270,7 +271,7 @@ def _snapshot(comp: Component, default_zone: str) -> tuple[EventSnapshot, Any]:
         rrule=rrule,
         created=stamp.get("CREATED"),
         last_modified=stamp.get("LAST-MODIFIED"),
-        all_day=bool(start and start.all_day),
+        all_day=start.all_day if start else bool(due_moment and due_moment.all_day),
     )
     return snap, comp.get("RECURRENCE-ID")
 

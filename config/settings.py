@@ -145,6 +145,7 @@ class Settings(BaseSettings):
     caldav_password_env_prefix: str = "CALDAV_PASSWORD_"
     sync_unreachable_retry_seconds: Seconds = 30.0
     caldav_initial_window_days: Annotated[int, Field(ge=0)] = 30
+    all_day_busy_default: bool = False
     log_format: Literal["text", "json"] = "text"
     log_level: LogLevel = "INFO"
     metrics_token: Secret = Field(default_factory=_no_secret)

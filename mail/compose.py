@@ -15,7 +15,7 @@ import html
 import re
 import uuid
 from collections.abc import Collection, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import encoders, message_from_bytes, policy
 from email.charset import QP, Charset
 from email.header import Header
@@ -219,7 +219,9 @@ def _facts(
         tzid, tz = snapshot.tzid, zone(snapshot.tzid)
     start, end = _when(snapshot, rid)
     lines = [(words.what, snapshot.title)]
-    if start is not None:
+    if snapshot.all_day and (start or snapshot.due) is not None:
+        lines.append(_days(snapshot, words, start, end))
+    elif start is not None:
         lines.append(
             (words.when, words.span(start.astimezone(tz), end and end.astimezone(tz), tzid))
         )
@@ -236,6 +238,20 @@ def _facts(
     if people:
         lines.append((words.participants, ", ".join(people)))
     return lines
+
+
+def _days(
+    snapshot: EventSnapshot, words: Texts, start: datetime | None, end: datetime | None
+) -> tuple[str, str]:
+    """The when (or due) line of an all-day item: the owner's dates, the last inclusive."""
+    tz = zone(snapshot.tzid)
+    if start is None:
+        assert snapshot.due is not None
+        day = snapshot.due.astimezone(tz).date()
+        return words.due, words.days(day, day)
+    first = start.astimezone(tz).date()
+    after = end.astimezone(tz).date() if end is not None else first
+    return words.when, words.days(first, max(first, after - timedelta(days=1)))
 
 
 def _when(snapshot: EventSnapshot, rid: datetime | None) -> tuple[datetime | None, ...]:

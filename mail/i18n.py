@@ -9,6 +9,7 @@ C locale, which is process-wide and often missing on servers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date as Day
 from datetime import datetime
 
 
@@ -42,13 +43,19 @@ class Texts:
     #: The reply-link pages (``app.mail_routes``): titles and sentences with {placeholders}.
     page: dict[str, str]
 
-    def date(self, moment: datetime) -> str:
+    def date(self, moment: Day) -> str:
         """Return a long date in this language, e.g. 'Monday 3 March 2025'."""
         weekday = self.weekdays[moment.weekday()]
         month = self.months[moment.month - 1]
         if self.code == "en":
             return f"{weekday}, {moment.day} {month} {moment.year}"
         return f"{weekday} {moment.day}. {month} {moment.year}"
+
+    def days(self, first: Day, last: Day) -> str:
+        """Return the dates of an all-day item, no times nor zone: 'date' or 'date - date'."""
+        if last <= first:
+            return self.date(first)
+        return f"{self.date(first)} \u2013 {self.date(last)}"
 
     def span(self, start: datetime, end: datetime | None, zone_label: str) -> str:
         """Return 'date HH:MM-HH:MM (zone)', with the end date when it differs."""

@@ -298,6 +298,11 @@ class FollowUp(Model):
     deadline = fields.DatetimeField(null=True)
     sort_at = fields.DatetimeField(description="start, else deadline: the activities order")
     busy = fields.BooleanField(default=True)
+    all_day = fields.BooleanField(
+        default=False,
+        description="dates, not times: start/end/deadline are local midnights in tzid, "
+        "end exclusive",
+    )
     alarm_minutes = fields.IntField(null=True)
     private = fields.BooleanField(default=False)
     done = fields.BooleanField(default=False)

@@ -13,8 +13,8 @@ so one dense series (stored by an older release) cannot break anyone's diary.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from calcore.ical_tz import iana_zone
@@ -150,7 +150,7 @@ def intervals(
 ) -> list[tuple[datetime, datetime]]:
     """(start, end) of every timed span of ``row`` overlapping [lo, hi): what busy time
     reads of ``spans``, the same pairs, without building a Span per occurrence."""
-    if row.rrule is not None and not overrides and row.start_at is not None:
+    if row.rrule is not None and not overrides and row.start_at is not None and not row.all_day:
         found = _fast_starts(row, lo, hi, limit)
         if found is not None:
             starts, length, _ = found
@@ -167,7 +167,15 @@ def intervals(
 def spans(
     row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
 ) -> list[Span]:
-    """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows)."""
+    """The spans of ``row`` overlapping [lo, hi) (touching a point for untimed windows);
+    an all-day series' occurrences last whole local days (``whole_days``)."""
+    found = _spans(row, overrides, lo, hi, limit)
+    return whole_days(row, found) if row.all_day and row.rrule else found
+
+
+def _spans(
+    row: FollowUp, overrides: Iterable[Occurrence], lo: datetime, hi: datetime, limit: int
+) -> list[Span]:
     if row.rrule is None:
         return [Span.single(row)]
     fast = _fast_spans(row, lo, hi, limit)
@@ -200,9 +208,41 @@ def one(
     offset = _deadline_offset(row)
     start = recurrence_id if timed else None
     end = recurrence_id + _duration(row) if timed else None
+    if timed and row.all_day:
+        end = day_end(row, recurrence_id)
     deadline = recurrence_id + offset if offset is not None else None
     if override is not None:
         start = override.start_at if override.start_at is not None else start
         end = override.end_at if override.end_at is not None else end
         deadline = override.deadline if override.deadline is not None else deadline
     return Span(row, start, end, recurrence_id, override, deadline, truncated)
+
+
+# All-day series: occurrences last whole local days (a day stays a day across DST).
+
+
+def local_date(instant: datetime, tzid: str) -> date:
+    """The date of ``instant`` on the wall clock of ``tzid``."""
+    return instant.astimezone(ZoneInfo(tzid)).date()
+
+
+def length_in_days(row: FollowUp) -> int:
+    if row.start_at is None or row.end_at is None:
+        return 0
+    return (local_date(row.end_at, row.tzid) - local_date(row.start_at, row.tzid)).days
+
+
+def day_end(row: FollowUp, start: datetime) -> datetime:
+    """The end of an all-day occurrence starting at ``start``: as many days as the row."""
+    day = local_date(start, row.tzid) + timedelta(days=length_in_days(row))
+    return datetime.combine(day, time()).replace(tzinfo=ZoneInfo(row.tzid)).astimezone(UTC)
+
+
+def whole_days(row: FollowUp, found: Iterable[Span]) -> list[Span]:
+    """Spans of an all-day series with each end on a local midnight (a day stays a day)."""
+    out = []
+    for span in found:
+        if span.start is not None and (span.override is None or span.override.end_at is None):
+            span = replace(span, end=day_end(row, span.start))
+        out.append(span)
+    return out

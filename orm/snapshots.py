@@ -112,6 +112,7 @@ def _base(
         "organizer": Person(owner.email, owner.name) if owner.email else None,
         "attendees": attendees if attendees and owner.email else (),
         "transparent": not row.busy,
+        "all_day": row.all_day,
         "private": row.private,
         "alarm_minutes": row.alarm_minutes,
         "categories": (category,) if category else (),

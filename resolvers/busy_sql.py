@@ -57,6 +57,7 @@ class SeriesRow:
     start_at: datetime | None
     end_at: datetime | None
     deadline: datetime | None
+    all_day: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +190,7 @@ async def series(
     q = _Sql()
     rows = await q.rows(
         "SELECT f.id, f.rrule, f.rdates, f.exdates, f.tzid, f.start_at, f.end_at, f.deadline, "
-        "o.recurrence_id, o.start_at, o.end_at, o.deadline, o.cancelled "
+        "o.recurrence_id, o.start_at, o.end_at, o.deadline, o.cancelled, f.all_day "
         "FROM followup f LEFT JOIN occurrence o ON o.series_id = f.id "
         f"WHERE {q.among('f.id', ids)} AND f.rrule IS NOT NULL "
         f"AND f.start_at IS NOT NULL AND f.sort_at < {q.param(hi)} "
@@ -202,7 +203,7 @@ async def series(
         if found is None:
             row = SeriesRow(
                 r[0], r[1], _json_list(r[2]), _json_list(r[3]), r[4], time(r[5]), time(r[6]),
-                time(r[7]),
+                time(r[7]), bool(r[13]),
             )  # fmt: skip
             found = out[r[0]] = (row, [])
         rid = time(r[8])

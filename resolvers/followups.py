@@ -12,7 +12,7 @@ from typing import Any
 
 from orm import changes, occurrences
 from orm import models as m
-from resolvers import bookings, series, text_input
+from resolvers import all_day, bookings, series, text_input
 from resolvers import followup_rules as rules
 from resolvers.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from resolvers.preference_keys import PreferenceKey
@@ -31,7 +31,17 @@ REFERENCES: dict[str, type[Any]] = {
     "sale_id": m.Sale,
     "project_id": m.Project,
 }
-SIGNIFICANT = ("kind", "start_at", "end_at", "deadline", "location", "rrule", "rdates", "exdates")
+SIGNIFICANT = (
+    "kind",
+    "all_day",
+    "start_at",
+    "end_at",
+    "deadline",
+    "location",
+    "rrule",
+    "rdates",
+    "exdates",
+)
 DEFAULT_LIMIT = 10_000
 
 
@@ -72,12 +82,22 @@ async def owner_defaults(owner: m.Associate) -> tuple[int, int, str]:
 
 
 def _series_columns(
-    spec: RecurrenceSpec, timing: rules.Timing, tzid: str, limit: int
+    spec: RecurrenceSpec, timing: rules.Timing, tzid: str, limit: int, whole_days: bool = False
 ) -> dict[str, Any]:
     anchor = timing.start or timing.deadline
     assert anchor is not None
     duration = timing.end - timing.start if timing.start and timing.end else timedelta(0)
-    return series.columns(spec, anchor, duration, tzid, limit)
+    if not whole_days:
+        return series.columns(spec, anchor, duration, tzid, limit)
+    spec = RecurrenceSpec(
+        spec.rule,
+        all_day.whole_day_instants(spec.rdates, tzid),
+        all_day.whole_day_instants(spec.exdates, tzid),
+    )
+    out = series.columns(spec, anchor, duration, tzid, limit)
+    days = (all_day.local_date(anchor + duration, tzid) - all_day.local_date(anchor, tzid)).days
+    out["series_end"] = all_day.series_end(out["series_end"], duration, tzid, days)
+    return out
 
 
 async def _owner(data: dict[str, Any], viewer: m.Associate) -> m.Associate:
@@ -115,11 +135,21 @@ def _columns(data: dict[str, Any], timing: rules.Timing, owner: m.Associate) -> 
 
 
 async def create(
-    viewer: m.Associate, data: dict[str, Any], limit: int = DEFAULT_LIMIT
+    viewer: m.Associate,
+    data: dict[str, Any],
+    limit: int = DEFAULT_LIMIT,
+    *,
+    all_day_busy: bool = False,
 ) -> m.FollowUp:
-    """Create a follow-up from the fields given; defaults from the owner's preferences."""
+    """Create a follow-up from the fields given; defaults from the owner's preferences.
+
+    ``all_day_busy``: whether an all-day item is busy when no availability is given."""
     if "title" not in data:
         raise ValidationFailed("title", "title must not be empty")
+    whole_days = bool(data.get("all_day"))
+    dates = all_day.take(data, whole_days)
+    if whole_days:
+        data.setdefault("busy", all_day.busy_default(True, all_day_busy))
     _check_scalars(data)
     await _check_references(data)
     owner = await _owner(data, viewer)
@@ -130,8 +160,9 @@ async def create(
         )
         kind = activity_type.default_kind if activity_type else m.Kind.MEETING
     meeting, call, zone = await owner_defaults(owner)
+    given = rules.Timing(kind, data.get("start_at"), data.get("end_at"), data.get("deadline"))
     timing = rules.normalise(
-        rules.Timing(kind, data.get("start_at"), data.get("end_at"), data.get("deadline")),
+        all_day.timing(kind, dates, zone) if whole_days else given,
         meeting_minutes=meeting,
         call_minutes=call,
     )
@@ -139,7 +170,7 @@ async def create(
     fields = _columns(data, timing, owner)
     fields.update(uid=f"{uuid.uuid4()}@followups", tzid=zone)
     if spec is not None:
-        fields.update(_series_columns(spec, timing, fields["tzid"], limit))
+        fields.update(_series_columns(spec, timing, fields["tzid"], limit, whole_days))
     if fields.get("done"):
         fields["done_at"] = now()
     row = await m.FollowUp.create(**fields)
@@ -184,11 +215,20 @@ async def update(
     version: int,
     data: dict[str, Any],
     limit: int = DEFAULT_LIMIT,
+    *,
+    all_day_busy: bool = False,
 ) -> m.FollowUp:
-    """Change the given fields; a kind change converts the times (followup_rules.convert)."""
+    """Change the given fields; a kind change converts the times (followup_rules.convert).
+
+    Turning all-day on or off without an availability sets the default of the new form
+    (``all_day.busy_default``); leaving all-day without an end gives the default length."""
     row = await editable(viewer, followup_id)
     if row.version != version:
         raise VersionConflict(row.version)
+    whole_days = bool(data.get("all_day", row.all_day))
+    dates = all_day.take(data, whole_days)
+    if whole_days != row.all_day and "busy" not in data:
+        data["busy"] = all_day.busy_default(whole_days, all_day_busy)
     _check_scalars(data)
     await _check_references(data)
     owner = (
@@ -196,14 +236,17 @@ async def update(
     )
     old = rules.Timing(row.kind, row.start_at, row.end_at, row.deadline)
     timing = rules.convert(old, data.get("kind") or row.kind)
-    if "start_at" in data and "end_at" not in data and timing.kind is old.kind:
+    if "start_at" in data and "end_at" not in data and timing.kind is old.kind and not row.all_day:
         data["end_at"] = rules.move(old, data["start_at"])
+    leaving = row.all_day and not whole_days and "end_at" not in data
     timing = rules.Timing(
         timing.kind,
         data.get("start_at", timing.start),
-        data.get("end_at", timing.end),
+        None if leaving else data.get("end_at", timing.end),
         data.get("deadline", timing.deadline),
     )
+    if whole_days:
+        timing = all_day.timing(timing.kind, dates, row.tzid, old, row.all_day)
     meeting, call, _ = await owner_defaults(owner)
     timing = rules.normalise(timing, meeting_minutes=meeting, call_minutes=call)
     spec = data.pop("recurrence", None)
@@ -215,7 +258,7 @@ async def update(
             [datetime.fromisoformat(v) for v in row.exdates],
         )
     if spec is not None:
-        changes.update(_series_columns(spec, timing, row.tzid, limit))
+        changes.update(_series_columns(spec, timing, row.tzid, limit, whole_days))
     saved = await _save(row, version, changes)
     if saved.sequence != row.sequence:
         await bookings.recheck_bookings(saved)

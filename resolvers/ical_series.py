@@ -24,9 +24,10 @@ What the stored model cannot say, and what is done instead:
 
 * An override without its master (another organiser's single instance): a single
   follow-up of its own, UID ``<uid>/<RECURRENCE-ID>``.
-* All-day (DATE) events: there is no all-day flag; they are stored as timed spans from
-  midnight to midnight in their zone (the importer's UTC instants), and a DATE UNTIL
-  becomes the end of that day (23:59:59) in the zone, in UTC.
+* All-day (DATE) events and tasks (``DTSTART;VALUE=DATE``, or a VTODO's ``DUE;VALUE=DATE``):
+  all-day follow-ups (``all_day``), stored as midnights of the owner's zone (DATE values
+  are floating, read in the owner's zone); a DATE UNTIL becomes the end of that day
+  (23:59:59) in the zone, in UTC.
 * A recurrence made only of RDATEs (no RRULE): the rule ``FREQ=DAILY;COUNT=1`` (DTSTART
   alone) with the RDATEs beside it, since a series row needs a rule.
 * A cancelled event or series (STATUS:CANCELLED on the master): nothing is stored.
@@ -105,6 +106,7 @@ def _common(snap: EventSnapshot) -> dict[str, Any]:
         **times,
         "sort_at": times["start_at"] or times["deadline"],
         "busy": not snap.transparent,
+        "all_day": snap.all_day,
         "private": snap.private,
         "alarm_minutes": _alarm(snap.alarm_minutes),
         "done": snap.done,

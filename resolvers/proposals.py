@@ -23,6 +23,7 @@ from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import Proposal, ProposalStatus
 from orm.snapshots import snapshot
+from resolvers import all_day
 from resolvers import followups as writes
 from resolvers import series_edits as edits
 from resolvers.errors import NotFound, ValidationFailed
@@ -47,6 +48,8 @@ async def accept(viewer: m.Associate, proposal_id: int, settings: Settings) -> P
     data: dict[str, Any] = {"start_at": proposal.start_at}
     if proposal.end_at is not None:
         data["end_at"] = proposal.end_at
+    if row.all_day:
+        data = all_day.moved_to(row, proposal.start_at, proposal.end_at)
     if proposal.location:
         data["location"] = proposal.location
     async with changes.track(row.id):

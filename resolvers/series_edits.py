@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from calcore.recurrence import format_rrule, is_occurrence, parse_rrule, split_rule
 from orm import models as m
 from orm import occurrences
+from resolvers import all_day, followups
 from resolvers import followup_rules as rules
-from resolvers import followups
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 
 THIS_ONLY_FIELDS = {"title", "agenda", "location", "start_at", "end_at", "deadline"}
@@ -56,7 +56,10 @@ async def _touch(row: m.FollowUp, version: int | None) -> None:
 async def update_this(
     row: m.FollowUp, rid: datetime, version: int | None, data: dict[str, Any]
 ) -> m.Occurrence:
-    """Override one occurrence with the given fields."""
+    """Override one occurrence with the given fields (an all-day one: by whole days)."""
+    if data.get("all_day", row.all_day) == row.all_day:
+        data.pop("all_day", None)
+    given = all_day.take(data, row.all_day)
     extra = set(data) - THIS_ONLY_FIELDS
     if extra:
         name = sorted(extra)[0]
@@ -67,6 +70,8 @@ async def update_this(
     if "start_at" in data and "end_at" not in data:
         data["end_at"] = rules.move(old, data["start_at"])
     meeting, call, _ = await followups.owner_defaults(await m.Associate.get(id=row.owner_id))
+    if row.all_day:
+        old = all_day.timing(row.kind, given, row.tzid, old, True)
     timing = rules.normalise(
         rules.Timing(
             row.kind,

@@ -7,7 +7,7 @@ links and participants read as null/empty (``redacted`` says so).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Self
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from strawberry import relay
 from calcore.recurrence import is_occurrence, parse_rrule, summarize
 from orm import models as m
 from orm import occurrences
-from resolvers import visibility
+from resolvers import all_day, visibility
 from resolvers.availability import Entity
 from resolvers.conflicts import SpanKey, in_conflict
 from resolvers.context import Info
@@ -138,6 +138,13 @@ class FollowUp(relay.Node):
     start: datetime | None
     end: datetime | None
     deadline: datetime | None
+    all_day: bool = strawberry.field(
+        description="Dates, not times: start/end are midnights in the owner's zone, end "
+        "exclusive; startDate/endDate (inclusive)/deadlineDate are the owner's dates."
+    )
+    start_date: date | None
+    end_date: date | None
+    deadline_date: date | None
     availability: Availability
     alarm_minutes: int | None = strawberry.field(description="Null when redacted.")
     private: bool
@@ -208,12 +215,17 @@ class FollowUp(relay.Node):
             value = getattr(over, name, None) if over else None
             return value if value is not None else getattr(row, name)  # type: ignore[no-any-return]
 
+        dates = all_day.output(row, span.start, span.end, span.deadline)
         return cls(
             id=span.key,
             kind=row.kind,
             start=span.start,
             end=span.end,
             deadline=span.deadline,
+            all_day=row.all_day,
+            start_date=dates["start_date"],
+            end_date=dates["end_date"],
+            deadline_date=dates["deadline_date"],
             availability=Availability.BUSY if row.busy else Availability.FREE,
             alarm_minutes=row.alarm_minutes if visible else None,
             private=row.private,
@@ -376,4 +388,5 @@ class FollowUp(relay.Node):
 
     @strawberry.field(description="Not done and its deadline has passed.")
     def overdue(self) -> bool:
-        return bool(not self.done and self.deadline and self.deadline < datetime.now(UTC))
+        due = self.deadline and all_day.overdue_after(self.row, self.deadline)
+        return bool(not self.done and due and due < datetime.now(UTC))

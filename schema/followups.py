@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Any
 
@@ -11,10 +11,10 @@ from tortoise.expressions import Q
 
 from orm import changes, occurrences
 from orm import models as m
+from resolvers import all_day, visibility
 from resolvers import diary as reads
 from resolvers import followups as writes
 from resolvers import series_edits as edits
-from resolvers import visibility
 from resolvers.context import Info
 from resolvers.errors import NotFound, ValidationFailed, VersionConflict
 from resolvers.series import RecurrenceSpec, parse_spec
@@ -91,6 +91,19 @@ class FollowUpInput:
     start: datetime | None = strawberry.UNSET
     end: datetime | None = strawberry.UNSET
     deadline: datetime | None = strawberry.UNSET
+    all_day: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Dates, not times, in the owner's zone (free unless availability: BUSY)",
+    )
+    start_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="First day of an all-day item"
+    )
+    end_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Last day of an all-day item (inclusive)"
+    )
+    deadline_date: date | None = strawberry.field(
+        default=strawberry.UNSET, description="Due day of an all-day task"
+    )
     availability: Availability | None = strawberry.UNSET
     alarm_minutes: int | None = strawberry.UNSET
     private: bool | None = strawberry.UNSET
@@ -119,7 +132,7 @@ def to_fields(data: FollowUpInput) -> dict[str, Any]:
             fields["busy"] = value is not Availability.FREE
         elif name == "recurrence":
             fields["recurrence"] = RecurrenceSpec(None) if value is None else to_spec(value)
-        elif value is None and name in ("kind", "title", "private", "done"):
+        elif value is None and name in ("kind", "title", "private", "done", "all_day"):
             raise ValidationFailed(camel(name), f"{camel(name)} cannot be null")
         else:
             fields[renames.get(name, name)] = value
@@ -294,10 +307,12 @@ async def _update_tracked(
     info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
 ) -> FollowUp:
     viewer, limit = info.context.viewer, info.context.settings.max_occurrences_per_series
+    busy = info.context.settings.all_day_busy_default
     series_id, rid = occurrence_id(id)
     row = await writes.editable(viewer, series_id)
     if rid is None:
-        return await FollowUp.build(info, await writes.update(viewer, row.id, version, data, limit))
+        updated = await writes.update(viewer, row.id, version, data, limit, all_day_busy=busy)
+        return await FollowUp.build(info, updated)
     if row.version != version:
         raise VersionConflict(row.version)
     if scope is EditScope.THIS:
@@ -308,7 +323,9 @@ async def _update_tracked(
     if scope is EditScope.FOLLOWING:
         new = await edits.split(row, rid, version)
         if new is not None:
-            updated = await writes.update(viewer, new.id, new.version, data, limit)
+            updated = await writes.update(
+                viewer, new.id, new.version, data, limit, all_day_busy=busy
+            )
             await changes.created(new.id)
             return await FollowUp.build(info, updated)
     for column, now_value in (
@@ -319,7 +336,9 @@ async def _update_tracked(
         master_value = getattr(row, column)
         if data.get(column) is not None and now_value is not None and master_value is not None:
             data[column] = master_value + (data[column] - now_value)
-    return await FollowUp.build(info, await writes.update(viewer, row.id, version, data, limit))
+    all_day.shift_to_master(data, row, current)
+    updated = await writes.update(viewer, row.id, version, data, limit, all_day_busy=busy)
+    return await FollowUp.build(info, updated)
 
 
 async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
@@ -363,9 +382,11 @@ async def _complete_tracked(
 class FollowUpMutation:
     @strawberry.mutation
     async def create_follow_up(self, info: Info, input: FollowUpInput) -> FollowUpPayload:
-        limit = info.context.settings.max_occurrences_per_series
+        settings = info.context.settings
+        limit, busy = settings.max_occurrences_per_series, settings.all_day_busy_default
         return await run_followup(
-            info, lambda: writes.create(info.context.viewer, to_fields(input), limit)
+            info,
+            lambda: writes.create(info.context.viewer, to_fields(input), limit, all_day_busy=busy),
         )
 
     @strawberry.mutation(

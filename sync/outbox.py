@@ -1,13 +1,14 @@
 """Which CalDAV writes a change needs, queued as ``SyncJob`` rows inside the change's transaction.
 
 Owns the push rules of issue 7: a follow-up with a start (a meeting, a made call, a task
-with a time) belongs in the calendar of its owner and of every associate participant and
-booked resource that has a calendar account; when it loses its start, is deleted, or a
-participant or resource is removed, a DELETE is queued for the calendars it left.  The
-object is built by ``calcore.builder.build_calendar`` from the ``orm.snapshots``
-snapshot, here, in the transaction, so the job holds exactly what the change produced.
-A queued job for the same object that no worker has claimed yet is replaced in place
-(its content is obsolete), which keeps per-object order and the queue short.
+with a time; an all-day task with its due date, as ``DUE;VALUE=DATE``) belongs in the
+calendar of its owner and of every associate participant and booked resource that has a
+calendar account; when it loses its start, is deleted, or a participant or resource is
+removed, a DELETE is queued for the calendars it left.  The object is built by
+``calcore.builder.build_calendar`` from the ``orm.snapshots`` snapshot, here, in the
+transaction, so the job holds exactly what the change produced.  A queued job for the same
+object that no worker has claimed yet is replaced in place (its content is obsolete),
+which keeps per-object order and the queue short.
 """
 
 from __future__ import annotations
@@ -51,8 +52,14 @@ async def _flat(query: Any) -> list[int]:
 
 
 def syncable(snapshot: EventSnapshot | None) -> bool:
-    """Tell whether a follow-up goes to calendars (it has a start)."""
-    return snapshot is not None and snapshot.start is not None
+    """Tell whether a follow-up goes to calendars (it has a start, or is an all-day task)."""
+    if snapshot is None:
+        return False
+    return snapshot.start is not None or (snapshot.all_day and snapshot.due is not None)
+
+
+#: the rows ``syncable`` accepts, as a query condition
+PUSHED = Q(start_at__isnull=False) | Q(all_day=True, deadline__isnull=False)
 
 
 def render(snapshot: EventSnapshot) -> tuple[str, str]:
@@ -204,6 +211,7 @@ def _in_window(since: datetime) -> Q:
     return (
         Q(start_at__gte=since)
         | Q(end_at__gte=since)
+        | Q(deadline__gte=since)
         | Q(series_end__gte=since)
         | Q(rrule__isnull=False, series_end__isnull=True)
     )
@@ -214,7 +222,7 @@ async def desired_ids(account: CalendarAccount, since: datetime | None = None) -
 
     With ``since``, only those with an occurrence after it (``window_start``).
     """
-    timed = m.FollowUp.filter(start_at__isnull=False)
+    timed = m.FollowUp.filter(PUSHED)
     if since is not None:
         timed = timed.filter(_in_window(since))
     if account.resource_id is not None:

@@ -133,7 +133,7 @@ async def reconcile_account(
             remove.append((name, obj.followup_id, obj.uid, changed[name]))
     for name, uid in foreign.items():
         alive = await outbox._flat(
-            m.FollowUp.filter(uid=uid, start_at__isnull=False).values_list("id", flat=True)
+            m.FollowUp.filter(outbox.PUSHED, uid=uid).values_list("id", flat=True)
         )
         if not alive or alive[0] not in await outbox.desired_ids(account):
             remove.append((name, alive[0] if alive else 0, uid, changed[name]))

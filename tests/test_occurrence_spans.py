@@ -37,6 +37,7 @@ class Row:
     deadline: datetime | None
     rdates: list[str] = field(default_factory=list)
     exdates: list[str] = field(default_factory=list)
+    all_day: bool = False
 
 
 @dataclass

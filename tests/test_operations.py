@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from resolvers.auth import create_token
 from tortoise.connection import get_connection
 
 from app import tracing
@@ -20,6 +19,7 @@ from app.observability import configure_logging
 from app.web import create_app
 from config.settings import Secret, Settings
 from orm.outbox_models import MailOutbox, MailStatus
+from resolvers.auth import create_token
 from tests.helpers import associate
 
 QUERY = "query Prefs { preferences { key value } }"
