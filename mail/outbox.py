@@ -30,7 +30,7 @@ from tortoise.expressions import Q
 from app.settings import Settings
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
-from mail.compose import build_invitation
+from mail.compose import CalendarCache, Rendered, render_invitation
 from mail.reply_links import reply_links
 from orm import models as m
 from orm.outbox import utcnow
@@ -182,10 +182,19 @@ async def _zones(plans: list[Planned]) -> dict[int, str]:
     }
 
 
-def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> Message:
+def compose(
+    p: Planned,
+    settings: Settings,
+    language: str,
+    zone: str | None = None,
+    *,
+    dtstamp: datetime | None = None,
+    calendars: CalendarCache | None = None,
+) -> Rendered:
     """Compose the mail of one plan, with signed reply links on a REQUEST.
 
-    Times are written in ``zone`` (the recipient's, when known), else the meeting's.
+    Times are written in ``zone`` (the recipient's, when known), else the meeting's;
+    ``calendars`` with one ``dtstamp`` shares the calendar part between the recipients.
     """
     recipient = _recipient(p.snapshot, p.email)
     links = None
@@ -197,7 +206,7 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
             p.email,
             utcnow() + timedelta(days=settings.reply_link_days),
         )
-    return build_invitation(
+    return render_invitation(
         p.snapshot,
         p.method,
         recipient,
@@ -207,6 +216,8 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
         reply_links=links,
         message_id_domain=settings.mail_from_domain,
         recurrence_id=p.recurrence_id,
+        dtstamp=dtstamp,
+        calendars=calendars,
     )
 
 
@@ -266,7 +277,7 @@ async def supersede(
 
 
 async def enqueue(
-    message: Message,
+    message: Message | Rendered,
     *,
     followup_id: int,
     participant_id: int | None,
@@ -290,7 +301,12 @@ async def enqueue(
     than the first of the burst would have been; ``delay`` not-before-dates the row (the
     debounce of non-significant updates).
     """
-    sender = settings.mail_envelope_from or _address(str(message["From"]))
+    if isinstance(message, Rendered):
+        text, message_id, author = message.text, message.message_id, message.sender
+    else:
+        text, message_id = message.as_string(), str(message["Message-ID"]).strip()
+        author = _address(str(message["From"]))
+    sender = settings.mail_envelope_from or author
     now = utcnow()
     due = now + timedelta(seconds=delay)
     if method in SUPERSEDABLE:
@@ -306,8 +322,8 @@ async def enqueue(
         recurrence_id=recurrence_id,
         sender=sender,
         recipient=recipient,
-        message_id=str(message["Message-ID"]).strip(),
-        message=message.as_string(),
+        message_id=message_id,
+        message=text,
     )
     if save:
         await row.save()
@@ -332,10 +348,11 @@ async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
         )
     )
     rows: list[MailOutbox] = []
+    stamp, calendars = utcnow().replace(microsecond=0), CalendarCache()
     for p in plans:
         snapshot = p.snapshot
         zone = zones.get(p.participant_id) if p.participant_id is not None else None
-        message = compose(p, settings, language, zone)
+        message = compose(p, settings, language, zone, dtstamp=stamp, calendars=calendars)
         rows.append(
             await enqueue(
                 message,
