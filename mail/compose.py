@@ -105,8 +105,8 @@ class Rendered:
     sender: str
 
 
-#: Calendar parts already built in one ``queue`` call: (ics base64 lines) per key.
-CalendarCache = dict[tuple[object, ...], str]
+#: Calendar parts already built in one ``queue`` call: (snapshot, base64 lines) per key.
+CalendarCache = dict[tuple[object, ...], tuple[EventSnapshot, str]]
 
 
 def render_invitation(
@@ -135,6 +135,7 @@ def render_invitation(
     bytes); ``calendars`` shares one calendar between the recipients of a change (a
     REQUEST's calendar does not depend on its recipient; give one ``dtstamp`` to all).
     """
+    given = snapshot
     snapshot, recipient = safe_snapshot(snapshot), safe_attendee(recipient)
     method = method.upper()
     organizer = snapshot.organizer
@@ -144,18 +145,21 @@ def render_invitation(
         raise ValueError("the organiser does not get an invitation")
     if method not in (itip.REQUEST, itip.CANCEL):
         raise ValueError(f"cannot compose an invitation with METHOD {method}")
-    key: tuple[object, ...] = (id(snapshot), method, recurrence_id, dtstamp)
+    # keyed by the caller's snapshot object (kept alive in the entry, so its id is not reused)
+    key: tuple[object, ...] = (id(given), method, recurrence_id, dtstamp)
     if method == itip.CANCEL:
         key += (recipient,)
-    encoded = calendars.get(key) if calendars is not None and dtstamp is not None else None
+    shared = calendars is not None and dtstamp is not None
+    hit = calendars.get(key) if calendars is not None and shared else None
+    encoded = hit[1] if hit is not None and hit[0] is given else None
     if encoded is None:
         if method == itip.REQUEST:
             message = itip.request(snapshot, [recipient], dtstamp=dtstamp)
         else:
             message = itip.cancel(snapshot, [recipient], recurrence_id, dtstamp=dtstamp)
         encoded = _lines(base64.encodebytes(message.to_ical()).decode("ascii"))
-        if calendars is not None and dtstamp is not None:
-            calendars[key] = encoded
+        if calendars is not None and shared:
+            calendars[key] = (given, encoded)
     words = texts(organizer_language)
     subject, intro = _headline(words, method, bool(changes), recurrence_id is not None)
     lines = _facts(snapshot, words, recipient_tz, recurrence_id)

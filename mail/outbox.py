@@ -156,30 +156,30 @@ def _recipient(snapshot: EventSnapshot, email: str) -> Attendee:
     return Attendee(email=email)
 
 
-async def _language(snapshot: EventSnapshot) -> str:
+async def _preferences(plans: list[Planned]) -> tuple[str, dict[int, str]]:
+    """The organiser's language and the time zone of each planned recipient who is an
+    associate (others: unknown), in three queries for the whole change."""
     from resolvers.preferences import effective_for
 
-    org = snapshot.organizer
-    owner = await m.Associate.filter(email=org.email).first() if org else None
-    if owner is None:
-        return "en"
-    values = (await effective_for([owner])).get(owner.id)
-    return values[PreferenceKey.LANGUAGE].value if values else "en"
-
-
-async def _zones(plans: list[Planned]) -> dict[int, str]:
-    """The time zone of each planned recipient who is an associate (others: unknown)."""
-    from resolvers.preferences import effective_for
-
+    org = plans[0].snapshot.organizer
     ids = [p.participant_id for p in plans if p.participant_id is not None]
-    parts = await m.Participant.filter(id__in=ids, associate_id__isnull=False)
-    people = await m.Associate.filter(id__in=[p.associate_id for p in parts])
-    prefs = await effective_for(people)
-    return {
-        p.id: prefs[p.associate_id][PreferenceKey.TIME_ZONE].value
-        for p in parts
-        if p.associate_id in prefs
-    }
+    parts = (
+        await m.Participant.filter(id__in=ids, associate_id__isnull=False).values_list(
+            "id", "associate_id"
+        )
+        if ids
+        else []
+    )
+    wanted = Q(id__in=[a for _, a in parts]) if parts else Q(id__in=[])
+    if org is not None:
+        wanted |= Q(email=org.email)
+    people = await m.Associate.filter(wanted).order_by("id")
+    prefs = await effective_for(people) if people else {}
+    owner = next((a for a in people if org is not None and a.email == org.email), None)
+    values = prefs.get(owner.id) if owner is not None else None
+    language = values[PreferenceKey.LANGUAGE].value if values else "en"
+    zones = {pid: prefs[aid][PreferenceKey.TIME_ZONE].value for pid, aid in parts if aid in prefs}
+    return language, zones
 
 
 def compose(
@@ -338,8 +338,7 @@ def _address(header: str) -> str:
 
 async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
     """Compose and queue every planned mail (same transaction as the change, one INSERT)."""
-    language = await _language(plans[0].snapshot)
-    zones = await _zones(plans)
+    language, zones = await _preferences(plans)
     unsent = list(
         await MailOutbox.filter(
             _unsent(utcnow()),
