@@ -11,20 +11,20 @@ The calendar itself comes from ``calcore.itip``; this module only wraps it.
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import uuid
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email import encoders, message_from_bytes, policy
+from email import message_from_string, policy
 from email.charset import QP, Charset
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.nonmultipart import MIMENonMultipart
-from email.utils import format_datetime, formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from typing import Any
 
 from calcore import itip
 from calcore.builder import zone
@@ -32,8 +32,8 @@ from calcore.model import Attendee, EventSnapshot, PartStat
 from calcore.text import one_line, safe_attendee, safe_snapshot
 from mail.i18n import Texts, texts
 
-#: Classic (compat32) generation with CRLF line ends: what SMTP DATA wants, without the
-#: header registry of the modern policies (most of the time of composing a mail).
+#: Classic (compat32) MIME with CRLF line ends: what SMTP DATA wants, without the header
+#: registry of the modern policies.
 WIRE = policy.compat32.clone(linesep="\r\n")
 _QP = Charset("utf-8")
 _QP.body_encoding = QP
@@ -63,10 +63,10 @@ def compose_invitation(
 ) -> EmailMessage:
     """Return the REQUEST or CANCEL mail for one recipient (never the organiser).
 
-    The same message as ``build_invitation``, as an ``EmailMessage`` (``get_body`` and
-    friends); the outbox uses ``build_invitation`` directly, which is several times faster.
+    The message of ``render_invitation`` parsed as an ``EmailMessage`` (``get_body`` and
+    friends); the outbox stores the text of ``render_invitation`` directly.
     """
-    built = build_invitation(
+    built = render_invitation(
         snapshot,
         method,
         recipient,
@@ -80,12 +80,36 @@ def compose_invitation(
         dtstamp=dtstamp,
         now=now,
     )
-    parsed = message_from_bytes(built.as_bytes(), policy=policy.SMTP)
+    parsed = message_from_string(built.text, policy=policy.SMTP)
     assert isinstance(parsed, EmailMessage)
     return parsed
 
 
 def build_invitation(
+    snapshot: EventSnapshot,
+    method: str,
+    recipient: Attendee,
+    **options: Any,
+) -> Message:
+    """Return ``render_invitation``'s mail as a classic ``Message`` (same options)."""
+    mail = render_invitation(snapshot, method, recipient, **options)
+    return message_from_string(mail.text, policy=WIRE)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A composed mail: its whole text (CRLF line ends) and what the outbox row needs."""
+
+    text: str
+    message_id: str
+    sender: str
+
+
+#: Calendar parts already built in one ``queue`` call: (snapshot, base64 lines) per key.
+CalendarCache = dict[tuple[object, ...], tuple[EventSnapshot, str]]
+
+
+def render_invitation(
     snapshot: EventSnapshot,
     method: str,
     recipient: Attendee,
@@ -99,14 +123,19 @@ def build_invitation(
     recurrence_id: datetime | None = None,
     dtstamp: datetime | None = None,
     now: datetime | None = None,
-) -> Message:
-    """Build the mail with the classic MIME classes (no header re-parsing; CRLF output).
+    calendars: CalendarCache | None = None,
+) -> Rendered:
+    """Return the whole mail as RFC 5322 text with CRLF line ends, ready for SMTP DATA.
 
     ``multipart/mixed``: a ``multipart/alternative`` of text (quoted-printable), HTML and
     ``text/calendar; method=...``, then ``invite.ics`` as an attachment.  Every stored
     text is made safe first (``calcore.text``): no value can break a header or a calendar
-    line.
+    line.  The text is what the classic (compat32) MIME classes would generate for this
+    shape, written directly (``tests/mail/test_compose_wire.py`` holds both to the same
+    bytes); ``calendars`` shares one calendar between the recipients of a change (a
+    REQUEST's calendar does not depend on its recipient; give one ``dtstamp`` to all).
     """
+    given = snapshot
     snapshot, recipient = safe_snapshot(snapshot), safe_attendee(recipient)
     method = method.upper()
     organizer = snapshot.organizer
@@ -114,57 +143,96 @@ def build_invitation(
         raise ValueError("an invitation needs an organiser")
     if itip.same_address(recipient.email, organizer.email):
         raise ValueError("the organiser does not get an invitation")
-    if method == itip.REQUEST:
-        message = itip.request(snapshot, [recipient], dtstamp=dtstamp)
-    elif method == itip.CANCEL:
-        message = itip.cancel(snapshot, [recipient], recurrence_id, dtstamp=dtstamp)
-    else:
+    if method not in (itip.REQUEST, itip.CANCEL):
         raise ValueError(f"cannot compose an invitation with METHOD {method}")
+    # keyed by the caller's snapshot object (kept alive in the entry, so its id is not reused)
+    key: tuple[object, ...] = (id(given), method, recurrence_id, dtstamp)
+    if method == itip.CANCEL:
+        key += (recipient,)
+    shared = calendars is not None and dtstamp is not None
+    hit = calendars.get(key) if calendars is not None and shared else None
+    encoded = hit[1] if hit is not None and hit[0] is given else None
+    if encoded is None:
+        if method == itip.REQUEST:
+            message = itip.request(snapshot, [recipient], dtstamp=dtstamp)
+        else:
+            message = itip.cancel(snapshot, [recipient], recurrence_id, dtstamp=dtstamp)
+        encoded = _lines(base64.encodebytes(message.to_ical()).decode("ascii"))
+        if calendars is not None and shared:
+            calendars[key] = (given, encoded)
     words = texts(organizer_language)
-    ics = message.to_ical()
     subject, intro = _headline(words, method, bool(changes), recurrence_id is not None)
     lines = _facts(snapshot, words, recipient_tz, recurrence_id)
     changed = _changed(words, changes) if method == itip.REQUEST else ""
     links = reply_links if method == itip.REQUEST else None
     lead = intro.format(organizer=organizer.name or organizer.email)
 
-    alternative = MIMEMultipart("alternative", boundary=_boundary(), policy=WIRE)
-    alternative.attach(_text(_plain(lead, lines, changed, words, links), "plain"))
-    alternative.attach(_text(_html(lead, lines, changed, words, links), "html"))
-    calendar = MIMEBase("text", "calendar", method=method, charset="UTF-8")
-    calendar.set_payload(ics)
-    encoders.encode_base64(calendar)
-    alternative.attach(calendar)
-    attachment = MIMEBase("application", "ics", name="invite.ics")
-    attachment.set_payload(ics)
-    encoders.encode_base64(attachment)
-    attachment.add_header("Content-Disposition", "attachment", filename="invite.ics")
-    msg = MIMEMultipart("mixed", boundary=_boundary(), policy=WIRE)
-    msg["Subject"] = _encoded(one_line(subject.format(title=snapshot.title)))
-    msg["From"] = _mailbox(organizer.name, organizer.email)
-    msg["To"] = _mailbox(recipient.name, recipient.email)
-    msg["Reply-To"] = _mailbox(None, reply_to or organizer.email)
-    msg["Date"] = format_datetime((now or datetime.now(UTC)).astimezone(UTC))
-    msg["Message-ID"] = make_msgid(domain=message_id_domain)
-    msg.attach(alternative)
-    msg.attach(attachment)
-    for part in msg.walk():
-        if part is not msg:
-            del part["MIME-Version"]
-            part.policy = WIRE
-    return msg
+    inner, outer = _boundary(), _boundary()
+    plain = _qp(_plain(lead, lines, changed, words, links))
+    markup = _qp(_html(lead, lines, changed, words, links))
+    headers = (
+        ("Content-Type", f'multipart/mixed; boundary="{outer}"'),
+        ("MIME-Version", "1.0"),
+        ("Subject", _encoded(one_line(subject.format(title=snapshot.title)))),
+        ("From", _mailbox(organizer.name, organizer.email)),
+        ("To", _mailbox(recipient.name, recipient.email)),
+        ("Reply-To", _mailbox(None, reply_to or organizer.email)),
+        ("Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC))),
+        ("Message-ID", make_msgid(domain=message_id_domain)),
+    )
+    text = "".join(
+        (
+            *(_header(name, value) for name, value in headers),
+            f"{CRLF}--{outer}{CRLF}",
+            f'Content-Type: multipart/alternative; boundary="{inner}"{CRLF}{CRLF}',
+            f"--{inner}{CRLF}",
+            f'Content-Type: text/plain; charset="utf-8"{CRLF}',
+            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{plain}",
+            f"{CRLF}--{inner}{CRLF}",
+            f'Content-Type: text/html; charset="utf-8"{CRLF}',
+            f"Content-Transfer-Encoding: quoted-printable{CRLF}{CRLF}{markup}",
+            f"{CRLF}--{inner}{CRLF}",
+            f'Content-Type: text/calendar; method="{method}"; charset="UTF-8"{CRLF}',
+            f"Content-Transfer-Encoding: base64{CRLF}{CRLF}{encoded}",
+            f"{CRLF}--{inner}--{CRLF}",
+            f"{CRLF}--{outer}{CRLF}",
+            f'Content-Type: application/ics; name="invite.ics"{CRLF}',
+            f"Content-Transfer-Encoding: base64{CRLF}",
+            f'Content-Disposition: attachment; filename="invite.ics"{CRLF}{CRLF}{encoded}',
+            f"{CRLF}--{outer}--{CRLF}",
+        )
+    )
+    return Rendered(text, headers[-1][1], parseaddr(headers[3][1])[1])
+
+
+CRLF = "\r\n"
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+#: Header values written as they are: printable ASCII words with single spaces (the
+#: classic folding would return them unchanged); anything else goes through it.
+_PLAIN_HEADER = re.compile(r"[!-~]+(?: [!-~]+)*")
+_UNFOLDED = WIRE.clone(max_line_length=0)
+
+
+def _lines(text: str) -> str:
+    """``text`` with every line end as CRLF (what the generator writes for a payload)."""
+    return _NEWLINES.sub(CRLF, text)
+
+
+def _qp(body: str) -> str:
+    """A UTF-8 text body in quoted-printable, CRLF line ends."""
+    return _lines(_QP.body_encode(body.encode("utf-8")))
+
+
+def _header(name: str, value: str) -> str:
+    """One header line as ``Message.as_string`` writes it (compat32, no folding)."""
+    if _PLAIN_HEADER.fullmatch(value):
+        return f"{name}: {value}{CRLF}"
+    return str(_UNFOLDED.fold(name, value))
 
 
 def _boundary() -> str:
     """A random MIME boundary; "=_" cannot occur in base64 or quoted-printable lines."""
     return f"=_{uuid.uuid4().hex}"
-
-
-def _text(body: str, subtype: str) -> Message:
-    """A UTF-8 text part in quoted-printable."""
-    part = MIMENonMultipart("text", subtype)
-    part.set_payload(body, _QP)
-    return part
 
 
 def _encoded(value: str) -> str:

@@ -30,7 +30,7 @@ from tortoise.expressions import Q
 from calcore import itip
 from calcore.model import Attendee, EventSnapshot
 from config.settings import Settings
-from mail.compose import build_invitation
+from mail.compose import CalendarCache, Rendered, render_invitation
 from mail.reply_links import reply_links
 from orm import changes
 from orm import models as m
@@ -156,36 +156,45 @@ def _recipient(snapshot: EventSnapshot, email: str) -> Attendee:
     return Attendee(email=email)
 
 
-async def _language(snapshot: EventSnapshot) -> str:
+async def _preferences(plans: list[Planned]) -> tuple[str, dict[int, str]]:
+    """The organiser's language and the time zone of each planned recipient who is an
+    associate (others: unknown), in three queries for the whole change."""
     from orm.preferences import effective_for
 
-    org = snapshot.organizer
-    owner = await m.Associate.filter(email=org.email).first() if org else None
-    if owner is None:
-        return "en"
-    values = (await effective_for([owner])).get(owner.id)
-    return values[PreferenceKey.LANGUAGE].value if values else "en"
-
-
-async def _zones(plans: list[Planned]) -> dict[int, str]:
-    """The time zone of each planned recipient who is an associate (others: unknown)."""
-    from orm.preferences import effective_for
-
+    org = plans[0].snapshot.organizer
     ids = [p.participant_id for p in plans if p.participant_id is not None]
-    parts = await m.Participant.filter(id__in=ids, associate_id__isnull=False)
-    people = await m.Associate.filter(id__in=[p.associate_id for p in parts])
-    prefs = await effective_for(people)
-    return {
-        p.id: prefs[p.associate_id][PreferenceKey.TIME_ZONE].value
-        for p in parts
-        if p.associate_id in prefs
-    }
+    parts = (
+        await m.Participant.filter(id__in=ids, associate_id__isnull=False).values_list(
+            "id", "associate_id"
+        )
+        if ids
+        else []
+    )
+    wanted = Q(id__in=[a for _, a in parts]) if parts else Q(id__in=[])
+    if org is not None:
+        wanted |= Q(email=org.email)
+    people = await m.Associate.filter(wanted).order_by("id")
+    prefs = await effective_for(people) if people else {}
+    owner = next((a for a in people if org is not None and a.email == org.email), None)
+    values = prefs.get(owner.id) if owner is not None else None
+    language = values[PreferenceKey.LANGUAGE].value if values else "en"
+    zones = {pid: prefs[aid][PreferenceKey.TIME_ZONE].value for pid, aid in parts if aid in prefs}
+    return language, zones
 
 
-def compose(p: Planned, settings: Settings, language: str, zone: str | None = None) -> Message:
+def compose(
+    p: Planned,
+    settings: Settings,
+    language: str,
+    zone: str | None = None,
+    *,
+    dtstamp: datetime | None = None,
+    calendars: CalendarCache | None = None,
+) -> Rendered:
     """Compose the mail of one plan, with signed reply links on a REQUEST.
 
-    Times are written in ``zone`` (the recipient's, when known), else the meeting's.
+    Times are written in ``zone`` (the recipient's, when known), else the meeting's;
+    ``calendars`` with one ``dtstamp`` shares the calendar part between the recipients.
     """
     recipient = _recipient(p.snapshot, p.email)
     links = None
@@ -197,7 +206,7 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
             p.email,
             utcnow() + timedelta(days=settings.reply_link_days),
         )
-    return build_invitation(
+    return render_invitation(
         p.snapshot,
         p.method,
         recipient,
@@ -207,6 +216,8 @@ def compose(p: Planned, settings: Settings, language: str, zone: str | None = No
         reply_links=links,
         message_id_domain=settings.mail_from_domain,
         recurrence_id=p.recurrence_id,
+        dtstamp=dtstamp,
+        calendars=calendars,
     )
 
 
@@ -266,7 +277,7 @@ async def supersede(
 
 
 async def enqueue(
-    message: Message,
+    message: Message | Rendered,
     *,
     followup_id: int,
     participant_id: int | None,
@@ -290,7 +301,12 @@ async def enqueue(
     than the first of the burst would have been; ``delay`` not-before-dates the row (the
     debounce of non-significant updates).
     """
-    sender = settings.mail_envelope_from or _address(str(message["From"]))
+    if isinstance(message, Rendered):
+        text, message_id, author = message.text, message.message_id, message.sender
+    else:
+        text, message_id = message.as_string(), str(message["Message-ID"]).strip()
+        author = _address(str(message["From"]))
+    sender = settings.mail_envelope_from or author
     now = utcnow()
     due = now + timedelta(seconds=delay)
     if method in SUPERSEDABLE:
@@ -306,8 +322,8 @@ async def enqueue(
         recurrence_id=recurrence_id,
         sender=sender,
         recipient=recipient,
-        message_id=str(message["Message-ID"]).strip(),
-        message=message.as_string(),
+        message_id=message_id,
+        message=text,
     )
     if save:
         await row.save()
@@ -322,8 +338,7 @@ def _address(header: str) -> str:
 
 async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
     """Compose and queue every planned mail (same transaction as the change, one INSERT)."""
-    language = await _language(plans[0].snapshot)
-    zones = await _zones(plans)
+    language, zones = await _preferences(plans)
     unsent = list(
         await MailOutbox.filter(
             _unsent(utcnow()),
@@ -332,10 +347,11 @@ async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
         )
     )
     rows: list[MailOutbox] = []
+    stamp, calendars = utcnow().replace(microsecond=0), CalendarCache()
     for p in plans:
         snapshot = p.snapshot
         zone = zones.get(p.participant_id) if p.participant_id is not None else None
-        message = compose(p, settings, language, zone)
+        message = compose(p, settings, language, zone, dtstamp=stamp, calendars=calendars)
         rows.append(
             await enqueue(
                 message,
