@@ -21,7 +21,7 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
         await db.migrate(url, wait)
     finally:
         await db.close()
-    await db.connect(url, wait)
+    await db.connect(url, wait, db.Pool(*settings.database_pool))
     try:
         await work()
     finally:

@@ -57,6 +57,10 @@ def _list(name: str) -> tuple[str, ...]:
 class Settings:
     database_url: str = "sqlite://followups.sqlite3"
     sqlite_busy_timeout_ms: int = 5000
+    sqlite_read_connections: int = 4
+    database_pool_min: int = 1
+    database_pool_max: int = 10
+    redis_url: Secret = field(default_factory=lambda: Secret(""))
     debug: bool = False
     host: str = "127.0.0.1"
     port: int = 8000
@@ -128,6 +132,11 @@ class Settings:
     def mail_configured(self) -> bool:
         return bool(self.smtp_host)
 
+    @property
+    def database_pool(self) -> tuple[int, int, int]:
+        """(PostgreSQL pool min, max, SQLite read connections) for ``orm.db.Pool``."""
+        return self.database_pool_min, self.database_pool_max, self.sqlite_read_connections
+
 
 def load_settings() -> Settings:
     """Read the settings from the environment (variables are named in the README)."""
@@ -135,6 +144,12 @@ def load_settings() -> Settings:
     return Settings(
         database_url=env("DATABASE_URL") or Settings.database_url,
         sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", Settings.sqlite_busy_timeout_ms),
+        sqlite_read_connections=_int(
+            "SQLITE_READ_CONNECTIONS", Settings.sqlite_read_connections
+        ),
+        database_pool_min=_int("DATABASE_POOL_MIN", Settings.database_pool_min),
+        database_pool_max=_int("DATABASE_POOL_MAX", Settings.database_pool_max),
+        redis_url=Secret(env("REDIS_URL") or ""),
         debug=_bool("DEBUG", False),
         host=env("HOST") or Settings.host,
         port=_int("PORT", Settings.port),

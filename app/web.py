@@ -118,7 +118,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await db.migrate(settings.database_url, settings.sqlite_busy_timeout_ms)
-            await db.connect(settings.database_url, settings.sqlite_busy_timeout_ms)
+            await db.connect(
+                settings.database_url,
+                settings.sqlite_busy_timeout_ms,
+                db.Pool(*settings.database_pool),
+            )
         worker = mail_web.start_worker(settings) if manage_db else None
         syncer = sync_worker.start_background(settings) if manage_db else None
         intake = imap_intake.start_background(settings) if manage_db else None
