@@ -144,9 +144,7 @@ def load_settings() -> Settings:
     return Settings(
         database_url=env("DATABASE_URL") or Settings.database_url,
         sqlite_busy_timeout_ms=_int("SQLITE_BUSY_TIMEOUT_MS", Settings.sqlite_busy_timeout_ms),
-        sqlite_read_connections=_int(
-            "SQLITE_READ_CONNECTIONS", Settings.sqlite_read_connections
-        ),
+        sqlite_read_connections=_int("SQLITE_READ_CONNECTIONS", Settings.sqlite_read_connections),
         database_pool_min=_int("DATABASE_POOL_MIN", Settings.database_pool_min),
         database_pool_max=_int("DATABASE_POOL_MAX", Settings.database_pool_max),
         redis_url=Secret(env("REDIS_URL") or ""),

@@ -28,7 +28,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
-
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -113,7 +112,7 @@ class ImmediateSqliteClient(SqliteClient):
         query = query.replace("\x00", "'||CHAR(0)||'")
         async with self._reader() as reader:
             self.log.debug("%s: %s", query, values)
-            return await reader.execute_fetchall(query, values)
+            return list(await reader.execute_fetchall(query, values))
 
 
 client_class = ImmediateSqliteClient
