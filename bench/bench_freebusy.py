@@ -297,18 +297,21 @@ async def raw_diary(conn: Any, pg: bool, associate: int) -> str:
 
     lo_p: Any = LO if pg else str(LO)
     hi_p: Any = HI if pg else str(HI)
-    single = "f.rrule IS NULL AND f.start_at < {hi} AND f.end_at > {lo}"
-    series = (
-        "f.rrule IS NOT NULL AND f.start_at IS NOT NULL AND f.sort_at < {hi} "
-        "AND (f.series_end IS NULL OR f.series_end > {lo})"
-    )
-    where = f"(({single}) OR ({series}))".format(hi=ph(2), lo=ph(3))
+
+    def where(first: int) -> str:
+        """Singles overlapping the window, or series that may reach into it."""
+        hi1, lo1, hi2, lo2 = (ph(first + i) for i in range(4))
+        return (
+            f"((f.rrule IS NULL AND f.start_at < {hi1} AND f.end_at > {lo1}) OR "
+            f"(f.rrule IS NOT NULL AND f.start_at IS NOT NULL AND f.sort_at < {hi2} "
+            f"AND (f.series_end IS NULL OR f.series_end > {lo2})))"
+        )
+
     rows = await conn.execute_query_dict(
-        f"SELECT f.* FROM followup f WHERE f.owner_id = {ph(1)} AND {where} UNION "
+        f"SELECT f.* FROM followup f WHERE f.owner_id = {ph(1)} AND {where(2)} UNION "
         "SELECT f.* FROM participant p JOIN followup f ON f.id = p.followup_id "
-        f"WHERE p.associate_id = {ph(4)} AND p.status <> 'DECLINED' AND "
-        + where.replace(ph(2), ph(5)).replace(ph(3), ph(6)),
-        [associate, hi_p, lo_p, associate, hi_p, lo_p],
+        f"WHERE p.associate_id = {ph(6)} AND p.status <> 'DECLINED' AND {where(7)}",
+        [associate, hi_p, lo_p, hi_p, lo_p] * 2,
     )
 
     def moment(value: Any) -> datetime:
