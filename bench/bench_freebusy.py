@@ -151,8 +151,8 @@ async def _child(
     out["freebusy_resolver_ms"] = _median_ms(resolver_times)
     if radicale is not None:
         out["radicale_ms"] = _median_ms(radicale_times)
+        await radicale.close()  # parses the answers
         out["radicale_answers"] = radicale.answers
-        await radicale.close()
     out["rss_idle_mb"] = idle_kb / 1024
     out["rss_peak_above_idle_mb"] = (peak_kb - idle_kb) / 1024
     out["freebusy"] = data["freeBusy"]
