@@ -10,16 +10,27 @@ One ASGI middleware in front of the load shedder:
   of its client address's MAX_CONCURRENT_PER_ADDRESS slots.  Beyond: 429
   ``TOO_MANY_CONCURRENT``, so one associate (whatever the number of its tokens) or one
   address cannot hold the slots everybody shares.
+
+The buckets and slots are this process's, or with REDIS_URL shared by every process of
+the service (``app.shared_limits``), so ``followups serve --workers N`` keeps one limit.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from app.guards import RateLimiter, send_error
+from app.guards import send_error
+from app.shared_limits import (
+    Buckets,
+    LocalBuckets,
+    LocalSlots,
+    RedisBuckets,
+    RedisSlots,
+    Slots,
+    redis_client,
+)
 from config.settings import Settings
 from resolvers.auth import authenticate, hash_token
 
@@ -34,11 +45,21 @@ class Admission:
         self.app = app
         self.per_associate = settings.max_concurrent_per_associate
         self.per_address = settings.max_concurrent_per_address
-        self.rate = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        per_minute, burst = settings.rate_limit_per_minute, settings.rate_limit_burst
         failures = settings.auth_failures_per_minute
-        self.failures = RateLimiter(failures, failures)
+        self.rate: Buckets
+        self.failures: Buckets
+        self.slots: Slots
+        if settings.redis_url:
+            client = redis_client(settings.redis_url.reveal())
+            self.rate = RedisBuckets(client, "rate", per_minute, burst)
+            self.failures = RedisBuckets(client, "auth-failures", failures, failures)
+            self.slots = RedisSlots(client)
+        else:
+            self.rate = LocalBuckets(per_minute, burst)
+            self.failures = LocalBuckets(failures, failures)
+            self.slots = LocalSlots()
         self.known_good: dict[str, float] = {}
-        self.in_flight: Counter[str] = Counter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == "/health":
@@ -53,18 +74,16 @@ class Admission:
             limit = self.per_associate
         else:
             key, limit = f"address:{address}", self.per_address
-        if self.in_flight[key] >= limit:
+        slot = await self.slots.enter(key, limit)
+        if slot is None:
             await send_error(
                 send, 429, "too many requests in flight for this client", "TOO_MANY_CONCURRENT", 1
             )
             return
-        self.in_flight[key] += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.in_flight[key] -= 1
-            if not self.in_flight[key]:
-                del self.in_flight[key]
+            await self.slots.leave(key, slot)
 
     async def _authenticate(
         self, scope: Scope, send: Send, header: str, address: str
@@ -73,14 +92,14 @@ class Admission:
         now = time.monotonic()
         digest = hash_token(header.partition(" ")[2].strip())
         if self.known_good.get(digest, 0.0) < now:
-            wait = self.failures.peek(address, now)
+            wait = await self.failures.peek(address)
             if wait:
                 message = "too many failed authentications from this address"
                 await send_error(send, 429, message, "AUTH_THROTTLED", int(wait) + 1)
                 return None
         viewer = await authenticate(header)
         if viewer is None:
-            self.failures.allow(address, now)
+            await self.failures.allow(address)
             message = "a valid bearer token is required"
             await send_error(send, 401, message, "UNAUTHENTICATED", extra=UNAUTHENTICATED)
             return None
@@ -88,7 +107,7 @@ class Admission:
             self.known_good.clear()
         self.known_good[digest] = now + KNOWN_GOOD_SECONDS
         key = f"associate:{viewer.id}"
-        wait = self.rate.allow(key, now)
+        wait = await self.rate.allow(key)
         if wait:
             message = "too many requests for this associate"
             await send_error(send, 429, message, "RATE_LIMITED", int(wait) + 1)

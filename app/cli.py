@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -21,7 +20,7 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
         await db.migrate(url, wait)
     finally:
         await db.close()
-    await db.connect(url, wait)
+    await db.connect(url, wait, db.Pool(*settings.database_pool))
     try:
         await work()
     finally:
@@ -29,19 +28,17 @@ async def _with_db(work: Callable[[], Awaitable[None]]) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
-    from app import tracing
     from app.server import serve
-    from app.web import create_app
 
     settings = get_settings()
-    tracing.configure()
-    app = create_app(settings)
-    # What start-up built (modules, the GraphQL schema, ORM metadata: ~100k objects) lives
-    # as long as the process: keep it out of the collector's full passes, which otherwise
-    # took ~7 % of the time in 50-80 ms pauses under load (bench/bench_load.py).
-    gc.collect()
-    gc.freeze()
-    serve(app, settings, args.host or settings.host, args.port or settings.port)
+    if args.workers < 1:
+        sys.exit("--workers must be at least 1")
+    if args.workers > 1 and settings.database_url.startswith("sqlite://"):
+        sys.exit(
+            "followups serve: --workers above 1 needs PostgreSQL (DATABASE_URL=postgres://...);"
+            " SQLite admits one writer at a time, so more processes only queue on its lock"
+        )
+    serve(settings, args.host or settings.host, args.port or settings.port, args.workers)
 
 
 def cmd_migrate(_: argparse.Namespace) -> None:
@@ -156,6 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the HTTP service (GraphiQL at /graphql)")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="API processes on one port (PostgreSQL; set REDIS_URL to share the limits)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="bring the database schema up to date").set_defaults(
         func=cmd_migrate

@@ -27,7 +27,7 @@ async def readiness(settings: Settings) -> str | None:
     from tortoise.exceptions import ConfigurationError
 
     from orm import migrator
-    from orm.db import tortoise_config
+    from orm.db import apps_config
 
     try:
         connection = connections.get("default")
@@ -36,8 +36,7 @@ async def readiness(settings: Settings) -> str | None:
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS):
             await connection.execute_query("SELECT 1")
-            apps = tortoise_config(settings.database_url)["apps"]
-            pending = await migrator.pending(apps)
+            pending = await migrator.pending(apps_config())
     except TimeoutError:
         return f"database did not answer within {READY_TIMEOUT_SECONDS:g} s"
     except Exception as exc:

@@ -128,7 +128,11 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if manage_db:
             await db.migrate(settings.database_url, settings.sqlite_busy_timeout_ms)
-            await db.connect(settings.database_url, settings.sqlite_busy_timeout_ms)
+            await db.connect(
+                settings.database_url,
+                settings.sqlite_busy_timeout_ms,
+                db.Pool(*settings.database_pool),
+            )
         running = workers.start_all(settings) if manage_db else []
         try:
             yield

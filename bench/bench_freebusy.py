@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -85,7 +86,9 @@ def _median_ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
+async def _child(
+    url: str, associates_total: int, runs: int, http: dict[str, Any] | None
+) -> dict[str, Any]:
     import gc
 
     from tortoise.connection import get_connection
@@ -124,11 +127,14 @@ async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for _ in range(3):
         data = await run(FREEBUSY, fb_vars)
-    gql_times, resolver_times = [], []
+    gql_times, resolver_times, radicale_times = [], [], []
+    radicale = _Radicale(http) if http else None
     for _ in range(runs):
         t = time.perf_counter()
         data = await run(FREEBUSY, fb_vars)
         gql_times.append(time.perf_counter() - t)
+        if radicale is not None:  # interleaved with ours, run by run
+            radicale_times.append(await radicale.round())
         t = time.perf_counter()
         busy = await availability.busy_times(
             ASSOCIATES, RESOURCES, [], LO, HI, settings.max_occurrences_per_series
@@ -143,6 +149,10 @@ async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
     peak_kb = _rss_kb("VmHWM")
     out["freebusy_ms"] = _median_ms(gql_times)
     out["freebusy_resolver_ms"] = _median_ms(resolver_times)
+    if radicale is not None:
+        out["radicale_ms"] = _median_ms(radicale_times)
+        await radicale.close()  # parses the answers
+        out["radicale_answers"] = radicale.answers
     out["rss_idle_mb"] = idle_kb / 1024
     out["rss_peak_above_idle_mb"] = (peak_kb - idle_kb) / 1024
     out["freebusy"] = data["freeBusy"]
@@ -162,61 +172,27 @@ async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
     del d_vars["a"], d_vars["r"]
     conn = get_connection("default")
     pg = not url.startswith("sqlite")
-
-    def ph(i: int) -> str:
-        return f"${i}" if pg else "?"
-
-    lo_p: Any = LO if pg else str(LO)
-    hi_p: Any = HI if pg else str(HI)
-    window = (
-        "f.start_at < {hi} AND (f.end_at > {lo} OR (f.rrule IS NOT NULL AND "
-        "(f.series_end IS NULL OR f.series_end > {lo2})))"
-    )
-    q_rows = (
-        "SELECT f.* FROM followup f WHERE f.owner_id = {a} AND "
-        + window
-        + " UNION SELECT f.* FROM participant p JOIN followup f ON f.id = p.followup_id "
-        "WHERE p.associate_id = {a2} AND p.status <> 'DECLINED' AND "
-        + window.replace("{hi}", "{hi2}").replace("{lo}", "{lo3}").replace("{lo2}", "{lo4}")
-    ).format(a=ph(1), hi=ph(2), lo=ph(3), lo2=ph(4), a2=ph(5), hi2=ph(6), lo3=ph(7), lo4=ph(8))
-    q_params = [associates_total, hi_p, lo_p, lo_p] * 2
-
-    async def raw_diary() -> str:
-        rows = await conn.execute_query_dict(q_rows, q_params)
-        ids = [r["id"] for r in rows] or [0]
-        marks = ", ".join(ph(i + 1) for i in range(len(ids)))
-        parts = await conn.execute_query_dict(
-            "SELECT p.followup_id, p.status, p.organiser, a.name AS associate_name, "
-            "pe.first_name, pe.last_name FROM participant p "
-            "LEFT JOIN associate a ON a.id = p.associate_id "
-            f"LEFT JOIN person pe ON pe.id = p.person_id WHERE p.followup_id IN ({marks})",
-            ids,
-        )
-        owners = sorted({r["owner_id"] for r in rows}) or [0]
-        marks = ", ".join(ph(i + 1) for i in range(len(owners)))
-        names = await conn.execute_query_dict(
-            f"SELECT id, name FROM associate WHERE id IN ({marks})", owners
-        )
-        return json.dumps({"rows": rows, "participants": parts, "owners": names}, default=str)
-
     for _ in range(3):
         diary = await run(DIARY, d_vars)
-        await raw_diary()
+        await raw_diary(conn, pg, associates_total)
     ours, raw = [], []
-    for _ in range(runs):
+    for _ in range(runs):  # interleaved: both sides under the same load
         t = time.perf_counter()
         json.dumps(await run(DIARY, d_vars))
         ours.append(time.perf_counter() - t)
         t = time.perf_counter()
-        await raw_diary()
+        await raw_diary(conn, pg, associates_total)
         raw.append(time.perf_counter() - t)
     out["diary_items"] = len(diary["diary"])
+    out["diary_raw_items"] = len(json.loads(await raw_diary(conn, pg, associates_total))["rows"])
     out["diary_participants"] = sum(len(f["participants"]) for f in diary["diary"])
     out["diary_ms"] = _median_ms(ours)
     out["diary_raw_ms"] = _median_ms(raw)
     with QueryCounter() as counter:
         await run(DIARY, d_vars)
     out["diary_sql"] = counter.count
+    if http is not None:
+        out.update(await _over_http(http, viewer, fb_vars, d_vars, runs))
 
     trivial = []
     for _ in range(50):
@@ -228,6 +204,190 @@ async def _child(url: str, associates_total: int, runs: int) -> dict[str, Any]:
     out["trivial_ms"] = _median_ms(trivial)
     await orm_db.close()
     return out
+
+
+class _Radicale:
+    """25 sequential free-busy REPORTs on one keep-alive connection."""
+
+    def __init__(self, http: dict[str, Any]) -> None:
+        import httpx
+
+        self.urls: dict[str, str] = http["radicale_urls"]
+        self.client = httpx.AsyncClient(auth=(USERNAME, PASSWORD), timeout=60.0)
+        self.answers: dict[str, Any] = {}
+
+    async def round(self) -> float:
+        headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
+        t = time.perf_counter()
+        for key, url in self.urls.items():
+            response = await self.client.request("REPORT", url, content=FB_QUERY, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"REPORT {url}: {response.status_code} {response.text}")
+            self.answers[key] = response.text
+        elapsed = time.perf_counter() - t
+        return elapsed
+
+    async def close(self) -> None:
+        await self.client.aclose()
+        self.answers = {k: _busy_periods(v) for k, v in self.answers.items()}
+
+
+async def _over_http(
+    http: dict[str, Any], viewer: Any, fb_vars: dict[str, Any], d_vars: dict[str, Any], runs: int
+) -> dict[str, Any]:
+    """freeBusy and the diary through the service over HTTP, interleaved run by run with
+    25 Radicale REPORTs and with the plain Starlette endpoint over HTTP."""
+    import httpx
+
+    from resolvers.auth import create_token
+
+    token = await create_token(viewer, "bench")
+    headers = {"Authorization": f"Bearer {token}"}
+    radicale = _Radicale(http)
+    times: dict[str, list[float]] = {"fb": [], "rad": [], "diary": [], "raw": []}
+    async with httpx.AsyncClient(timeout=60.0) as client:
+
+        async def gql(query: str, variables: dict[str, Any]) -> float:
+            t = time.perf_counter()
+            response = await client.post(
+                http["service"], json={"query": query, "variables": variables}, headers=headers
+            )
+            elapsed = time.perf_counter() - t
+            if response.status_code != 200 or "errors" in response.json():
+                raise RuntimeError(response.text[:500])
+            return elapsed
+
+        async def plain() -> float:
+            t = time.perf_counter()
+            response = await client.get(http["raw"])
+            elapsed = time.perf_counter() - t
+            response.raise_for_status()
+            return elapsed
+
+        for _ in range(3):
+            await gql(FREEBUSY, fb_vars), await gql(DIARY, d_vars), await plain()
+        for _ in range(runs):
+            times["fb"].append(await gql(FREEBUSY, fb_vars))
+            times["rad"].append(await radicale.round())
+            times["diary"].append(await gql(DIARY, d_vars))
+            times["raw"].append(await plain())
+    await radicale.close()
+    return {
+        "http_freebusy_ms": _median_ms(times["fb"]),
+        "http_radicale_ms": _median_ms(times["rad"]),
+        "http_diary_ms": _median_ms(times["diary"]),
+        "http_raw_diary_ms": _median_ms(times["raw"]),
+    }
+
+
+def _ph(pg: bool, i: int) -> str:
+    return f"${i}" if pg else "?"
+
+
+async def raw_diary(conn: Any, pg: bool, associate: int) -> str:
+    """The diary's rows without the service: plain SQL, series expanded with dateutil
+    (exceptions and moved or cancelled occurrences applied), participants and owners by
+    id, ``json.dumps``.  The same items as GraphQL's ``diary``."""
+    from zoneinfo import ZoneInfo
+
+    from dateutil.rrule import rrulestr
+
+    def ph(i: int) -> str:
+        return _ph(pg, i)
+
+    lo_p: Any = LO if pg else str(LO)
+    hi_p: Any = HI if pg else str(HI)
+
+    def where(first: int) -> str:
+        """Singles overlapping the window, or series that may reach into it."""
+        hi1, lo1, hi2, lo2 = (ph(first + i) for i in range(4))
+        return (
+            f"((f.rrule IS NULL AND f.start_at < {hi1} AND f.end_at > {lo1}) OR "
+            f"(f.rrule IS NOT NULL AND f.start_at IS NOT NULL AND f.sort_at < {hi2} "
+            f"AND (f.series_end IS NULL OR f.series_end > {lo2})))"
+        )
+
+    rows = await conn.execute_query_dict(
+        f"SELECT f.* FROM followup f WHERE f.owner_id = {ph(1)} AND {where(2)} UNION "
+        "SELECT f.* FROM participant p JOIN followup f ON f.id = p.followup_id "
+        f"WHERE p.associate_id = {ph(6)} AND p.status <> 'DECLINED' AND {where(7)}",
+        [associate, hi_p, lo_p, hi_p, lo_p] * 2,
+    )
+
+    def moment(value: Any) -> datetime:
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+    series_ids = [r["id"] for r in rows if r["rrule"]] or [0]
+    marks = ", ".join(ph(i + 1) for i in range(len(series_ids)))
+    overrides: dict[tuple[int, datetime], dict[str, Any]] = {}
+    for o in await conn.execute_query_dict(
+        f"SELECT * FROM occurrence WHERE series_id IN ({marks})", series_ids
+    ):
+        overrides[(o["series_id"], moment(o["recurrence_id"]).astimezone(UTC))] = o
+    items: list[dict[str, Any]] = []
+    for r in rows:
+        start, end = moment(r["start_at"]), moment(r["end_at"])
+        if not r["rrule"]:
+            items.append({**r, "start_at": start, "end_at": end})
+            continue
+        length = end - start
+        zone = ZoneInfo(r["tzid"] or "UTC")
+        rule = rrulestr(r["rrule"], dtstart=start.astimezone(zone), cache=False)
+        skipped = {moment(x).astimezone(UTC) for x in (json.loads(r["exdates"] or "[]")
+                   if isinstance(r["exdates"], str) else r["exdates"] or [])}  # fmt: skip
+        for at in rule.between(LO - length, HI, inc=False):
+            rid = at.astimezone(UTC)
+            if rid in skipped:
+                continue
+            o = overrides.get((r["id"], rid))
+            if o is not None:
+                if o["cancelled"]:
+                    continue
+                s2 = moment(o["start_at"]) if o["start_at"] else rid
+                e2 = moment(o["end_at"]) if o["end_at"] else s2 + length
+                items.append({**r, "start_at": s2, "end_at": e2, "recurrence_id": rid})
+            elif rid + length > LO:
+                items.append({**r, "start_at": rid, "end_at": rid + length, "recurrence_id": rid})
+    items.sort(key=lambda i: (i["start_at"], i["id"]))
+    ids = sorted({r["id"] for r in rows}) or [0]
+    marks = ", ".join(ph(i + 1) for i in range(len(ids)))
+    parts = await conn.execute_query_dict(
+        "SELECT p.followup_id, p.status, p.organiser, a.name AS associate_name, "
+        "pe.first_name, pe.last_name FROM participant p "
+        "LEFT JOIN associate a ON a.id = p.associate_id "
+        f"LEFT JOIN person pe ON pe.id = p.person_id WHERE p.followup_id IN ({marks})",
+        ids,
+    )
+    owners = sorted({r["owner_id"] for r in rows}) or [0]
+    marks = ", ".join(ph(i + 1) for i in range(len(owners)))
+    names = await conn.execute_query_dict(
+        f"SELECT id, name FROM associate WHERE id IN ({marks})", owners
+    )
+    return json.dumps({"rows": items, "participants": parts, "owners": names}, default=str)
+
+
+def _raw_server(url: str, associate: int, port: int) -> None:
+    """The plain Starlette endpoint over HTTP (its own process): ``raw_diary`` as JSON."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+    from tortoise.connection import get_connection
+
+    from orm import db as orm_db
+
+    async def endpoint(_: Any) -> Response:
+        body = await raw_diary(get_connection("default"), not url.startswith("sqlite"), associate)
+        return Response(body, media_type="application/json")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> Any:
+        await orm_db.connect(url)
+        yield
+        await orm_db.close()
+
+    app = Starlette(routes=[Route("/diary", endpoint)], lifespan=lifespan)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -293,26 +453,71 @@ def drop(engine: str, n: int) -> None:
         asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def measure(url: str, n: int, runs: int) -> dict[str, Any]:
+def measure(url: str, n: int, runs: int, http: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run the child measurement in a fresh process (clean RSS); return its results."""
     args = [sys.executable, str(Path(__file__).resolve()), "--child", url]
     args += ["--child-associates", str(_sizes(n).associates), "--runs", str(runs)]
+    if http is not None:
+        args += ["--child-http", json.dumps(http)]
     proc = subprocess.run(args, capture_output=True, text=True, cwd=ROOT, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"child failed:\n{proc.stderr[-4000:]}")
     return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 
-def _best(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    if old is None:
-        return new
-    out = dict(new)
-    for key, value in old.items():
-        if key.endswith("_ms"):
-            out[key] = min(value, new[key])
-        elif key.startswith("rss_peak"):
-            out[key] = max(value, new[key])
-    return out
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def http_servers(url: str, n: int) -> Any:
+    """``followups serve`` and the plain Starlette diary on loopback for one database."""
+    import httpx
+
+    service_port, raw_port = _free_port(), _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RATE_LIMIT", "DATABASE_"))}
+    env.update(
+        DATABASE_URL=url, PORT=str(service_port), HOST="127.0.0.1", SECRET_KEY="k" * 32,
+        RATE_LIMIT_PER_MINUTE="1000000", RATE_LIMIT_BURST="1000000", IMAP_WORKER="false",
+    )  # fmt: skip
+    procs = [
+        subprocess.Popen([str(ROOT / ".venv/bin/followups"), "serve"], env=env, cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
+        subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--raw-server", url,
+                          "--child-associates", str(_sizes(n).associates), "--port",
+                          str(raw_port)], cwd=ROOT),
+    ]  # fmt: skip
+    service = f"http://127.0.0.1:{service_port}"
+    raw = f"http://127.0.0.1:{raw_port}/diary"
+    try:
+        for probe in (service + "/health", raw):
+            for _ in range(300):
+                try:
+                    if httpx.get(probe, timeout=5).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+            else:
+                raise RuntimeError(f"{probe} did not start")
+        yield {"service": service + "/graphql", "raw": raw}
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(20)
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """min / median / max of per-pass values."""
+    if not values:
+        return "n/a"
+    f = f"{{:.{digits}f}}"
+    low, mid, high = min(values), statistics.median(values), max(values)
+    return f"{f.format(low)} / {f.format(mid)} / {f.format(high)}"
 
 
 # ----------------------------------------------------------------------------- Radicale
@@ -387,31 +592,6 @@ def _busy_periods(text: str) -> tuple[list[str], list[str]]:
     return fmt(busy), fmt(tentative)
 
 
-def radicale_round(server: Any, urls: dict[str, str], runs: int) -> tuple[float, dict[str, Any]]:
-    """Median seconds of 25 sequential free-busy REPORTs; the last answers by entity."""
-    import httpx
-
-    headers = {"Depth": "1", "Content-Type": "application/xml; charset=utf-8"}
-    answers: dict[str, Any] = {}
-    times = []
-    with httpx.Client(auth=server.auth(), timeout=60.0) as http:
-
-        def once() -> None:
-            for key, url in urls.items():
-                response = http.request("REPORT", url, content=FB_QUERY, headers=headers)
-                if response.status_code != 200:
-                    raise RuntimeError(f"REPORT {url}: {response.status_code} {response.text}")
-                answers[key] = _busy_periods(response.text)
-
-        for _ in range(3):
-            once()
-        for _ in range(runs):
-            t = time.perf_counter()
-            once()
-            times.append(time.perf_counter() - t)
-    return statistics.median(times), answers
-
-
 def agree(ours: list[dict[str, Any]], theirs: dict[str, Any]) -> bool:
     from strawberry import relay
 
@@ -432,13 +612,20 @@ def main() -> None:
     parser.add_argument("--engines", default="sqlite,postgres")
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--runs", type=int, default=21)
-    parser.add_argument("--passes", type=int, default=2, help="interleaved measurements")
+    parser.add_argument("--passes", type=int, default=3, help="interleaved measurements")
     parser.add_argument("--keep", action="store_true", help="keep (and reuse) scratch databases")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--child-associates", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-http", help=argparse.SUPPRESS)
+    parser.add_argument("--raw-server", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.raw_server:
+        _raw_server(args.raw_server, args.child_associates, args.port)
+        return
     if args.child:
-        result = asyncio.run(_child(args.child, args.child_associates, args.runs))
+        http = json.loads(args.child_http) if args.child_http else None
+        result = asyncio.run(_child(args.child, args.child_associates, args.runs, http))
         print(json.dumps(result))
         return
 
@@ -446,7 +633,7 @@ def main() -> None:
 
     sizes = [int(s) for s in args.sizes.split(",")]
     engines = args.engines.split(",")
-    results: dict[tuple[str, int], dict[str, Any]] = {}
+    passes: dict[tuple[str, int], list[dict[str, Any]]] = {}
     made: list[tuple[str, int]] = []
     server = DavServer("radicale", USERNAME, PASSWORD, has_auth=True)
     try:
@@ -456,27 +643,32 @@ def main() -> None:
                 urls_by[(engine, n)], fresh = dataset(engine, n, args.keep)
                 if fresh:
                     made.append((engine, n))
-        # passes interleave the databases, so load from elsewhere on the machine falls on
-        # all of them; each timing keeps its best median, memory its worst peak
-        for _ in range(args.passes):
+        big = max(sizes)
+        events = measure(urls_by[(engines[0], big)], big, 1)["events"]
+        server.start()
+        radicale_urls = load_radicale(server, events)
+        print(f"  Radicale holds {sum(len(v) for v in events.values())} events", flush=True)
+        # Every pass measures every database; within a pass each ratio's two sides are
+        # measured run by run alternately in one child process, so load from elsewhere
+        # on the machine falls on both sides.  Ratios are per pass; min/median/max shown.
+        for i in range(args.passes):
             for engine in engines:
                 for n in sizes:
-                    r = measure(urls_by[(engine, n)], n, args.runs)
-                    results[(engine, n)] = _best(results.get((engine, n)), r)
+                    with http_servers(urls_by[(engine, n)], n) as http:
+                        r = measure(
+                            urls_by[(engine, n)], n, args.runs,
+                            {**http, "radicale_urls": radicale_urls},
+                        )  # fmt: skip
+                    passes.setdefault((engine, n), []).append(r)
                     print(
-                        f"  {engine} {_label(n)}: freeBusy {r['freebusy_ms']:.2f} ms "
-                        f"(resolver {r['freebusy_resolver_ms']:.2f} ms, {r['intervals']} "
-                        f"intervals, {r['freebusy_sql']} SQL), diary {r['diary_ms']:.2f} ms "
-                        f"vs raw {r['diary_raw_ms']:.2f} ms ({r['diary_items']} items), "
-                        f"peak +{r['rss_peak_above_idle_mb']:.1f} MB",
+                        f"  pass {i + 1} {engine} {_label(n)}: freeBusy {r['freebusy_ms']:.2f} ms"
+                        f" vs Radicale {r['radicale_ms']:.1f} ms; over HTTP "
+                        f"{r['http_freebusy_ms']:.2f} vs {r['http_radicale_ms']:.1f} ms; diary "
+                        f"{r['diary_ms']:.2f} vs raw {r['diary_raw_ms']:.2f} ms "
+                        f"({r['diary_items']} vs {r['diary_raw_items']} items), over HTTP "
+                        f"{r['http_diary_ms']:.2f} vs {r['http_raw_diary_ms']:.2f} ms",
                         flush=True,
                     )
-        big = max(sizes)
-        server.start()
-        urls = load_radicale(server, results[(engines[0], big)]["events"])
-        radicale_s, answers = radicale_round(server, urls, args.runs)
-        events = sum(len(v) for v in results[(engines[0], big)]["events"].values())
-        print(f"  Radicale: 25 REPORTs {radicale_s * 1000:.1f} ms ({events} events)")
     finally:
         server.stop()
         server.cleanup()
@@ -486,7 +678,11 @@ def main() -> None:
 
     small = min(sizes)
     print()
-    print(f"Free/busy, 20 associates + 5 rooms, 14 days; medians of {args.runs} runs.")
+    print(
+        f"Free/busy 20 associates + 5 rooms, 14 days; diary of one associate, 14 days. "
+        f"Per pass the median of {args.runs} alternating runs; cells are min / median / max "
+        f"over {args.passes} passes."
+    )
     print()
     print("| measure | target | " + " | ".join(engines) + " |")
     print("|---|---|" + "---|" * len(engines))
@@ -494,62 +690,84 @@ def main() -> None:
     def row(name: str, target: str, cells: list[str]) -> None:
         print(f"| {name} | {target} | " + " | ".join(cells) + " |")
 
-    big_r = [results[(e, big)] for e in engines]
-    row(
-        f"freeBusy (GraphQL in-process) at {_label(big)}",
-        "",
-        [f"{r['freebusy_ms']:.2f} ms" for r in big_r],
-    )
-    row("25 free-busy REPORTs on Radicale", "", [f"{radicale_s * 1000:.1f} ms"] * len(engines))
-    row(
-        "ours / Radicale",
-        f"<= {TARGET_RADICALE:.3f} (1/50)",
-        [
-            f"{r['freebusy_ms'] / 1000 / radicale_s:.4f} "
-            f"(1/{radicale_s * 1000 / r['freebusy_ms']:.0f})"
-            for r in big_r
-        ],
-    )
+    def ratios(engine: str, n: int, top: str, bottom: str) -> list[float]:
+        return [p[top] / p[bottom] for p in passes[(engine, n)]]
+
+    def values(engine: str, n: int, key: str) -> list[float]:
+        return [p[key] for p in passes[(engine, n)]]
+
+    for n in sizes:
+        label = _label(n)
+        row(
+            f"freeBusy in-process at {label}, ms",
+            "",
+            [spread(values(e, n, "freebusy_ms")) for e in engines],
+        )
+        row(
+            f"freeBusy / 25 Radicale REPORTs at {label} (Radicale over HTTP)",
+            f"<= {TARGET_RADICALE:.3f}",
+            [spread(ratios(e, n, "freebusy_ms", "radicale_ms"), 4) for e in engines],
+        )
+        row(
+            f"freeBusy over HTTP / Radicale over HTTP at {label}",
+            f"<= {TARGET_RADICALE:.3f}",
+            [spread(ratios(e, n, "http_freebusy_ms", "http_radicale_ms"), 4) for e in engines],
+        )
+        row(
+            f"diary in-process / raw SQL + series + JSON at {label}",
+            "",
+            [spread(ratios(e, n, "diary_ms", "diary_raw_ms")) for e in engines],
+        )
+        row(
+            f"diary over HTTP / plain Starlette over HTTP at {label}",
+            "<= 2.5",
+            [spread(ratios(e, n, "http_diary_ms", "http_raw_diary_ms")) for e in engines],
+        )
+        row(
+            f"diary over HTTP at {label}, ms",
+            "",
+            [spread(values(e, n, "http_diary_ms")) for e in engines],
+        )
+    if small != big:
+        for key, name in (("freebusy_ms", "freeBusy"), ("diary_ms", "diary")):
+            row(
+                f"{name} {_label(big)} / {_label(small)} (pass by pass)",
+                f"<= {TARGET_SCALING}",
+                [
+                    spread(
+                        [
+                            b[key] / s[key]
+                            for b, s in zip(passes[(e, big)], passes[(e, small)], strict=True)
+                        ]
+                    )
+                    for e in engines
+                ],
+            )
+    first = [passes[(e, big)][0] for e in engines]
     row(
         "Radicale answers agree with ours",
         "yes",
-        ["yes" if agree(r["freebusy"], answers) else "NO" for r in big_r],
+        ["yes" if agree(r["freebusy"], r["radicale_answers"]) else "NO" for r in first],
     )
-    if small != big:
-        row(
-            f"freeBusy {_label(big)} / {_label(small)}",
-            f"<= {TARGET_SCALING}",
-            [
-                f"{results[(e, big)]['freebusy_ms'] / results[(e, small)]['freebusy_ms']:.2f} "
-                f"({results[(e, small)]['freebusy_ms']:.2f} -> "
-                f"{results[(e, big)]['freebusy_ms']:.2f} ms)"
-                for e in engines
-            ],
-        )
     row(
-        f"peak RSS above idle, {_label(big)} freeBusy",
+        "items: diary / raw baseline",
+        "equal",
+        [f"{r['diary_items']} / {r['diary_raw_items']}" for r in first],
+    )
+    row(
+        f"peak RSS above idle, {_label(big)} freeBusy (worst pass)",
         f"<= {TARGET_MEMORY_MB} MB",
-        [f"{r['rss_peak_above_idle_mb']:.1f} MB" for r in big_r],
+        [f"{max(values(e, big, 'rss_peak_above_idle_mb')):.1f} MB" for e in engines],
     )
     row(
-        "SQL statements per freeBusy (10/100/1,000 items: tests)",
+        "SQL statements per freeBusy / diary",
         "constant",
-        [f"{r['freebusy_sql']}" for r in big_r],
+        [f"{r['freebusy_sql']} / {r['diary_sql']}" for r in first],
     )
     row(
-        f"diary, 1 associate, 14 days ({big_r[0]['diary_items']} items, "
-        f"{big_r[0]['diary_participants']} participants) / raw SQL + JSON",
-        f"<= {TARGET_DIARY}",
-        [
-            f"{r['diary_ms'] / r['diary_raw_ms']:.2f} ({r['diary_ms']:.2f} / "
-            f"{r['diary_raw_ms']:.2f} ms, {r['diary_sql']} SQL)"
-            for r in big_r
-        ],
-    )
-    row(
-        "trivial query `{ __typename }` in-process",
-        f"<= {TARGET_TRIVIAL_MS} ms",
-        [f"{r['trivial_ms']:.3f} ms" for r in big_r],
+        "trivial query `{ __typename }` in-process, ms",
+        f"<= {TARGET_TRIVIAL_MS}",
+        [spread(values(e, big, "trivial_ms"), 3) for e in engines],
     )
 
 

@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     sync_unreachable_retry_seconds: Seconds = 30.0
     caldav_initial_window_days: Annotated[int, Field(ge=0)] = 30
     all_day_busy_default: bool = False
+    sqlite_read_connections: Annotated[int, Field(ge=0, le=64)] = 4
+    database_pool_min: Count = 1
+    database_pool_max: Count = 10
+    redis_url: Secret = Field(default_factory=_no_secret)
     log_format: Literal["text", "json"] = "text"
     log_level: LogLevel = "INFO"
     metrics_token: Secret = Field(default_factory=_no_secret)
@@ -199,11 +203,21 @@ class Settings(BaseSettings):
                 f"DEFAULT_PAGE_SIZE: must not exceed MAX_PAGE_SIZE "
                 f"({self.default_page_size} > {self.max_page_size})"
             )
+        if self.database_pool_min > self.database_pool_max:
+            raise ValueError(
+                f"DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX "
+                f"({self.database_pool_min} > {self.database_pool_max})"
+            )
         return self
 
     @property
     def mail_configured(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def database_pool(self) -> tuple[int, int, int]:
+        """(PostgreSQL pool min, max, SQLite read connections) for ``orm.db.Pool``."""
+        return self.database_pool_min, self.database_pool_max, self.sqlite_read_connections
 
 
 class _FromEnvironment(Settings):

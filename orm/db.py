@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from tortoise import Tortoise
@@ -10,46 +11,67 @@ from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from orm import migrator
-from orm.sqlite_engine import DEFAULT_BUSY_TIMEOUT_MS
+from orm.sqlite_engine import DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_READ_CONNECTIONS
 
 MODELS_MODULE = "orm.models"
 MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models", "orm.intake_models"]
 MIGRATIONS_MODULE = "orm.migrations"
 
 
-def _connection(database_url: str, busy_timeout_ms: int) -> str | dict[str, Any]:
-    """A PostgreSQL URL as it is; SQLite through ``orm.sqlite_engine`` (WAL, busy
-    timeout, BEGIN IMMEDIATE), so every process sharing the file waits for the lock."""
-    if not database_url.startswith("sqlite://"):
-        return database_url
+@dataclass(frozen=True)
+class Pool:
+    """How many connections a process opens: PostgreSQL's pool bounds, SQLite's readers."""
+
+    min_size: int = 1
+    max_size: int = 10
+    sqlite_readers: int = DEFAULT_READ_CONNECTIONS
+
+
+def _connection(database_url: str, busy_timeout_ms: int, pool: Pool) -> str | dict[str, Any]:
+    """PostgreSQL with the pool bounds (parameters in the URL win); SQLite through
+    ``orm.sqlite_engine`` (WAL, busy timeout, BEGIN IMMEDIATE, read connections), so every
+    process sharing the file waits for the lock and reads do not queue behind writes."""
     info = expand_db_url(database_url)
+    credentials = info["credentials"]
+    if not database_url.startswith("sqlite://"):
+        credentials.setdefault("minsize", pool.min_size)
+        credentials.setdefault("maxsize", max(pool.max_size, pool.min_size))
+        return info
     info["engine"] = "orm.sqlite_engine"
-    info["credentials"].setdefault("busy_timeout", busy_timeout_ms)
+    credentials.setdefault("busy_timeout", busy_timeout_ms)
+    credentials.setdefault("read_connections", pool.sqlite_readers)
     return info
 
 
+def apps_config() -> dict[str, dict[str, Any]]:
+    """The Tortoise apps (models and migrations), whatever the database."""
+    return {
+        "models": {
+            "models": MODELS_MODULES,
+            "migrations": MIGRATIONS_MODULE,
+            "default_connection": "default",
+        }
+    }
+
+
 def tortoise_config(
-    database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS
+    database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, pool: Pool | None = None
 ) -> dict[str, Any]:
     """The Tortoise config for one database URL (sqlite://path or postgres://...)."""
     return {
-        "connections": {"default": _connection(database_url, busy_timeout_ms)},
-        "apps": {
-            "models": {
-                "models": MODELS_MODULES,
-                "migrations": MIGRATIONS_MODULE,
-                "default_connection": "default",
-            }
-        },
+        "connections": {"default": _connection(database_url, busy_timeout_ms, pool or Pool())},
+        "apps": apps_config(),
         "use_tz": True,
         "timezone": "UTC",
     }
 
 
-async def connect(database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+async def connect(
+    database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, pool: Pool | None = None
+) -> None:
     """Open the ORM on ``database_url`` for every task of this process."""
     await Tortoise.init(
-        config=tortoise_config(database_url, busy_timeout_ms), _enable_global_fallback=True
+        config=tortoise_config(database_url, busy_timeout_ms, pool), _enable_global_fallback=True
     )
 
 
@@ -64,9 +86,7 @@ async def migrate(database_url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT
     """
     await connect(database_url, busy_timeout_ms)
     try:
-        await migrator.apply_all(
-            database_url, tortoise_config(database_url, busy_timeout_ms)["apps"]
-        )
+        await migrator.apply_all(database_url, apps_config())
     except BaseException:
         await close()  # an open SQLite connection's thread would keep the process alive
         raise

@@ -8,22 +8,38 @@ process wrote meanwhile (no busy wait can help a stale read snapshot).  Here eve
 transaction starts with ``BEGIN IMMEDIATE``, which takes the write lock first and so
 waits (``PRAGMA busy_timeout``) instead of failing half-way; every connection gets
 ``journal_mode=WAL`` (readers never block the writer) and the busy timeout.
+
+Tortoise's client is one connection behind one lock, and a transaction holds that lock
+until it commits: every read of every other request queued behind a write transaction.
+Here a ``SELECT`` outside a transaction runs on one of ``read_connections`` (setting
+``SQLITE_READ_CONNECTIONS``) read-only connections of its own, which in WAL mode read the
+last committed state while a transaction is open on the write connection; writes and
+everything inside a transaction keep the one write connection (one writer at a time is
+what SQLite allows anyway).  ``read_connections=0`` or an in-memory database: one
+connection, as Tortoise does it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
+import aiosqlite
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
     SqliteTransactionWrapper,
+    translate_exceptions,
 )
 from tortoise.exceptions import TransactionManagementError
 
 #: How long a statement waits for another process's lock (``SQLITE_BUSY_TIMEOUT_MS``).
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+#: Read-only connections beside the write connection (``SQLITE_READ_CONNECTIONS``).
+DEFAULT_READ_CONNECTIONS = 4
 
 
 class _ImmediateTransaction(SqliteTransactionWrapper):
@@ -39,12 +55,64 @@ class ImmediateSqliteClient(SqliteClient):
     """Tortoise's SQLite client with ``BEGIN IMMEDIATE`` transactions and the pragmas."""
 
     def __init__(self, file_path: str, **kwargs: Any) -> None:
+        readers = int(kwargs.pop("read_connections", DEFAULT_READ_CONNECTIONS))
         kwargs.setdefault("journal_mode", "WAL")
         kwargs.setdefault("busy_timeout", DEFAULT_BUSY_TIMEOUT_MS)
         super().__init__(file_path, **kwargs)
+        in_memory = file_path == ":memory:" or "mode=memory" in file_path
+        self.read_connections = 0 if in_memory else max(readers, 0)
+        self._readers_free = asyncio.Semaphore(max(self.read_connections, 1))
+        self._idle_readers: list[aiosqlite.Connection] = []
 
     def _in_transaction(self) -> SqliteTransactionContext:
         return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)
+
+    async def close(self) -> None:
+        idle, self._idle_readers = self._idle_readers, []
+        for reader in idle:
+            await reader.close()
+        await super().close()
+
+    async def _open_reader(self) -> aiosqlite.Connection:
+        if self._connection is None:  # the writer creates the file and switches it to WAL
+            await self.create_connection(with_db=True)
+        reader = await aiosqlite.connect(self.filename, isolation_level=None)
+        reader._conn.row_factory = sqlite3.Row
+        for pragma in (f"busy_timeout={self.pragmas['busy_timeout']}", "query_only=ON"):
+            await (await reader.execute(f"PRAGMA {pragma}")).close()
+        return reader
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._readers_free:
+            reader = self._idle_readers.pop() if self._idle_readers else await self._open_reader()
+            try:
+                yield reader
+            finally:  # even when cancelled: the statement finishes in aiosqlite's thread
+                self._idle_readers.append(reader)
+
+    def _reads(self, query: str) -> bool:
+        return self.read_connections > 0 and query.lstrip()[:6].upper() == "SELECT"
+
+    async def execute_query(
+        self, query: str, values: list | None = None
+    ) -> tuple[int, Sequence[dict]]:
+        if not self._reads(query):
+            return await super().execute_query(query, values)
+        rows = await self._read(query, values)
+        return len(rows), rows
+
+    async def execute_query_dict(self, query: str, values: list | None = None) -> list[dict]:
+        if not self._reads(query):
+            return await super().execute_query_dict(query, values)
+        return list(map(dict, await self._read(query, values)))
+
+    @translate_exceptions
+    async def _read(self, query: str, values: list | None) -> Sequence[Any]:
+        query = query.replace("\x00", "'||CHAR(0)||'")
+        async with self._reader() as reader:
+            self.log.debug("%s: %s", query, values)
+            return list(await reader.execute_fetchall(query, values))
 
 
 client_class = ImmediateSqliteClient
