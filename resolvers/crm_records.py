@@ -527,7 +527,7 @@ async def member_keys(members: Members, parent_key: int) -> list[int]:
         .order_by("id")
         .values_list(members.column, flat=True)
     )
-    return [int(k) for k in keys]
+    return [int(k) for k in keys]  # type: ignore[call-overload]
 
 
 def members_of(kind: str, name: str) -> Members:

@@ -209,7 +209,7 @@ def _bind(kind: str, op: str, input_type: type[Any] | None, payload: type[Any]) 
 
         return await atomically(work, lambda errors: payload(errors=errors))
 
-    resolver = {"create": create, "update": update, "delete": delete}[op]
+    resolver: Any = {"create": create, "update": update, "delete": delete}[op]
     hints: dict[str, Any] = {"info": Info, "return": payload}
     if op != "create":
         hints["id"] = strawberry.ID
