@@ -80,7 +80,7 @@ def plain_text(limit: int) -> Check:
 
 
 def country(value: Any, path: str) -> Any:
-    value = optional_text(2)(value, path)
+    value = optional_text(200)(value, path)
     if value is None:
         return None
     if not re.fullmatch(r"[A-Za-z]{2}", value):
