@@ -9,11 +9,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from app.auth import create_token
-from orm import models as m
 from app.settings import get_settings
+from orm import models as m
 from resolvers import followups, participants
 from resolvers.preference_keys import PreferenceKey
-
 
 #: Monday 08:00 UTC of the demo's week
 DEMO_WEEK = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
