@@ -92,6 +92,34 @@ def cmd_token(args: argparse.Namespace) -> None:
     asyncio.run(_with_db(work))
 
 
+def cmd_import(args: argparse.Namespace) -> None:
+    from app.progress import Progress
+    from resolvers import crm_import
+
+    try:
+        kind = crm_import.kind_of(args.kind)
+        fmt = args.format or ("json" if args.file.lower().endswith(".json") else "csv")
+        content = Path(args.file).read_text(encoding="utf-8-sig")
+        rows = crm_import.read_rows(kind, content, fmt)
+    except (crm_import.FileRefused, UnicodeDecodeError) as exc:
+        sys.exit(f"followups import: {args.file}: {exc}")
+    failed: list[int] = []
+
+    async def work() -> None:
+        progress = Progress(f"import {kind}", len(rows))
+        try:
+            summary = await crm_import.run_import(kind, rows, args.dry_run, progress)
+        finally:
+            progress.close()
+        for line in crm_import.describe(summary):
+            print(line)
+        failed.append(summary.failed)
+
+    asyncio.run(_with_db(work))
+    if failed and failed[0]:
+        sys.exit(1)
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from schema import schema
 
@@ -172,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--name", default="cli")
     token.add_argument("--days", type=int, help="expire after this many days")
     token.set_defaults(func=cmd_token)
+    load = sub.add_parser(
+        "import", help="create or update CRM records from a CSV or JSON file (see README)"
+    )
+    load.add_argument("kind", help="companies, persons, projects, sales, selections, ...")
+    load.add_argument("file")
+    load.add_argument("--dry-run", action="store_true", help="validate and report, write nothing")
+    load.add_argument("--format", choices=("csv", "json"), help="default: from the file name")
+    load.set_defaults(func=cmd_import)
     worker = sub.add_parser("mail-worker", help="send queued invitation mails (until stopped)")
     worker.add_argument("--once", action="store_true", help="send one batch and exit")
     worker.set_defaults(func=cmd_mail_worker)

@@ -1,13 +1,21 @@
-"""Demo data: a small CRM with associates, contacts, rooms and a week of follow-ups."""
+"""Demo data: a small CRM with associates, contacts, rooms and a week of follow-ups.
+
+The follow-ups are in the week of Monday 2 March 2026 (``DEMO_WEEK``, UTC), the dates of
+the README's examples, whose IDs name these records (tests/test_readme_examples.py).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from config.settings import get_settings
 from orm import models as m
-from resolvers import followups
+from resolvers import followups, participants
 from resolvers.auth import create_token
 from resolvers.preference_keys import PreferenceKey
+
+#: Monday 08:00 UTC of the demo's week
+DEMO_WEEK = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
 
 async def _pref(key: PreferenceKey, scope_key: str, scope: m.PreferenceScope, value: str) -> None:
@@ -74,9 +82,8 @@ async def load_demo() -> str:
     )
     todo = await m.ActivityType.create(name="To do", colour="#f0ad4e", default_kind=m.Kind.TASK)
 
-    monday = datetime.now(UTC).replace(hour=8, minute=0, second=0, microsecond=0)
-    monday -= timedelta(days=monday.weekday())
-    await followups.create(
+    monday = DEMO_WEEK
+    renewal = await followups.create(
         admin,
         {
             "title": "Licence renewal with Acme",
@@ -123,5 +130,14 @@ async def load_demo() -> str:
             "private": True,
             "start_at": monday + timedelta(days=3, hours=6),
         },
+    )
+    await participants.save(
+        admin,
+        renewal.id,
+        renewal.version,
+        [participants.Wanted(associate_id=bjorn.id), participants.Wanted(person_id=kari.id)],
+        [],
+        None,
+        get_settings(),
     )
     return await create_token(admin, "demo")

@@ -46,8 +46,12 @@ class PreferenceScope(str, Enum):
     ASSOCIATE = "ASSOCIATE"
 
 
+EXTERNAL_ID = "upsert key of `followups import` (unique, unset for records made otherwise)"
+
+
 class UserGroup(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=200, unique=True)
 
     class Meta:
@@ -56,6 +60,7 @@ class UserGroup(Model):
 
 class Associate(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=200)
     email = fields.CharField(max_length=320, null=True)
     group: fields.ForeignKeyNullableRelation[UserGroup] = fields.ForeignKeyField(
@@ -90,6 +95,7 @@ class ApiToken(Model):
 
 class Company(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=300)
     country = fields.CharField(max_length=2, null=True, description="ISO 3166 alpha-2")
 
@@ -99,6 +105,7 @@ class Company(Model):
 
 class Person(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     first_name = fields.CharField(max_length=200, default="")
     last_name = fields.CharField(max_length=200, default="")
     company: fields.ForeignKeyNullableRelation[Company] = fields.ForeignKeyField(
@@ -151,6 +158,7 @@ class PhoneNumber(Model):
 
 class Project(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=300)
 
     class Meta:
@@ -184,6 +192,7 @@ class ProjectMember(Model):
 
 class Sale(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     title = fields.CharField(max_length=300)
     company: fields.ForeignKeyNullableRelation[Company] = fields.ForeignKeyField(
         "models.Company", related_name="sales", null=True, on_delete=fields.SET_NULL
@@ -201,6 +210,7 @@ class Sale(Model):
 
 class Selection(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=300)
 
     class Meta:
@@ -234,6 +244,7 @@ class SelectionMember(Model):
 
 class ResourceGroup(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=200, unique=True)
 
     class Meta:
@@ -242,6 +253,7 @@ class ResourceGroup(Model):
 
 class Resource(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=200)
     kind = fields.CharEnumField(ResourceKind, default=ResourceKind.ROOM)
     group: fields.ForeignKeyNullableRelation[ResourceGroup] = fields.ForeignKeyField(
@@ -259,6 +271,7 @@ class Resource(Model):
 
 class ActivityType(Model):
     id = fields.IntField(primary_key=True)
+    external_id = fields.CharField(max_length=200, null=True, unique=True, description=EXTERNAL_ID)
     name = fields.CharField(max_length=200)
     colour = fields.CharField(max_length=7, default="#3366cc")
     default_kind = fields.CharEnumField(Kind, default=Kind.MEETING)

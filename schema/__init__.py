@@ -15,6 +15,7 @@ from resolvers.errors import DomainError
 from schema import limits
 from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
+from schema.crm_admin import CrmAdminMutation
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
 from schema.mail import MailMutation
@@ -111,6 +112,7 @@ Mutation = merge_types(
         TokenMutation,
         CalendarSyncMutation,
         MailboxMutation,
+        CrmAdminMutation,
     ),
 )
 

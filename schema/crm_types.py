@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from orm import models as m
+from resolvers import crm_records
 from resolvers.context import Info
 from resolvers.phone_links import build_link, dial_number
 from resolvers.preference_keys import PreferenceKey
@@ -36,9 +37,16 @@ async def effective_prefs(info: Info, associate: m.Associate) -> dict[Preference
     return await custom_loader(info.context.loaders, "prefs", batch).load(associate.id)
 
 
+async def members(info: Info, kind: str, name: str, parent: int, model: type[Any]) -> list[Any]:
+    """The member rows (persons, associates, companies) of a project or selection."""
+    keys = await crm_records.member_keys(crm_records.members_of(kind, name), parent)
+    return [r for r in await info.context.loaders.by_id(model).load_many(keys) if r is not None]
+
+
 @strawberry.type
 class UserGroup(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
 
     @classmethod
@@ -47,12 +55,13 @@ class UserGroup(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.UserGroup) -> Self:
-        return cls(id=row.id, name=row.name)
+        return cls(external_id=row.external_id, id=row.id, name=row.name)
 
 
 @strawberry.type
 class Associate(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
     email: str | None
     is_admin: bool
@@ -66,6 +75,7 @@ class Associate(ModelNode):
     @classmethod
     def from_model(cls, row: m.Associate) -> Self:
         return cls(
+            external_id=row.external_id,
             id=row.id,
             name=row.name,
             email=row.email,
@@ -95,6 +105,7 @@ class Associate(ModelNode):
 @strawberry.type
 class Company(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
     country: str | None
 
@@ -104,7 +115,7 @@ class Company(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.Company) -> Self:
-        return cls(id=row.id, name=row.name, country=row.country)
+        return cls(external_id=row.external_id, id=row.id, name=row.name, country=row.country)
 
     @strawberry.field
     async def phones(self, info: Info) -> list[PhoneNumber]:
@@ -166,6 +177,7 @@ class PhoneNumber(ModelNode):
 @strawberry.type
 class Person(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     first_name: str
     last_name: str
     country: str | None
@@ -178,6 +190,7 @@ class Person(ModelNode):
     @classmethod
     def from_model(cls, row: m.Person) -> Self:
         return cls(
+            external_id=row.external_id,
             id=row.id,
             first_name=row.first_name,
             last_name=row.last_name,
@@ -208,6 +221,7 @@ class Person(ModelNode):
 @strawberry.type
 class Project(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
 
     @classmethod
@@ -216,12 +230,23 @@ class Project(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.Project) -> Self:
-        return cls(id=row.id, name=row.name)
+        return cls(external_id=row.external_id, id=row.id, name=row.name)
+
+    @strawberry.field(description="Contact persons who are members of the project.")
+    async def member_persons(self, info: Info) -> list[Person]:
+        rows = await members(info, "project", "member_person_ids", self.id, m.Person)
+        return [Person.from_model(r) for r in rows]
+
+    @strawberry.field(description="Associates who are members of the project.")
+    async def member_associates(self, info: Info) -> list[Associate]:
+        rows = await members(info, "project", "member_associate_ids", self.id, m.Associate)
+        return [Associate.from_model(r) for r in rows]
 
 
 @strawberry.type
 class Sale(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     title: str
     company_id: strawberry.Private[int | None]
     person_id: strawberry.Private[int | None]
@@ -232,7 +257,13 @@ class Sale(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.Sale) -> Self:
-        return cls(id=row.id, title=row.title, company_id=row.company_id, person_id=row.person_id)
+        return cls(
+            external_id=row.external_id,
+            id=row.id,
+            title=row.title,
+            company_id=row.company_id,
+            person_id=row.person_id,
+        )
 
     @strawberry.field
     async def company(self, info: Info) -> Company | None:
@@ -248,6 +279,7 @@ class Sale(ModelNode):
 @strawberry.type
 class Selection(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
 
     @classmethod
@@ -256,12 +288,23 @@ class Selection(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.Selection) -> Self:
-        return cls(id=row.id, name=row.name)
+        return cls(external_id=row.external_id, id=row.id, name=row.name)
+
+    @strawberry.field(description="Persons who are members of the selection.")
+    async def member_persons(self, info: Info) -> list[Person]:
+        rows = await members(info, "selection", "member_person_ids", self.id, m.Person)
+        return [Person.from_model(r) for r in rows]
+
+    @strawberry.field(description="Companies whose persons are members of the selection.")
+    async def member_companies(self, info: Info) -> list[Company]:
+        rows = await members(info, "selection", "member_company_ids", self.id, m.Company)
+        return [Company.from_model(r) for r in rows]
 
 
 @strawberry.type
 class ResourceGroup(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
 
     @classmethod
@@ -270,12 +313,13 @@ class ResourceGroup(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.ResourceGroup) -> Self:
-        return cls(id=row.id, name=row.name)
+        return cls(external_id=row.external_id, id=row.id, name=row.name)
 
 
 @strawberry.type
 class Resource(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
     kind: ResourceKind  # type: ignore[valid-type]
     allow_double_booking: bool
@@ -289,6 +333,7 @@ class Resource(ModelNode):
     @classmethod
     def from_model(cls, row: m.Resource) -> Self:
         return cls(
+            external_id=row.external_id,
             id=row.id,
             name=row.name,
             kind=row.kind,
@@ -306,6 +351,7 @@ class Resource(ModelNode):
 @strawberry.type
 class ActivityType(ModelNode):
     id: relay.NodeID[int]
+    external_id: str | None = strawberry.field(description="Key of `followups import`.")
     name: str
     colour: str
     default_kind: FollowUpKind  # type: ignore[valid-type]
@@ -316,4 +362,10 @@ class ActivityType(ModelNode):
 
     @classmethod
     def from_model(cls, row: m.ActivityType) -> Self:
-        return cls(id=row.id, name=row.name, colour=row.colour, default_kind=row.default_kind)
+        return cls(
+            external_id=row.external_id,
+            id=row.id,
+            name=row.name,
+            colour=row.colour,
+            default_kind=row.default_kind,
+        )

@@ -53,9 +53,12 @@ def gid(type_name: str, key: int) -> str:
 
 
 async def snapshot() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every follow-up-related table, to prove a failure changed nothing."""
+    """Every row of the follow-up and CRM tables, to prove a failure changed nothing."""
     result: dict[str, list[tuple[Any, ...]]] = {}
-    for model in (m.FollowUp, m.Participant, m.ResourceBooking, m.Preference):
+    crm = (m.Company, m.Person, m.EmailAddress, m.PhoneNumber, m.Project, m.ProjectMember)
+    crm += (m.Sale, m.Selection, m.SelectionMember, m.Associate, m.UserGroup, m.Resource)
+    crm += (m.ResourceGroup, m.ActivityType)
+    for model in (m.FollowUp, m.Participant, m.ResourceBooking, m.Preference, *crm):
         rows = await model.all().order_by("id").values()
         result[model.__name__] = [tuple(sorted(row.items())) for row in rows]
     return result

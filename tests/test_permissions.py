@@ -213,6 +213,38 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
 }
 
 
+# the administrators' CRM mutations: a non-admin is refused before anything is looked at
+CRM_KINDS = {
+    "Company": "{name: \"x\"}",
+    "Person": "{lastName: \"x\"}",
+    "Project": "{name: \"x\"}",
+    "Sale": "{title: \"x\"}",
+    "Selection": "{name: \"x\"}",
+    "Associate": "{name: \"x\", active: false}",
+    "UserGroup": "{name: \"x\"}",
+    "ResourceGroup": "{name: \"x\"}",
+    "Resource": "{name: \"x\", active: false}",
+    "ActivityType": "{name: \"x\"}",
+}
+for _type, _input in CRM_KINDS.items():
+    CASES[f"create{_type}"] = (
+        f"mutation {{ create{_type}(input: {_input}) {{ errors {{ code }} }} }}",
+        lambda w: {},
+        "FORBIDDEN",
+    )
+    CASES[f"update{_type}"] = (
+        f"mutation($id: ID!) {{ update{_type}(id: $id, input: {_input}) {{ errors {{ code }} }} }}",
+        lambda w, t=_type: {"id": w["crm"][t]},
+        "FORBIDDEN",
+    )
+    if _type not in ("Associate", "Resource"):  # deactivated, never deleted
+        CASES[f"delete{_type}"] = (
+            f"mutation($id: ID!) {{ delete{_type}(id: $id) {{ errors {{ code }} }} }}",
+            lambda w, t=_type: {"id": w["crm"][t]},
+            "FORBIDDEN",
+        )
+
+
 def root_fields(kind: str) -> set[str]:
     sdl = build_schema((ROOT / "schema.graphql").read_text(encoding="utf-8"))
     root = sdl.get_type(kind)
@@ -287,7 +319,20 @@ async def world(db: str) -> dict[str, Any]:
         "DTSTART:20260302T090000Z\r\nORGANIZER:mailto:ann@example.com\r\n"
         "ATTENDEE;PARTSTAT=ACCEPTED:mailto:kari@acme.example\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
+    crm = {
+        "Company": company.id,
+        "Person": kari.id,
+        "Project": (await m.Project.create(name="P")).id,
+        "Sale": (await m.Sale.create(title="S")).id,
+        "Selection": (await m.Selection.create(name="S")).id,
+        "Associate": ann.id,
+        "UserGroup": (await m.UserGroup.create(name="G")).id,
+        "ResourceGroup": (await m.ResourceGroup.create(name="R")).id,
+        "Resource": room.id,
+        "ActivityType": (await m.ActivityType.create(name="A")).id,
+    }
     return {
+        "crm": {name: gid(name, key) for name, key in crm.items()},
         "fid": gid("FollowUp", private.id),
         "call_id": gid("FollowUp", call.id),
         "pid": gid("Participant", participant.id),
