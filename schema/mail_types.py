@@ -11,18 +11,21 @@ import strawberry
 from strawberry import relay
 
 from mail import inbox
-from orm import models as m
-from orm.outbox_models import MailOutbox, MailStatus, ProposalStatus
-from orm.outbox_models import Proposal as ProposalRow
-from resolvers import visibility
+from resolvers import records, visibility
 from resolvers.context import Info
-from schema.crm_types import load
+from resolvers.enums import MailStatus, ProposalStatus
+from resolvers.records import Table
 from schema.ids import encode
 from schema.node import ModelNode
 from schema.participant_types import Participant
 
 if TYPE_CHECKING:
+    from orm.models import FollowUp as FollowUpRow
+    from orm.outbox_models import MailOutbox
+    from orm.outbox_models import Proposal as ProposalRow
     from schema.followup_types import FollowUp
+else:  # rows only annotate the private fields; schema loads them through resolvers
+    ProposalRow = object
 
 MailDeliveryStatus = strawberry.enum(
     MailStatus,
@@ -67,13 +70,13 @@ class MailDelivery:
 
 async def delivery_of(info: Info, participant_id: int) -> MailDelivery | None:
     """Return the participant's latest outbox row (one batched query per request)."""
-    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
+    rows = await records.participant_mails.of(info, participant_id)
     return MailDelivery.from_model(rows[-1]) if rows else None
 
 
 async def deliveries_of(info: Info, participant_id: int) -> list[MailDelivery]:
     """Return every outbox row of the participant, oldest first (the same batched query)."""
-    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
+    rows = await records.participant_mails.of(info, participant_id)
     return [MailDelivery.from_model(r) for r in rows]
 
 
@@ -92,8 +95,8 @@ class Proposal(ModelNode):
     row: strawberry.Private[ProposalRow]
 
     @classmethod
-    def orm_model(cls) -> type[ProposalRow]:
-        return ProposalRow
+    def table(cls) -> Table:
+        return records.proposals
 
     @classmethod
     def from_model(cls, row: ProposalRow) -> Self:
@@ -123,7 +126,7 @@ class Proposal(ModelNode):
 
     @strawberry.field
     async def participant(self, info: Info) -> Participant | None:
-        row = await load(info, m.Participant, self.row.participant_id)
+        row = await records.participants.one(info, self.row.participant_id)
         return Participant.from_model(row) if row else None
 
     @strawberry.field(name="followUp")
@@ -132,15 +135,15 @@ class Proposal(ModelNode):
     ) -> Annotated[FollowUp, strawberry.lazy("schema.followup_types")] | None:
         from schema.followup_types import FollowUp
 
-        row = await load(info, m.FollowUp, self.row.followup_id)
+        row = await records.followups.one(info, self.row.followup_id)
         return await FollowUp.build(info, row) if row else None
 
 
-async def proposals_of(info: Info, row: m.FollowUp) -> list[Proposal]:
+async def proposals_of(info: Info, row: FollowUpRow) -> list[Proposal]:
     """Return a follow-up's proposals, newest first, to its organiser and admins only."""
     if not visibility.sees_proposals(info.context.viewer, row):
         return []
-    found = await info.context.loaders.by_parent(ProposalRow, "followup_id").load(row.id)
+    found = await records.followup_proposals.of(info, row.id)
     return [Proposal.from_model(p) for p in reversed(found)][:100]
 
 
@@ -176,7 +179,7 @@ class InboundOutcome:
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
-        row = await load(info, ProposalRow, self.proposal_id)
+        row = await records.proposals.one(info, self.proposal_id)
         viewer, loaders = info.context.viewer, info.context.loaders
         (allowed,) = await visibility.visible_proposals(viewer, loaders, [row])
         return Proposal.from_model(allowed) if allowed else None
