@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 from strawberry import relay
 
-from mail import inbox
-from resolvers import records, visibility
+from resolvers import inbound_mail, records, visibility
 from resolvers.context import Info
 from resolvers.enums import MailStatus, ProposalStatus
 from resolvers.records import Table
@@ -149,11 +148,11 @@ async def proposals_of(info: Info, row: FollowUpRow) -> list[Proposal]:
 
 @strawberry.enum
 class InboundOutcomeKind(Enum):
-    APPLIED = inbox.APPLIED
-    IGNORED = inbox.IGNORED
-    REJECTED = inbox.REJECTED
-    PROPOSAL = inbox.PROPOSAL
-    BOUNCE = inbox.BOUNCE
+    APPLIED = inbound_mail.APPLIED
+    IGNORED = inbound_mail.IGNORED
+    REJECTED = inbound_mail.REJECTED
+    PROPOSAL = inbound_mail.PROPOSAL
+    BOUNCE = inbound_mail.BOUNCE
 
 
 @strawberry.type(description="What one part of an inbound mail did; reason says why.")
@@ -166,7 +165,7 @@ class InboundOutcome:
     proposal_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_outcome(cls, o: inbox.Outcome) -> Self:
+    def from_outcome(cls, o: inbound_mail.Outcome) -> Self:
         fid = strawberry.ID(encode("FollowUp", o.followup_id)) if o.followup_id else None
         return cls(
             kind=InboundOutcomeKind(o.kind),
