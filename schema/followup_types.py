@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -22,6 +22,7 @@ from resolvers.followup_fields import Span
 from resolvers.loaders import custom_loader
 from resolvers.preference_keys import PreferenceKey
 from resolvers.records import effective_prefs
+from schema.calendar_sync import CalendarSync, calendar_sync_of
 from schema.crm_types import (
     ActivityType,
     Associate,
@@ -33,14 +34,13 @@ from schema.crm_types import (
     Sale,
 )
 from schema.ids import encode
+from schema.mail_types import Proposal, proposals_of
 from schema.participant_types import EntityKind, Participant
 
 if TYPE_CHECKING:
     from orm.models import Associate as AssociateRow
     from orm.models import FollowUp as FollowUpRow
     from orm.models import Occurrence as OccurrenceRow
-    from schema.calendar_sync import CalendarSync
-    from schema.mail_types import Proposal
 else:  # rows only annotate the private fields; schema loads them through resolvers
     AssociateRow = FollowUpRow = OccurrenceRow = object
 
@@ -189,19 +189,11 @@ class FollowUp(relay.Node):
         return out
 
     @strawberry.field(description="Counter proposals from attendees (organiser and admins).")
-    async def proposals(
-        self, info: Info
-    ) -> list[Annotated[Proposal, strawberry.lazy("schema.mail_types")]]:
-        from schema.mail_types import proposals_of
-
+    async def proposals(self, info: Info) -> list[Proposal]:
         return await proposals_of(info, self.row)
 
     @strawberry.field(description="Its state in each CalDAV calendar you manage.")
-    async def calendar_sync(
-        self, info: Info
-    ) -> list[Annotated[CalendarSync, strawberry.lazy("schema.calendar_sync")]]:
-        from schema.calendar_sync import calendar_sync_of
-
+    async def calendar_sync(self, info: Info) -> list[CalendarSync]:
         if not self.visible:
             return []
         return await calendar_sync_of(info, self.row.id)

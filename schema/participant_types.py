@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -14,13 +14,13 @@ from resolvers.availability import Entity
 from resolvers.context import Info
 from resolvers.records import Table
 from schema.crm_types import Associate, Person
+from schema.mail_delivery_types import MailDelivery, deliveries_of, delivery_of
 from schema.node import ModelNode
 
 if TYPE_CHECKING:
     from orm.models import Associate as AssociateRow
     from orm.models import Participant as ParticipantRow
     from orm.models import Person as PersonRow
-    from schema.mail_types import MailDelivery
 else:  # rows only annotate the private fields; schema loads them through resolvers
     AssociateRow = ParticipantRow = PersonRow = object
 
@@ -132,21 +132,13 @@ class Participant(ModelNode):
         ]
 
     @strawberry.field(description="The last invitation mail to this participant and how it went.")
-    async def mail_delivery(
-        self, info: Info
-    ) -> Annotated[MailDelivery, strawberry.lazy("schema.mail_types")] | None:
-        from schema.mail_types import delivery_of
-
+    async def mail_delivery(self, info: Info) -> MailDelivery | None:
         return await delivery_of(info, self.row.id)
 
     @strawberry.field(
         description="Every invitation mail to this participant, oldest first (SUPERSEDED ones too)."
     )
-    async def mail_deliveries(
-        self, info: Info
-    ) -> list[Annotated[MailDelivery, strawberry.lazy("schema.mail_types")]]:
-        from schema.mail_types import deliveries_of
-
+    async def mail_deliveries(self, info: Info) -> list[MailDelivery]:
         return await deliveries_of(info, self.row.id)
 
     @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")
