@@ -36,7 +36,7 @@ from resolvers.context import Info
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
 from resolvers.loaders import custom_loader
 from sync import address_policy, secrets
-from sync.accounts import client_for
+from sync.account_client import client_for
 from sync.client import CalendarClient, CalendarInfo
 from sync.errors import (
     UNREACHABLE,
