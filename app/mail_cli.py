@@ -14,8 +14,9 @@ from tortoise.transactions import in_transaction
 
 from app.mail_routes import outcome_json
 from config.settings import Settings
-from mail import inbox, outbox
+from mail import outbox
 from mail.worker import MailWorker
+from resolvers import inbound_mail
 
 
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
@@ -38,6 +39,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
 
 async def run_intake(settings: Settings) -> None:
     """Read the configured IMAP mailboxes until SIGINT/SIGTERM."""
+    from app.workers import intake_hooks
     from mail.imap_intake import ImapIntake
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -47,7 +49,7 @@ async def run_intake(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await ImapIntake(settings).run(stop)
+    await ImapIntake(settings, intake_hooks()).run(stop)
 
 
 async def receive_stdin(
@@ -57,7 +59,7 @@ async def receive_stdin(
     raw = (stdin or sys.stdin.buffer).read(settings.max_inbound_mail_bytes + 1)
     outbox.install(settings)
     async with in_transaction():
-        outcomes = await inbox.receive(raw, max_bytes=settings.max_inbound_mail_bytes)
+        outcomes = await inbound_mail.receive(raw, max_bytes=settings.max_inbound_mail_bytes)
     out = stdout or sys.stdout
     out.write(json.dumps({"outcomes": [outcome_json(o) for o in outcomes]}, indent=2) + "\n")
-    return 1 if all(o.kind == inbox.REJECTED for o in outcomes) else 0
+    return 1 if all(o.kind == inbound_mail.REJECTED for o in outcomes) else 0

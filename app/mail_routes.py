@@ -26,11 +26,12 @@ from app import csp
 from calcore.builder import zone
 from calcore.itip import normalize_address
 from config.settings import Settings
-from mail import inbox, outbox
+from mail import outbox
 from mail.i18n import Texts, texts
 from mail.reply_links import ReplyClaims, ReplyLinkError, verify_token
 from orm import models as m
 from orm.preferences import PreferenceKey
+from resolvers import inbound_mail
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><meta name="robots" content="noindex,nofollow">
@@ -48,7 +49,7 @@ def install(settings: Settings) -> None:
     outbox.install(settings)
 
 
-def outcome_json(o: inbox.Outcome) -> dict[str, Any]:
+def outcome_json(o: inbound_mail.Outcome) -> dict[str, Any]:
     """Return an outcome as JSON (no internal ids beyond the follow-up's)."""
     return {
         "kind": o.kind,
@@ -73,8 +74,8 @@ def routes(settings: Settings) -> list[Route]:
         if len(raw) > settings.max_inbound_mail_bytes:
             return JSONResponse({"error": "the message is too large"}, status_code=413)
         async with in_transaction():
-            outcomes = await inbox.receive(raw, max_bytes=settings.max_inbound_mail_bytes)
-        refused = all(o.kind == inbox.REJECTED for o in outcomes)
+            outcomes = await inbound_mail.receive(raw, max_bytes=settings.max_inbound_mail_bytes)
+        refused = all(o.kind == inbound_mail.REJECTED for o in outcomes)
         body = {"outcomes": [outcome_json(o) for o in outcomes]}
         return JSONResponse(body, status_code=422 if refused else 200)
 
@@ -119,8 +120,8 @@ def routes(settings: Settings) -> list[Route]:
         if not await _confirmed(request):
             return _page(words, words.page["not_recorded"], f"<p>{words.page['press']}</p>", 400)
         async with in_transaction():
-            outcome = await inbox.answer_by_link(claims)
-        if outcome.kind == inbox.REJECTED:
+            outcome = await inbound_mail.answer_by_link(claims)
+        if outcome.kind == inbound_mail.REJECTED:
             return _page(
                 words, words.page["not_recorded"], f"<p>{escape(outcome.reason)}.</p>", 409
             )

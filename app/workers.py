@@ -1,16 +1,29 @@
 """Which in-process workers run beside the web app, and starting them.
 
 The workers themselves (``mail.worker``, ``mail.imap_intake``, ``sync.worker``) only know
-how to run until told to stop; choosing and starting them is composition, so it is here.
+how to run until told to stop; choosing and starting them is composition, so it is here,
+and so is handing the IMAP intake what it needs from ``resolvers`` (``intake_hooks``).
 """
 
 from __future__ import annotations
 
 from app.background import Background
 from config.settings import Settings
-from mail.imap_intake import ImapIntake
+from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
+from resolvers import inbound_mail, mailbox_hosts
+from sync.errors import UNREACHABLE
 from sync.worker import SyncWorker
+
+
+def intake_hooks() -> IntakeHooks:
+    """What the IMAP intake applies mail with, reaches hosts and reads passwords through."""
+    return IntakeHooks(
+        receive=inbound_mail.receive_in_mailbox,
+        address=mailbox_hosts.intake_address,
+        password=mailbox_hosts.password_of,
+        unreachable=UNREACHABLE,
+    )
 
 
 def start_mail(settings: Settings) -> Background | None:
@@ -24,7 +37,7 @@ def start_intake(settings: Settings) -> Background | None:
     """The IMAP intake, when IMAP_WORKER is on (mailboxes are found in the DB)."""
     if not settings.imap_worker:
         return None
-    return Background(ImapIntake(settings), "imap-intake")
+    return Background(ImapIntake(settings, intake_hooks()), "imap-intake")
 
 
 def start_sync(settings: Settings) -> Background | None:

@@ -36,7 +36,7 @@ from orm import models as m  # noqa: E402
 from orm.outbox_models import OutboxStatus  # noqa: E402
 from orm.sync_models import CalendarAccount, CalendarObject, ObjectState, SyncJob  # noqa: E402
 from sync import outbox  # noqa: E402
-from sync.accounts import client_for  # noqa: E402
+from sync.account_client import client_for  # noqa: E402
 from sync.reconcile import reconcile_account  # noqa: E402
 from sync.secrets import encrypt  # noqa: E402
 from sync.worker import SyncWorker  # noqa: E402

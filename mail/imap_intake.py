@@ -5,8 +5,10 @@ for every ``orm.intake_models.Mailbox`` (an associate's own mailbox, or the shar
 the IMAP_* settings) a reader logs in with ``aioimaplib``, selects the folder and waits
 with IDLE (RFC 2177; polling every IMAP_POLL_SECONDS when the server lacks it).  New
 messages are looked at by BODYSTRUCTURE only; those carrying ``text/calendar`` (REPLY,
-COUNTER ...) or a delivery report go through ``mail.inbox.receive``, the same rules as the
-other routes (an associate's mailbox applies answers to that associate's meetings only).
+COUNTER ...) or a delivery report are applied by ``IntakeHooks.receive`` (given by ``app``:
+``resolvers.inbound_mail``, the same rules as the other routes; an associate's mailbox
+applies answers to that associate's meetings only).  Which address a host may be reached
+at (the outbound address policy) and the mailbox password come through the hooks too.
 The outcome is recorded (``MailboxMessage``) together with the mailbox's last UID in the
 transaction of the status change, so a message is applied once even when the intake is
 killed; afterwards the message gets the IMAP_PROCESSED_FLAG keyword (or is moved to
@@ -22,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,14 +32,11 @@ import aioimaplib
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
-from mail import imap_policy, inbox
 from mail.inbound import _msgid
+from mail.outcomes import APPLIED, BOUNCE, PROPOSAL, REJECTED, Outcome
 from orm import models as m
 from orm.intake_models import Mailbox, MailboxMessage, MailboxState
 from orm.outbox import utcnow
-from resolvers.errors import DomainError
-from sync import address_policy, secrets
-from sync.errors import UNREACHABLE
 
 log = logging.getLogger("followups.imap")
 
@@ -57,6 +57,29 @@ class ImapError(Exception):
         super().__init__(message)
         self.message = message
         self.login = login
+
+
+class HostRefused(Exception):
+    """The outbound address policy refuses the mailbox's host (raised by ``IntakeHooks``)."""
+
+
+class PasswordUnavailable(Exception):
+    """The mailbox password cannot be read (raised by ``IntakeHooks.password``)."""
+
+
+@dataclass(frozen=True)
+class IntakeHooks:
+    """What the intake is given from above at start-up (``app.workers``)."""
+
+    #: apply one raw message as the mailbox's associate (None: the shared mailbox) within
+    #: ``max_bytes``; a refusal is a REJECTED outcome, never an exception
+    receive: Callable[[bytes, int, m.Associate | None], Awaitable[list[Outcome]]]
+    #: the address to connect to for host and port; ``HostRefused`` when there is none
+    address: Callable[[str, int, Settings], Awaitable[str]]
+    #: the mailbox's password; ``PasswordUnavailable`` when it cannot be read
+    password: Callable[[Mailbox, Settings], str]
+    #: what a refused or failed connection reads (the same for every cause)
+    unreachable: str
 
 
 @dataclass
@@ -93,19 +116,12 @@ async def ensure_shared(settings: Settings) -> Mailbox | None:
     return row
 
 
-def password_of(row: Mailbox, settings: Settings) -> str:
-    """The mailbox password: the shared one from the settings, else the stored one."""
-    if row.shared:
-        return settings.imap_password.reveal()
-    return secrets.decrypt(row.secret_enc, settings) if row.secret_enc else ""
-
-
-def summarize(outcomes: list[inbox.Outcome]) -> tuple[str, str, int | None]:
+def summarize(outcomes: list[Outcome]) -> tuple[str, str, int | None]:
     """One outcome per message: APPLIED when anything took effect, REJECTED when all were."""
     kinds = {o.kind for o in outcomes}
-    if kinds & {inbox.APPLIED, inbox.PROPOSAL, inbox.BOUNCE}:
+    if kinds & {APPLIED, PROPOSAL, BOUNCE}:
         kind = "APPLIED"
-    elif kinds == {inbox.REJECTED}:
+    elif kinds == {REJECTED}:
         kind = "REJECTED"
     else:
         kind = "IGNORED"
@@ -117,8 +133,9 @@ def summarize(outcomes: list[inbox.Outcome]) -> tuple[str, str, int | None]:
 class MailboxReader:
     """One connection to one mailbox: ``check`` handles what is new, ``run`` waits in IDLE."""
 
-    def __init__(self, settings: Settings, mailbox_id: int) -> None:
+    def __init__(self, settings: Settings, hooks: IntakeHooks, mailbox_id: int) -> None:
         self.settings = settings
+        self.hooks = hooks
         self.mailbox_id = mailbox_id
         self.client: aioimaplib.IMAP4 | None = None
         self.uidvalidity: int | None = None
@@ -138,19 +155,19 @@ class MailboxReader:
         try:
             # the address the policy checked, connected to at once (TLS needs the name for
             # its certificate check: there the name is resolved again by the connect)
-            address = await imap_policy.permitted_address(row.host, row.port, s)
+            address = await self.hooks.address(row.host, row.port, s)
             if row.tls:
                 client = aioimaplib.IMAP4_SSL(host=row.host, port=row.port, timeout=s.imap_timeout)
             else:
                 client = aioimaplib.IMAP4(host=address, port=row.port, timeout=s.imap_timeout)
             await client.wait_hello_from_server()
-        except (OSError, TimeoutError, address_policy.OutboundRefused) as exc:
+        except (OSError, TimeoutError, HostRefused) as exc:
             log.warning("mailbox %s: %s:%s unreachable: %r", row.id, row.host, row.port, exc)
-            raise ImapError(UNREACHABLE) from exc
+            raise ImapError(self.hooks.unreachable) from exc
         self.client = client
         try:
-            password = password_of(row, s)
-        except secrets.SecretUnavailable as exc:
+            password = self.hooks.password(row, s)
+        except PasswordUnavailable as exc:
             raise ImapError(str(exc), login=True) from exc
         response = await client.login(row.username, password)
         if response.result != "OK":
@@ -236,13 +253,7 @@ class MailboxReader:
             ):
                 await Mailbox.filter(id=row.id, last_uid__lt=uid).update(last_uid=uid)
                 return None
-            try:
-                async with in_transaction():
-                    outcomes = await inbox.receive(
-                        raw, max_bytes=self.settings.max_inbound_mail_bytes, viewer=owner
-                    )
-            except DomainError as exc:
-                outcomes = [inbox.Outcome(inbox.REJECTED, str(exc), exc.code)]
+            outcomes = await self.hooks.receive(raw, self.settings.max_inbound_mail_bytes, owner)
             kind, reason, fid = summarize(outcomes)
             await MailboxMessage.create(
                 mailbox_id=row.id,
@@ -347,8 +358,11 @@ def _message_id(raw: bytes) -> str | None:
 class ImapIntake:
     """Runs one ``MailboxReader`` per configured mailbox, picking up added or changed ones."""
 
-    def __init__(self, settings: Settings, *, rescan_seconds: float = 10.0) -> None:
+    def __init__(
+        self, settings: Settings, hooks: IntakeHooks, *, rescan_seconds: float = 10.0
+    ) -> None:
         self.settings = settings
+        self.hooks = hooks
         self.rescan_seconds = rescan_seconds
         self.tasks: dict[int, tuple[asyncio.Task[None], asyncio.Event, tuple[Any, ...]]] = {}
 
@@ -371,7 +385,7 @@ class ImapIntake:
                 for key, version in wanted.items():
                     if key not in self.tasks and version[-1] is MailboxState.OK:
                         event = asyncio.Event()
-                        reader = MailboxReader(self.settings, key)
+                        reader = MailboxReader(self.settings, self.hooks, key)
                         self.tasks[key] = (asyncio.create_task(reader.run(event)), event, version)
                 with contextlib.suppress(TimeoutError, asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.rescan_seconds)

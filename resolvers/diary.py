@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
@@ -12,6 +13,7 @@ from tortoise.queryset import QuerySet
 from config.settings import Settings
 from orm import models as m
 from orm.occurrences import Span, spans
+from resolvers import visibility
 from resolvers.errors import ValidationFailed
 from resolvers.followup_rules import aware
 
@@ -122,3 +124,19 @@ async def activities_in(
             found.append(span)
     found.sort(key=lambda s: (s.start or s.deadline or lo, s.row.id), reverse=True)
     return found
+
+
+def activities_query(
+    viewer: m.Associate, given: dict[str, int], kinds: list[Any] | None, include_done: bool
+) -> Any:
+    """The follow-ups of one record (``given``: one reference column) the viewer may list.
+
+    A private item the viewer may not see in full is not listed under the record at all
+    (the listing would tell the link): out of the page and the count.
+    """
+    query = m.FollowUp.filter(visibility.listed_for(viewer), **given)
+    if kinds:
+        query = query.filter(kind__in=list(kinds))
+    if not include_done:
+        query = query.filter(Q(done=False))
+    return query

@@ -65,3 +65,12 @@ class MailNotConfigured(DomainError):
     """E-mail invitations are switched off while SMTP is not configured."""
 
     code = "MAIL_NOT_CONFIGURED"
+
+
+class ConcurrentChange(DomainError):
+    """A concurrent transaction came first (``resolvers.transaction``): read again, retry."""
+
+    code = "CONFLICT"
+
+    def __init__(self) -> None:
+        super().__init__("a concurrent change came first; read the record again and retry")

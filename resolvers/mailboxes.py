@@ -4,7 +4,7 @@ An associate configures their own mailbox, an administrator anyone's; for anyone
 mailbox does not exist (NOT_FOUND).  The shared mailbox comes from the IMAP_* settings:
 administrators see it (``shared: true``), nobody changes it through the API.  Passwords
 are encrypted with SECRET_KEY (``sync.secrets``, as calendar passwords) and never read
-back.  Hosts pass ``mail.imap_policy.check_host``.  A change clears a FAILED state, and a
+back.  Hosts pass ``resolvers.mailbox_hosts.check_host``.  A change clears a FAILED state, and a
 new server, user or folder starts from a fresh IMAP state.
 """
 
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from config.settings import Settings
-from mail.imap_policy import check_host, check_shape
 from orm import models as m
 from orm.intake_models import Mailbox, MailboxMessage, MailboxState
 from resolvers.errors import NotFound, ValidationFailed
+from resolvers.mailbox_hosts import check_host, check_shape
 from sync import secrets
 
 MAX_PER_ASSOCIATE = 5

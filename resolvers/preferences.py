@@ -7,7 +7,14 @@ from orm.preferences import SYSTEM_KEY, Effective, effective_for, scope_key
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
 from resolvers.preference_keys import PreferenceKey, normalise
 
-__all__ = ["SYSTEM_KEY", "Effective", "effective_for", "scope_key", "set_value"]
+__all__ = [
+    "SYSTEM_KEY",
+    "Effective",
+    "effective_for",
+    "scope_key",
+    "set_value",
+    "target_associate",
+]
 
 
 async def _check_target(viewer: Associate, scope: PreferenceScope, target_id: int | None) -> None:
@@ -50,3 +57,13 @@ async def set_value(
     updated = await Preference.filter(key=key.value, scope_key=skey).update(value=canonical)
     if not updated:
         await Preference.create(key=key.value, scope=scope, scope_key=skey, value=canonical)
+
+
+async def target_associate(viewer: Associate, key: int | None, ident: str | None) -> Associate:
+    """The associate whose preferences are asked for: ``key``'s, or the viewer."""
+    if key is None:
+        return viewer
+    row = await Associate.get_or_none(id=key)
+    if row is None:
+        raise NotFound("Associate", ident, "associateId")
+    return row

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from resolvers.availability import subtract, union
-from resolvers.preference_keys import WorkingHours
+from orm.models import Associate
+from resolvers.availability import busy_times, subtract, union
+from resolvers.preference_keys import PreferenceKey, WorkingHours, parse_working_hours
+from resolvers.preferences import effective_for
 
 Interval = tuple[datetime, datetime]
 
@@ -68,3 +70,28 @@ def first_slots(
         if len(out) >= limit:
             break
     return out
+
+
+async def free_slots(
+    entities: tuple[list[int], list[int], list[int]],
+    lo: datetime,
+    hi: datetime,
+    duration: timedelta,
+    step: timedelta,
+    limit: int,
+    max_occurrences: int,
+) -> list[tuple[datetime, datetime]]:
+    """The first free slots in [lo, hi) for the associates, resources and persons given.
+
+    Free: inside every associate's working hours (their own zone) and busy for none.
+    """
+    a, r, p = entities
+    people = await Associate.filter(id__in=a or [0])
+    allowed = [(lo, hi)]
+    for values in (await effective_for(people)).values():
+        hours = parse_working_hours(values[PreferenceKey.WORKING_HOURS].value)
+        zone = values[PreferenceKey.TIME_ZONE].value
+        allowed = intersect(allowed, working_intervals(hours, zone, lo, hi))
+    busy = await busy_times(a, r, p, lo, hi, max_occurrences)
+    blocked = [(b.start, b.end) for items in busy.values() for b in items]
+    return first_slots(allowed, blocked, duration, step, limit)

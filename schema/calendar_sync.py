@@ -10,21 +10,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
 
-from orm import models as m
-from orm.sync_models import AccountState, CalendarObject, ObjectState
-from orm.sync_models import CalendarAccount as AccountRow
+from resolvers import calendar_accounts as accounts
+from resolvers import records
 from resolvers.context import Info
+from resolvers.enums import AccountState, ObjectState
 from resolvers.errors import DomainError
-from resolvers.loaders import custom_loader
 from schema import ids
-from schema.crm_types import Associate, Resource, load
+from schema.crm_types import Associate, Resource
 from schema.errors import UserError, to_user_error
-from sync import accounts
+
+if TYPE_CHECKING:
+    from orm.sync_models import CalendarAccount as AccountRow
+else:  # rows only annotate the private fields; schema loads them through resolvers
+    AccountRow = object
 
 CalendarAccountState = strawberry.enum(
     AccountState, name="CalendarAccountState", description="FAILED: credentials refused"
@@ -86,22 +89,17 @@ class CalendarAccount(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[Self | None]:
-        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
-        rows = await info.context.loaders.by_id(AccountRow).load_many(keys)
-        viewer = info.context.viewer
-        return [
-            cls.from_model(r) if r is not None and accounts.may_manage(viewer, r) else None
-            for r in rows
-        ]
+        rows = await accounts.visible(info, node_ids)
+        return [cls.from_model(r) if r is not None else None for r in rows]
 
     @strawberry.field
     async def associate(self, info: Info) -> Associate | None:
-        row = await load(info, m.Associate, self.row.associate_id)
+        row = await records.associates.one(info, self.row.associate_id)
         return Associate.from_model(row) if row else None
 
     @strawberry.field
     async def resource(self, info: Info) -> Resource | None:
-        row = await load(info, m.Resource, self.row.resource_id)
+        row = await records.resources.one(info, self.row.resource_id)
         return Resource.from_model(row) if row else None
 
 
@@ -113,36 +111,17 @@ class CalendarSync:
     synced_at: datetime | None
 
 
-async def calendar_sync_of(info: Info, followup: m.FollowUp) -> list[CalendarSync]:
+async def calendar_sync_of(info: Info, followup_id: int) -> list[CalendarSync]:
     """Return the sync states of a follow-up in the calendars the viewer manages."""
-
-    async def batch(keys: list[int]) -> list[list[tuple[CalendarObject, AccountRow]]]:
-        objs = await CalendarObject.filter(followup_id__in=keys, wanted=True).order_by("id")
-        found = await info.context.loaders.by_id(AccountRow).load_many([o.account_id for o in objs])
-        out: dict[int, list[tuple[CalendarObject, AccountRow]]] = {k: [] for k in keys}
-        for obj, account in zip(objs, found, strict=True):
-            if account is not None:
-                out[obj.followup_id].append((obj, account))
-        return [out[k] for k in keys]
-
-    viewer = info.context.viewer
-    pairs = await custom_loader(info.context.loaders, "calendar_sync", batch).load(followup.id)
-    result = []
-    for obj, account in pairs:
-        if not accounts.may_manage(viewer, account):
-            continue
-        state, error = obj.state, obj.error
-        if account.state is AccountState.FAILED and state is not ObjectState.SYNCED:
-            state, error = ObjectState.FAILED, account.last_error
-        result.append(
-            CalendarSync(
-                account=CalendarAccount.from_model(account),
-                state=state,
-                error=error,
-                synced_at=obj.synced_at,
-            )
+    return [
+        CalendarSync(
+            account=CalendarAccount.from_model(s.account),
+            state=s.state,
+            error=s.error,
+            synced_at=s.synced_at,
         )
-    return result
+        for s in await accounts.sync_states(info, followup_id)
+    ]
 
 
 @strawberry.input

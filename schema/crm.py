@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import strawberry
-from tortoise.expressions import Q
 
-from orm import models as m
+from resolvers import crm
 from resolvers.context import Info
 from schema import ids
 from schema.crm_types import (
@@ -34,16 +33,6 @@ async def _page(
     return connection(rows, more, total, make)
 
 
-def _search(query: Any, search: str | None, *columns: str) -> Any:
-    if not search:
-        return query
-    term = search.strip()[:100]
-    condition = Q()
-    for column in columns:
-        condition |= Q(**{f"{column}__icontains": term})
-    return query.filter(condition)
-
-
 @strawberry.type
 class CrmQuery:
     @strawberry.field(description="The associate the bearer token belongs to.")
@@ -60,18 +49,17 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Associate]:
-        query = m.Associate.all() if include_inactive else m.Associate.filter(active=True)
-        if user_group_id is not None:
-            query = query.filter(group_id=ids.decode(user_group_id, "UserGroup", "userGroupId"))
-        return await _page(
-            info, _search(query, search, "name", "email"), Associate.from_model, first, after
+        group = (
+            ids.decode(user_group_id, "UserGroup", "userGroupId")
+            if user_group_id is not None
+            else None
         )
+        query = crm.associates(group, search, include_inactive)
+        return await _page(info, query, Associate.from_model, first, after)
 
     @strawberry.field
     async def user_groups(self) -> list[UserGroup]:
-        return [
-            UserGroup.from_model(r) for r in await m.UserGroup.all().order_by("name").limit(1000)
-        ]
+        return [UserGroup.from_model(r) for r in await crm.user_groups()]
 
     @strawberry.field
     async def companies(
@@ -81,9 +69,7 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Company]:
-        return await _page(
-            info, _search(m.Company.all(), search, "name"), Company.from_model, first, after
-        )
+        return await _page(info, crm.companies(search), Company.from_model, first, after)
 
     @strawberry.field
     async def persons(
@@ -94,11 +80,8 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Person]:
-        query = m.Person.all()
-        if company_id is not None:
-            query = query.filter(company_id=ids.decode(company_id, "Company", "companyId"))
-        query = _search(query, search, "first_name", "last_name")
-        return await _page(info, query, Person.from_model, first, after)
+        company = ids.decode(company_id, "Company", "companyId") if company_id is not None else None
+        return await _page(info, crm.persons(company, search), Person.from_model, first, after)
 
     @strawberry.field
     async def projects(
@@ -108,9 +91,7 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Project]:
-        return await _page(
-            info, _search(m.Project.all(), search, "name"), Project.from_model, first, after
-        )
+        return await _page(info, crm.projects(search), Project.from_model, first, after)
 
     @strawberry.field
     async def sales(
@@ -120,9 +101,7 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Sale]:
-        return await _page(
-            info, _search(m.Sale.all(), search, "title"), Sale.from_model, first, after
-        )
+        return await _page(info, crm.sales(search), Sale.from_model, first, after)
 
     @strawberry.field
     async def selections(
@@ -132,14 +111,11 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Selection]:
-        return await _page(
-            info, _search(m.Selection.all(), search, "name"), Selection.from_model, first, after
-        )
+        return await _page(info, crm.selections(search), Selection.from_model, first, after)
 
     @strawberry.field
     async def resource_groups(self) -> list[ResourceGroup]:
-        rows = await m.ResourceGroup.all().order_by("name").limit(1000)
-        return [ResourceGroup.from_model(r) for r in rows]
+        return [ResourceGroup.from_model(r) for r in await crm.resource_groups()]
 
     @strawberry.field
     async def resources(
@@ -149,14 +125,13 @@ class CrmQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Resource]:
-        query = m.Resource.filter(active=True)
-        if resource_group_id is not None:
-            query = query.filter(
-                group_id=ids.decode(resource_group_id, "ResourceGroup", "resourceGroupId")
-            )
-        return await _page(info, query, Resource.from_model, first, after)
+        group = (
+            ids.decode(resource_group_id, "ResourceGroup", "resourceGroupId")
+            if resource_group_id is not None
+            else None
+        )
+        return await _page(info, crm.resources(group), Resource.from_model, first, after)
 
     @strawberry.field
     async def activity_types(self) -> list[ActivityType]:
-        rows = await m.ActivityType.all().order_by("name").limit(1000)
-        return [ActivityType.from_model(r) for r in rows]
+        return [ActivityType.from_model(r) for r in await crm.activity_types()]

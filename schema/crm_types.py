@@ -2,56 +2,43 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
 
-from orm import models as m
-from resolvers import crm_records
+from resolvers import crm_records, enums, records
 from resolvers.context import Info
 from resolvers.phone_links import build_link, dial_number
 from resolvers.preference_keys import PreferenceKey
-from resolvers.preferences import effective_for
+from resolvers.records import Table, effective_prefs
 from schema.node import ModelNode
 
-PhoneKind = strawberry.enum(m.PhoneKind)
-ResourceKind = strawberry.enum(m.ResourceKind)
-FollowUpKind = strawberry.enum(m.Kind, name="FollowUpKind")
+if TYPE_CHECKING:
+    from orm import models as m
+
+PhoneKind = strawberry.enum(enums.PhoneKind)
+ResourceKind = strawberry.enum(enums.ResourceKind)
+FollowUpKind = strawberry.enum(enums.Kind, name="FollowUpKind")
+
+EXTERNAL_ID = "Key of `followups import`."
 
 
-async def load(info: Info, model: type[Any], key: int | None) -> Any:
-    if key is None:
-        return None
-    return await info.context.loaders.by_id(model).load(key)
-
-
-async def effective_prefs(info: Info, associate: m.Associate) -> dict[PreferenceKey, Any]:
-    async def batch(keys: list[int]) -> list[dict[PreferenceKey, Any]]:
-        people = await info.context.loaders.by_id(m.Associate).load_many(keys)
-        found = await effective_for(p for p in people if p is not None)
-        return [found.get(k, {}) for k in keys]
-
-    from resolvers.loaders import custom_loader
-
-    return await custom_loader(info.context.loaders, "prefs", batch).load(associate.id)
-
-
-async def members(info: Info, kind: str, name: str, parent: int, model: type[Any]) -> list[Any]:
+async def members(info: Info, kind: str, name: str, parent: int, table: Table) -> list[Any]:
     """The member rows (persons, associates, companies) of a project or selection."""
     keys = await crm_records.member_keys(crm_records.members_of(kind, name), parent)
-    return [r for r in await info.context.loaders.by_id(model).load_many(keys) if r is not None]
+    return [r for r in await table.many(info, keys) if r is not None]
 
 
 @strawberry.type
 class UserGroup(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
 
     @classmethod
-    def orm_model(cls) -> type[m.UserGroup]:
-        return m.UserGroup
+    def table(cls) -> Table:
+        return records.user_groups
 
     @classmethod
     def from_model(cls, row: m.UserGroup) -> Self:
@@ -61,7 +48,7 @@ class UserGroup(ModelNode):
 @strawberry.type
 class Associate(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
     email: str | None
     is_admin: bool
@@ -69,8 +56,8 @@ class Associate(ModelNode):
     group_id: strawberry.Private[int | None]
 
     @classmethod
-    def orm_model(cls) -> type[m.Associate]:
-        return m.Associate
+    def table(cls) -> Table:
+        return records.associates
 
     @classmethod
     def from_model(cls, row: m.Associate) -> Self:
@@ -86,11 +73,11 @@ class Associate(ModelNode):
 
     @strawberry.field
     async def user_group(self, info: Info) -> UserGroup | None:
-        row = await load(info, m.UserGroup, self.group_id)
+        row = await records.user_groups.one(info, self.group_id)
         return UserGroup.from_model(row) if row else None
 
     async def _pref(self, info: Info, key: PreferenceKey) -> str:
-        row = await load(info, m.Associate, self.id)
+        row = await records.associates.one(info, self.id)
         return str((await effective_prefs(info, row))[key].value)
 
     @strawberry.field(description="Effective time zone preference (IANA).")
@@ -105,13 +92,13 @@ class Associate(ModelNode):
 @strawberry.type
 class Company(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
     country: str | None
 
     @classmethod
-    def orm_model(cls) -> type[m.Company]:
-        return m.Company
+    def table(cls) -> Table:
+        return records.companies
 
     @classmethod
     def from_model(cls, row: m.Company) -> Self:
@@ -119,9 +106,7 @@ class Company(ModelNode):
 
     @strawberry.field
     async def phones(self, info: Info) -> list[PhoneNumber]:
-        rows = await info.context.loaders.by_parent(m.PhoneNumber, "company_id", "position").load(
-            self.id
-        )
+        rows = await records.company_phones.of(info, self.id)
         return [PhoneNumber.from_model(r) for r in rows]
 
 
@@ -134,8 +119,8 @@ class PhoneNumber(ModelNode):
     company_id: strawberry.Private[int | None]
 
     @classmethod
-    def orm_model(cls) -> type[m.PhoneNumber]:
-        return m.PhoneNumber
+    def table(cls) -> Table:
+        return records.phone_numbers
 
     @classmethod
     def from_model(cls, row: m.PhoneNumber) -> Self:
@@ -158,9 +143,9 @@ class PhoneNumber(ModelNode):
         return build_link(prefs[PreferenceKey.PHONE_LINK_FORMAT].value, number, variables)
 
     async def _link_parts(self, info: Info) -> tuple[str, dict[str, str]]:
-        person = await load(info, m.Person, self.person_id)
+        person = await records.persons.one(info, self.person_id)
         company_id = self.company_id or (person.company_id if person else None)
-        company = await load(info, m.Company, company_id)
+        company = await records.companies.one(info, company_id)
         country = (person.country if person else None) or (company.country if company else None)
         variables = {
             "firstName": person.first_name if person else "",
@@ -177,15 +162,15 @@ class PhoneNumber(ModelNode):
 @strawberry.type
 class Person(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     first_name: str
     last_name: str
     country: str | None
     company_id: strawberry.Private[int | None]
 
     @classmethod
-    def orm_model(cls) -> type[m.Person]:
-        return m.Person
+    def table(cls) -> Table:
+        return records.persons
 
     @classmethod
     def from_model(cls, row: m.Person) -> Self:
@@ -204,29 +189,29 @@ class Person(ModelNode):
 
     @strawberry.field
     async def company(self, info: Info) -> Company | None:
-        row = await load(info, m.Company, self.company_id)
+        row = await records.companies.one(info, self.company_id)
         return Company.from_model(row) if row else None
 
     @strawberry.field(description="E-mail addresses, the preferred one first.")
     async def emails(self, info: Info) -> list[str]:
-        loader = info.context.loaders.by_parent(m.EmailAddress, "person_id", "position")
-        return [row.address for row in await loader.load(self.id)]
+        return [row.address for row in await records.person_emails.of(info, self.id)]
 
     @strawberry.field(description="Phone numbers, each with its dial form and call link.")
     async def phones(self, info: Info) -> list[PhoneNumber]:
-        loader = info.context.loaders.by_parent(m.PhoneNumber, "person_id", "position")
-        return [PhoneNumber.from_model(row) for row in await loader.load(self.id)]
+        return [
+            PhoneNumber.from_model(row) for row in await records.person_phones.of(info, self.id)
+        ]
 
 
 @strawberry.type
 class Project(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
 
     @classmethod
-    def orm_model(cls) -> type[m.Project]:
-        return m.Project
+    def table(cls) -> Table:
+        return records.projects
 
     @classmethod
     def from_model(cls, row: m.Project) -> Self:
@@ -234,26 +219,26 @@ class Project(ModelNode):
 
     @strawberry.field(description="Contact persons who are members of the project.")
     async def member_persons(self, info: Info) -> list[Person]:
-        rows = await members(info, "project", "member_person_ids", self.id, m.Person)
+        rows = await members(info, "project", "member_person_ids", self.id, records.persons)
         return [Person.from_model(r) for r in rows]
 
     @strawberry.field(description="Associates who are members of the project.")
     async def member_associates(self, info: Info) -> list[Associate]:
-        rows = await members(info, "project", "member_associate_ids", self.id, m.Associate)
+        rows = await members(info, "project", "member_associate_ids", self.id, records.associates)
         return [Associate.from_model(r) for r in rows]
 
 
 @strawberry.type
 class Sale(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     title: str
     company_id: strawberry.Private[int | None]
     person_id: strawberry.Private[int | None]
 
     @classmethod
-    def orm_model(cls) -> type[m.Sale]:
-        return m.Sale
+    def table(cls) -> Table:
+        return records.sales
 
     @classmethod
     def from_model(cls, row: m.Sale) -> Self:
@@ -267,24 +252,24 @@ class Sale(ModelNode):
 
     @strawberry.field
     async def company(self, info: Info) -> Company | None:
-        row = await load(info, m.Company, self.company_id)
+        row = await records.companies.one(info, self.company_id)
         return Company.from_model(row) if row else None
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        row = await load(info, m.Person, self.person_id)
+        row = await records.persons.one(info, self.person_id)
         return Person.from_model(row) if row else None
 
 
 @strawberry.type
 class Selection(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
 
     @classmethod
-    def orm_model(cls) -> type[m.Selection]:
-        return m.Selection
+    def table(cls) -> Table:
+        return records.selections
 
     @classmethod
     def from_model(cls, row: m.Selection) -> Self:
@@ -292,24 +277,24 @@ class Selection(ModelNode):
 
     @strawberry.field(description="Persons who are members of the selection.")
     async def member_persons(self, info: Info) -> list[Person]:
-        rows = await members(info, "selection", "member_person_ids", self.id, m.Person)
+        rows = await members(info, "selection", "member_person_ids", self.id, records.persons)
         return [Person.from_model(r) for r in rows]
 
     @strawberry.field(description="Companies whose persons are members of the selection.")
     async def member_companies(self, info: Info) -> list[Company]:
-        rows = await members(info, "selection", "member_company_ids", self.id, m.Company)
+        rows = await members(info, "selection", "member_company_ids", self.id, records.companies)
         return [Company.from_model(r) for r in rows]
 
 
 @strawberry.type
 class ResourceGroup(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
 
     @classmethod
-    def orm_model(cls) -> type[m.ResourceGroup]:
-        return m.ResourceGroup
+    def table(cls) -> Table:
+        return records.resource_groups
 
     @classmethod
     def from_model(cls, row: m.ResourceGroup) -> Self:
@@ -319,7 +304,7 @@ class ResourceGroup(ModelNode):
 @strawberry.type
 class Resource(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
     kind: ResourceKind  # type: ignore[valid-type]
     allow_double_booking: bool
@@ -327,8 +312,8 @@ class Resource(ModelNode):
     group_id: strawberry.Private[int | None]
 
     @classmethod
-    def orm_model(cls) -> type[m.Resource]:
-        return m.Resource
+    def table(cls) -> Table:
+        return records.resources
 
     @classmethod
     def from_model(cls, row: m.Resource) -> Self:
@@ -344,21 +329,21 @@ class Resource(ModelNode):
 
     @strawberry.field
     async def resource_group(self, info: Info) -> ResourceGroup | None:
-        row = await load(info, m.ResourceGroup, self.group_id)
+        row = await records.resource_groups.one(info, self.group_id)
         return ResourceGroup.from_model(row) if row else None
 
 
 @strawberry.type
 class ActivityType(ModelNode):
     id: relay.NodeID[int]
-    external_id: str | None = strawberry.field(description="Key of `followups import`.")
+    external_id: str | None = strawberry.field(description=EXTERNAL_ID)
     name: str
     colour: str
     default_kind: FollowUpKind  # type: ignore[valid-type]
 
     @classmethod
-    def orm_model(cls) -> type[m.ActivityType]:
-        return m.ActivityType
+    def table(cls) -> Table:
+        return records.activity_types
 
     @classmethod
     def from_model(cls, row: m.ActivityType) -> Self:

@@ -1,4 +1,7 @@
-"""Typed errors in mutation payloads, and the wrapper that runs a mutation in one transaction."""
+"""Typed errors in mutation payloads, and the wrapper that answers a mutation with them.
+
+The transaction itself (and what counts as a lost race) is ``resolvers.transaction``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,9 @@ from enum import Enum
 from typing import TypeVar
 
 import strawberry
-from tortoise.exceptions import IntegrityError, OperationalError, TransactionManagementError
-from tortoise.transactions import in_transaction
 
 from resolvers import errors as domain
+from resolvers import transaction
 
 
 @strawberry.enum
@@ -90,37 +92,12 @@ def to_user_error(exc: domain.DomainError) -> UserError:
 T = TypeVar("T")
 
 
-#: SQLSTATEs of a transaction that lost a race: serialization failure, deadlock.
-_LOST_RACE = {"40001", "40P01"}
-
-
-def lost_race(exc: BaseException) -> bool:
-    """Whether a database error means a concurrent transaction came first (not a bug)."""
-    if isinstance(exc, IntegrityError):  # a unique key another transaction just took
-        return True
-    cause = exc.__cause__ or exc.__context__
-    state = getattr(cause, "sqlstate", None)
-    if state in _LOST_RACE:
-        return True
-    return isinstance(exc, OperationalError | TransactionManagementError) and (
-        "database is locked" in str(exc)  # SQLite: the busy timeout ran out
-    )
-
-
 async def atomically(work: Callable[[], Awaitable[T]], fail: Callable[[list[UserError]], T]) -> T:
-    """Run ``work`` in one transaction; on a domain error roll back and build ``fail``.
+    """Run ``work`` in one transaction; on a domain error ``fail`` builds the payload.
 
-    A transaction that lost a race to a concurrent one (a unique key taken meanwhile, a
-    serialization failure or deadlock, SQLite's lock held past the busy timeout) is rolled
-    back and answered as ``CONFLICT``: the client reads again and retries.
+    The transaction is rolled back first; a lost race reads CONFLICT.
     """
     try:
-        async with in_transaction():
-            return await work()
+        return await transaction.atomically(work)
     except domain.DomainError as exc:
         return fail([to_user_error(exc)])
-    except (IntegrityError, OperationalError, TransactionManagementError) as exc:
-        if not lost_race(exc):
-            raise
-        message = "a concurrent change came first; read the record again and retry"
-        return fail([ConflictError(code=ErrorCode.CONFLICT, message=message, path=[])])

@@ -9,21 +9,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Self
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
 
-from calcore.recurrence import is_occurrence, parse_rrule, summarize
-from orm import models as m
-from orm import occurrences
-from resolvers import all_day, visibility
+from resolvers import all_day, followup_fields, records, visibility
 from resolvers.availability import Entity
 from resolvers.conflicts import SpanKey, in_conflict
 from resolvers.context import Info
+from resolvers.followup_fields import Span
 from resolvers.loaders import custom_loader
 from resolvers.preference_keys import PreferenceKey
+from resolvers.records import effective_prefs
+from schema.calendar_sync import CalendarSync, calendar_sync_of
 from schema.crm_types import (
     ActivityType,
     Associate,
@@ -33,45 +32,20 @@ from schema.crm_types import (
     Project,
     Resource,
     Sale,
-    effective_prefs,
-    load,
 )
 from schema.ids import encode
+from schema.mail_types import Proposal, proposals_of
 from schema.participant_types import EntityKind, Participant
 
 if TYPE_CHECKING:
-    from schema.calendar_sync import CalendarSync
-    from schema.mail_types import Proposal
+    from orm.models import Associate as AssociateRow
+    from orm.models import FollowUp as FollowUpRow
+    from orm.models import Occurrence as OccurrenceRow
+else:  # rows only annotate the private fields; schema loads them through resolvers
+    AssociateRow = FollowUpRow = OccurrenceRow = object
 
 
-async def _resolve_one(info: Info, key: str) -> FollowUp | None:
-    try:
-        series_id, recurrence_id = occurrences.parse_key(key)
-    except ValueError:
-        return None
-    row = await info.context.loaders.by_id(m.FollowUp).load(series_id)
-    if row is None:
-        return None
-    if recurrence_id is None:
-        return await FollowUp.build(info, row)
-    override = await m.Occurrence.get_or_none(series_id=row.id, recurrence_id=recurrence_id)
-    if override is None and (
-        row.rrule is None
-        or not is_occurrence(
-            occurrences.anchor(row).astimezone(ZoneInfo(row.tzid)),
-            row.rrule,
-            [datetime.fromisoformat(v) for v in row.rdates],
-            [datetime.fromisoformat(v) for v in row.exdates],
-            recurrence_id,
-        )
-    ):
-        return None
-    if override is not None and override.cancelled:
-        return None
-    return await FollowUp.build(info, occurrences.one(row, override, recurrence_id))
-
-
-async def visible_ids(info: Info, rows: Iterable[m.FollowUp]) -> set[int]:
+async def visible_ids(info: Info, rows: Iterable[FollowUpRow]) -> set[int]:
     """The ids of ``rows`` the viewer sees in full (``resolvers.visibility``)."""
     return await visibility.visible_ids(info.context.viewer, info.context.loaders, rows)
 
@@ -97,32 +71,6 @@ class Recurrence:
     exdates: list[datetime]
     time_zone: str = strawberry.field(description="The zone whose wall clock the rule follows.")
     summary: str
-
-
-_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-
-
-def _recurrence(row: m.FollowUp, language: str) -> Recurrence | None:
-    if row.rrule is None:
-        return None
-    rule = parse_rrule(row.rrule)
-    anchor = occurrences.anchor(row).astimezone(ZoneInfo(row.tzid))
-    until = rule.until
-    return Recurrence(
-        rrule=row.rrule,
-        freq=rule.freq.value,
-        interval=rule.interval,
-        by_day=[f"{n or ''}{_DAYS[d]}" for n, d in rule.byday],
-        by_month_day=list(rule.bymonthday),
-        by_month=list(rule.bymonth),
-        by_set_pos=list(rule.bysetpos),
-        count=rule.count,
-        until=until if isinstance(until, datetime) else None,
-        rdates=[datetime.fromisoformat(v) for v in row.rdates],
-        exdates=[datetime.fromisoformat(v) for v in row.exdates],
-        time_zone=row.tzid,
-        summary=summarize(rule, anchor, language),
-    )
 
 
 @strawberry.type
@@ -177,35 +125,31 @@ class FollowUp(relay.Node):
     title: str | None
     agenda: str | None
     location: str | None
-    row: strawberry.Private[m.FollowUp]
-    override: strawberry.Private[m.Occurrence | None]
+    row: strawberry.Private[FollowUpRow]
+    override: strawberry.Private[OccurrenceRow | None]
     visible: strawberry.Private[bool]
     #: the owner's row when whoever built this loaded it already (the diary)
-    owner_row: strawberry.Private[m.Associate | None] = None
+    owner_row: strawberry.Private[AssociateRow | None] = None
 
     @classmethod
-    async def build(cls, info: Info, item: occurrences.Span | m.FollowUp) -> Self:
+    async def build(cls, info: Info, item: Span | FollowUpRow) -> Self:
         """The follow-up (or occurrence) as the viewer may see it."""
-        span = item if isinstance(item, occurrences.Span) else occurrences.Span.single(item)
+        span = followup_fields.span_of(item)
         return cls.from_span(span, span.row.id in await visible_ids(info, [span.row]))
 
     @classmethod
-    async def build_many(
-        cls, info: Info, items: Sequence[occurrences.Span | m.FollowUp]
-    ) -> list[Self]:
+    async def build_many(cls, info: Info, items: Sequence[Span | FollowUpRow]) -> list[Self]:
         """``build`` for many items, the privacy check batched."""
-        spans = [
-            x if isinstance(x, occurrences.Span) else occurrences.Span.single(x) for x in items
-        ]
+        spans = [followup_fields.span_of(x) for x in items]
         seen = await visible_ids(info, (s.row for s in spans))
         return [cls.from_span(s, s.row.id in seen) for s in spans]
 
     @classmethod
-    def from_model(cls, row: m.FollowUp, visible: bool) -> Self:
-        return cls.from_span(occurrences.Span.single(row), visible)
+    def from_model(cls, row: FollowUpRow, visible: bool) -> Self:
+        return cls.from_span(followup_fields.span_of(row), visible)
 
     @classmethod
-    def from_span(cls, span: occurrences.Span, visible: bool) -> Self:
+    def from_span(cls, span: Span, visible: bool) -> Self:
         """``visible``: whether the viewer sees the details (``visible_ids``)."""
         row, over = span.row, span.override
 
@@ -252,34 +196,27 @@ class FollowUp(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[FollowUp | None]:
-        return [await _resolve_one(info, key) for key in node_ids]
+        out: list[FollowUp | None] = []
+        for key in node_ids:
+            span = await followup_fields.node(info, key)
+            out.append(await FollowUp.build(info, span) if span is not None else None)
+        return out
 
     @strawberry.field(description="Counter proposals from attendees (organiser and admins).")
-    async def proposals(
-        self, info: Info
-    ) -> list[Annotated[Proposal, strawberry.lazy("schema.mail_types")]]:
-        from schema.mail_types import proposals_of
-
+    async def proposals(self, info: Info) -> list[Proposal]:
         return await proposals_of(info, self.row)
 
     @strawberry.field(description="Its state in each CalDAV calendar you manage.")
-    async def calendar_sync(
-        self, info: Info
-    ) -> list[Annotated[CalendarSync, strawberry.lazy("schema.calendar_sync")]]:
-        from schema.calendar_sync import calendar_sync_of
-
+    async def calendar_sync(self, info: Info) -> list[CalendarSync]:
         if not self.visible:
             return []
-        return await calendar_sync_of(info, self.row)
+        return await calendar_sync_of(info, self.row.id)
 
     @strawberry.field(description="How the series repeats; null for a single follow-up.")
     async def recurrence(self, info: Info) -> Recurrence | None:
         language = (await effective_prefs(info, info.context.viewer))[PreferenceKey.LANGUAGE]
-        return _recurrence(self.row, language.value)
-
-    async def _participants(self, info: Info) -> list[m.Participant]:
-        loader = info.context.loaders.by_parent(m.Participant, "followup_id")
-        return list(await loader.load(self.row.id))
+        fields = followup_fields.recurrence(self.row, language.value)
+        return Recurrence(**fields) if fields is not None else None
 
     def _detail(self, value: Any) -> Any:
         return value if self.visible else None
@@ -293,65 +230,45 @@ class FollowUp(relay.Node):
         return self._owner(info)
 
     async def _owner(self, info: Info) -> Associate:
-        return Associate.from_model(await load(info, m.Associate, self.row.owner_id))
+        return Associate.from_model(await records.associates.one(info, self.row.owner_id))
 
     @strawberry.field
     async def type(self, info: Info) -> ActivityType | None:
-        row = await load(info, m.ActivityType, self._detail(self.row.type_id))
+        row = await records.activity_types.one(info, self._detail(self.row.type_id))
         return ActivityType.from_model(row) if row else None
 
     @strawberry.field
     async def company(self, info: Info) -> Company | None:
-        row = await load(info, m.Company, self._detail(self.row.company_id))
+        row = await records.companies.one(info, self._detail(self.row.company_id))
         return Company.from_model(row) if row else None
 
     @strawberry.field
     async def person(self, info: Info) -> Person | None:
-        row = await load(info, m.Person, self._detail(self.row.person_id))
+        row = await records.persons.one(info, self._detail(self.row.person_id))
         return Person.from_model(row) if row else None
 
     @strawberry.field
     async def sale(self, info: Info) -> Sale | None:
-        row = await load(info, m.Sale, self._detail(self.row.sale_id))
+        row = await records.sales.one(info, self._detail(self.row.sale_id))
         return Sale.from_model(row) if row else None
 
     @strawberry.field
     async def project(self, info: Info) -> Project | None:
-        row = await load(info, m.Project, self._detail(self.row.project_id))
+        row = await records.projects.one(info, self._detail(self.row.project_id))
         return Project.from_model(row) if row else None
 
     @strawberry.field(description="The people on it, the organiser first (empty if redacted).")
     async def participants(self, info: Info) -> list[Participant]:
         if not self.visible:
             return []
-        rows = sorted(await self._participants(info), key=lambda p: (not p.organiser, p.id))
-        # their associates and persons now, batched across the items by the loaders, so
-        # that ``Participant.associate`` and ``person`` await nothing
-        loaders = info.context.loaders
-        people = await loaders.by_id(m.Associate).load_many(
-            [p.associate_id for p in rows if p.associate_id is not None]
-        )
-        persons = await loaders.by_id(m.Person).load_many(
-            [p.person_id for p in rows if p.person_id is not None]
-        )
-        a_by = {a.id: a for a in people if a is not None}
-        p_by = {x.id: x for x in persons if x is not None}
-        return [
-            Participant.from_model(p, (a_by.get(p.associate_id), p_by.get(p.person_id)))  # type: ignore[arg-type]
-            for p in rows
-        ]
+        found = await followup_fields.participants(info, self.row.id)
+        return [Participant.from_model(p, (a, x)) for p, a, x in found]
 
     @strawberry.field(description="Booked rooms and equipment (empty if redacted).")
     async def resources(self, info: Info) -> list[Resource]:
         if not self.visible:
             return []
-        bookings = await info.context.loaders.by_parent(m.ResourceBooking, "followup_id").load(
-            self.row.id
-        )
-        rows = await info.context.loaders.by_id(m.Resource).load_many(
-            [b.resource_id for b in bookings]
-        )
-        return [Resource.from_model(r) for r in rows if r is not None]
+        return [Resource.from_model(r) for r in await followup_fields.resources(info, self.row.id)]
 
     @strawberry.field(
         description="Participants and resources busy with another follow-up at this time "

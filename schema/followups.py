@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
-from tortoise.expressions import Q
 
-from orm import changes, occurrences
-from orm import models as m
-from resolvers import all_day, visibility
 from resolvers import diary as reads
+from resolvers import followup_mutations as mutations
 from resolvers import followups as writes
-from resolvers import series_edits as edits
+from resolvers import records
 from resolvers.context import Info
-from resolvers.errors import NotFound, ValidationFailed, VersionConflict
+from resolvers.errors import ValidationFailed
 from resolvers.series import RecurrenceSpec, parse_spec
 from schema import ids
 from schema.crm_types import FollowUpKind
@@ -34,11 +30,9 @@ _REFS = {
 }
 
 
-@strawberry.enum(description="Which occurrences of a series a change or deletion affects.")
-class EditScope(Enum):
-    THIS = "THIS"
-    FOLLOWING = "FOLLOWING"
-    ALL = "ALL"
+EditScope = strawberry.enum(
+    mutations.EditScope, description="Which occurrences of a series a change or deletion affects."
+)
 
 
 @strawberry.input(
@@ -194,9 +188,7 @@ class FollowUpQuery:
         info.context.loaders.prime([s.row for s in found])
         items = await FollowUp.build_many(info, found)
         # the owners now, in one batch, so that ``FollowUp.owner`` awaits nothing
-        owners = await info.context.loaders.by_id(m.Associate).load_many(
-            sorted({s.row.owner_id for s in found})
-        )
+        owners = await records.associates.many(info, sorted({s.row.owner_id for s in found}))
         by_id = {a.id: a for a in owners if a is not None}
         for item in items:
             item.owner_row = by_id.get(item.row.owner_id)
@@ -261,11 +253,7 @@ class FollowUpQuery:
             )
         # a private item the viewer may not see in full is not listed under the record
         # at all (the listing would tell the link): out of the page and the count
-        query = m.FollowUp.filter(visibility.listed_for(info.context.viewer), **given)
-        if kinds:
-            query = query.filter(kind__in=list(kinds))
-        if not include_done:
-            query = query.filter(Q(done=False))
+        query = reads.activities_query(info.context.viewer, given, kinds, include_done)
         settings = info.context.settings
         size = page_size(first, settings)
         if from_ is not None or to is not None:
@@ -288,94 +276,7 @@ class FollowUpQuery:
 
 def occurrence_id(value: str, path: str = "id") -> tuple[int, datetime | None]:
     """The series and original start (None: not an occurrence) of a follow-up ID."""
-    raw = ids.decode_raw(value, "FollowUp", path)
-    try:
-        return occurrences.parse_key(raw)
-    except ValueError:
-        raise NotFound("FollowUp", value, path) from None
-
-
-async def _update(
-    info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
-) -> FollowUp:
-    series_id, _ = occurrence_id(id)
-    async with changes.track(series_id):
-        return await _update_tracked(info, id, version, data, scope)
-
-
-async def _update_tracked(
-    info: Info, id: str, version: int, data: dict[str, Any], scope: EditScope
-) -> FollowUp:
-    viewer, limit = info.context.viewer, info.context.settings.max_occurrences_per_series
-    busy = info.context.settings.all_day_busy_default
-    series_id, rid = occurrence_id(id)
-    row = await writes.editable(viewer, series_id)
-    if rid is None:
-        updated = await writes.update(viewer, row.id, version, data, limit, all_day_busy=busy)
-        return await FollowUp.build(info, updated)
-    if row.version != version:
-        raise VersionConflict(row.version)
-    if scope is EditScope.THIS:
-        override = await edits.update_this(row, rid, version, data)
-        fresh = await m.FollowUp.get(id=row.id)
-        return await FollowUp.build(info, occurrences.one(fresh, override, rid))
-    current = occurrences.one(row, await edits.occurrence_of(row, rid), rid)
-    if scope is EditScope.FOLLOWING:
-        new = await edits.split(row, rid, version)
-        if new is not None:
-            updated = await writes.update(
-                viewer, new.id, new.version, data, limit, all_day_busy=busy
-            )
-            await changes.created(new.id)
-            return await FollowUp.build(info, updated)
-    for column, now_value in (
-        ("start_at", current.start),
-        ("end_at", current.end),
-        ("deadline", current.deadline),
-    ):
-        master_value = getattr(row, column)
-        if data.get(column) is not None and now_value is not None and master_value is not None:
-            data[column] = master_value + (data[column] - now_value)
-    all_day.shift_to_master(data, row, current)
-    updated = await writes.update(viewer, row.id, version, data, limit, all_day_busy=busy)
-    return await FollowUp.build(info, updated)
-
-
-async def _delete(info: Info, id: str, version: int | None, scope: EditScope) -> None:
-    series_id, rid = occurrence_id(id)
-    async with changes.track(series_id):
-        await _delete_tracked(info, series_id, rid, version, scope)
-
-
-async def _delete_tracked(
-    info: Info, series_id: int, rid: datetime | None, version: int | None, scope: EditScope
-) -> None:
-    row = await writes.editable(info.context.viewer, series_id)
-    if rid is None or scope is EditScope.ALL:
-        await writes.delete(info.context.viewer, row.id, version)
-    elif scope is EditScope.THIS:
-        await edits.delete_this(row, rid, version)
-    else:
-        await edits.delete_following(row, rid, version)
-
-
-async def _complete(info: Info, id: str, done: bool, version: int | None) -> FollowUp:
-    series_id, rid = occurrence_id(id)
-    async with changes.track(series_id):
-        return await _complete_tracked(info, series_id, rid, done, version)
-
-
-async def _complete_tracked(
-    info: Info, series_id: int, rid: datetime | None, done: bool, version: int | None
-) -> FollowUp:
-    if rid is None:
-        return await FollowUp.build(
-            info, await writes.set_done(info.context.viewer, series_id, done, version)
-        )
-    row = await writes.editable(info.context.viewer, series_id)
-    override = await edits.set_done_this(row, rid, done)
-    fresh = await m.FollowUp.get(id=row.id)
-    return await FollowUp.build(info, occurrences.one(fresh, override, rid))
+    return mutations.split_key(ids.decode_raw(value, "FollowUp", path), value, path)
 
 
 @strawberry.type
@@ -399,15 +300,29 @@ class FollowUpMutation:
         id: strawberry.ID,
         version: int,
         input: FollowUpInput,
-        scope: EditScope = EditScope.THIS,
+        scope: EditScope = EditScope.THIS,  # type: ignore[valid-type]
     ) -> FollowUpPayload:
-        return await _present(lambda: _update(info, id, version, to_fields(input), scope))
+        async def work() -> FollowUp:
+            settings = info.context.settings
+            limit, busy = settings.max_occurrences_per_series, settings.all_day_busy_default
+            key, data = occurrence_id(id), to_fields(input)
+            changed = await mutations.update(
+                info.context.viewer, key, version, data, scope, limit, all_day_busy=busy
+            )
+            return await FollowUp.build(info, changed)
+
+        return await _present(work)
 
     @strawberry.mutation(description="Mark done (done: false reopens); one occurrence only.")
     async def complete_follow_up(
         self, info: Info, id: strawberry.ID, done: bool = True, version: int | None = None
     ) -> FollowUpPayload:
-        return await _present(lambda: _complete(info, id, done, version))
+        async def work() -> FollowUp:
+            key = occurrence_id(id)
+            changed = await mutations.complete(info.context.viewer, key, done, version)
+            return await FollowUp.build(info, changed)
+
+        return await _present(work)
 
     @strawberry.mutation(description="Make a planned call: it starts now.")
     async def make_call(
@@ -415,8 +330,7 @@ class FollowUpMutation:
     ) -> FollowUpPayload:
         async def work() -> Any:
             key = ids.decode(id, "FollowUp", "id")
-            async with changes.track(key):
-                return await writes.make_call(info.context.viewer, key, version)
+            return await mutations.make_call(info.context.viewer, key, version)
 
         return await run_followup(info, work)
 
@@ -426,10 +340,10 @@ class FollowUpMutation:
         info: Info,
         id: strawberry.ID,
         version: int | None = None,
-        scope: EditScope = EditScope.THIS,
+        scope: EditScope = EditScope.THIS,  # type: ignore[valid-type]
     ) -> DeletePayload:
         async def job() -> DeletePayload:
-            await _delete(info, id, version, scope)
+            await mutations.delete(info.context.viewer, occurrence_id(id), version, scope)
             return DeletePayload(deleted_id=id)
 
         return await atomically(job, lambda errors: DeletePayload(errors=errors))

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from mail import inbox
-from resolvers import proposals
+from resolvers import inbound_mail, proposals
 from resolvers.context import Info
 from resolvers.errors import ValidationFailed
 from schema import ids
@@ -63,7 +62,7 @@ class MailMutation:
             raw = message.encode("utf-8", "surrogateescape")
             if len(raw) > limit:
                 raise ValidationFailed("message", f"the message is larger than {limit} bytes")
-            found = await inbox.receive(raw, max_bytes=limit, viewer=info.context.viewer)
+            found = await inbound_mail.receive(raw, max_bytes=limit, viewer=info.context.viewer)
             return InboundMailPayload(outcomes=[InboundOutcome.from_outcome(o) for o in found])
 
         return await atomically(work, lambda errors: InboundMailPayload(errors=errors))

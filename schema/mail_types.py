@@ -1,80 +1,37 @@
-"""GraphQL types of mail: per-participant delivery state, counter proposals, inbound outcomes."""
+"""GraphQL types of mail: counter proposals and the outcomes of inbound mail."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
+from strawberry.types.lazy_type import LazyType
 
-from mail import inbox
-from orm import models as m
-from orm.outbox_models import MailOutbox, MailStatus, ProposalStatus
-from orm.outbox_models import Proposal as ProposalRow
-from resolvers import visibility
+from resolvers import inbound_mail, records, visibility
 from resolvers.context import Info
-from schema.crm_types import load
+from resolvers.enums import ProposalStatus
+from resolvers.records import Table
 from schema.ids import encode
 from schema.node import ModelNode
 from schema.participant_types import Participant
 
 if TYPE_CHECKING:
+    from orm.models import FollowUp as FollowUpRow
+    from orm.outbox_models import Proposal as ProposalRow
     from schema.followup_types import FollowUp
+else:  # rows only annotate the private fields; schema loads them through resolvers
+    ProposalRow = object
 
-MailDeliveryStatus = strawberry.enum(
-    MailStatus,
-    name="MailDeliveryStatus",
-    description=(
-        "QUEUED (also while retrying), SENT, FAILED, SUPERSEDED (a newer mail replaced it "
-        "before it went out), DELAYED (sent; a DSN reported it delayed), CONFIG_ERROR (the "
-        "SMTP server refused the configuration: STARTTLS or credentials)"
-    ),
-)
 ProposalStatusEnum = strawberry.enum(ProposalStatus, name="ProposalStatus")
 
 
-@strawberry.type(description="The last invitation mail to a participant and how it went.")
-class MailDelivery:
-    status: MailDeliveryStatus  # type: ignore[valid-type]
-    method: str = strawberry.field(description="REQUEST, CANCEL or DECLINECOUNTER")
-    sequence: int
-    recipient: str
-    attempts: int
-    last_error: str | None
-    queued_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime | None = strawberry.field(description="While queued: next try")
-    recurrence_id: datetime | None
-
-    @classmethod
-    def from_model(cls, row: MailOutbox) -> Self:
-        return cls(
-            status=row.status,
-            method=row.method,
-            sequence=row.sequence,
-            recipient=row.recipient,
-            attempts=row.attempts,
-            last_error=row.last_error,
-            queued_at=row.created_at,
-            sent_at=row.sent_at,
-            next_attempt_at=row.next_attempt_at if row.status is MailStatus.QUEUED else None,
-            recurrence_id=row.recurrence_id,
-        )
-
-
-async def delivery_of(info: Info, participant_id: int) -> MailDelivery | None:
-    """Return the participant's latest outbox row (one batched query per request)."""
-    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
-    return MailDelivery.from_model(rows[-1]) if rows else None
-
-
-async def deliveries_of(info: Info, participant_id: int) -> list[MailDelivery]:
-    """Return every outbox row of the participant, oldest first (the same batched query)."""
-    rows = await info.context.loaders.by_parent(MailOutbox, "participant_id").load(participant_id)
-    return [MailDelivery.from_model(r) for r in rows]
+#: FollowUp and Proposal refer to each other: ``followup_types`` imports this module, and
+#: this one reaches FollowUp through the lazy reference only (as its annotations do).
+_FOLLOWUP: LazyType[Any, Any] = LazyType("FollowUp", "schema.followup_types")
 
 
 @strawberry.type(description="A COUNTER: an attendee proposes another time (or place).")
@@ -92,8 +49,8 @@ class Proposal(ModelNode):
     row: strawberry.Private[ProposalRow]
 
     @classmethod
-    def orm_model(cls) -> type[ProposalRow]:
-        return ProposalRow
+    def table(cls) -> Table:
+        return records.proposals
 
     @classmethod
     def from_model(cls, row: ProposalRow) -> Self:
@@ -123,34 +80,32 @@ class Proposal(ModelNode):
 
     @strawberry.field
     async def participant(self, info: Info) -> Participant | None:
-        row = await load(info, m.Participant, self.row.participant_id)
+        row = await records.participants.one(info, self.row.participant_id)
         return Participant.from_model(row) if row else None
 
     @strawberry.field(name="followUp")
     async def follow_up(
         self, info: Info
     ) -> Annotated[FollowUp, strawberry.lazy("schema.followup_types")] | None:
-        from schema.followup_types import FollowUp
-
-        row = await load(info, m.FollowUp, self.row.followup_id)
-        return await FollowUp.build(info, row) if row else None
+        row = await records.followups.one(info, self.row.followup_id)
+        return await _FOLLOWUP.resolve_type().build(info, row) if row else None
 
 
-async def proposals_of(info: Info, row: m.FollowUp) -> list[Proposal]:
+async def proposals_of(info: Info, row: FollowUpRow) -> list[Proposal]:
     """Return a follow-up's proposals, newest first, to its organiser and admins only."""
     if not visibility.sees_proposals(info.context.viewer, row):
         return []
-    found = await info.context.loaders.by_parent(ProposalRow, "followup_id").load(row.id)
+    found = await records.followup_proposals.of(info, row.id)
     return [Proposal.from_model(p) for p in reversed(found)][:100]
 
 
 @strawberry.enum
 class InboundOutcomeKind(Enum):
-    APPLIED = inbox.APPLIED
-    IGNORED = inbox.IGNORED
-    REJECTED = inbox.REJECTED
-    PROPOSAL = inbox.PROPOSAL
-    BOUNCE = inbox.BOUNCE
+    APPLIED = inbound_mail.APPLIED
+    IGNORED = inbound_mail.IGNORED
+    REJECTED = inbound_mail.REJECTED
+    PROPOSAL = inbound_mail.PROPOSAL
+    BOUNCE = inbound_mail.BOUNCE
 
 
 @strawberry.type(description="What one part of an inbound mail did; reason says why.")
@@ -163,7 +118,7 @@ class InboundOutcome:
     proposal_id: strawberry.Private[int | None]
 
     @classmethod
-    def from_outcome(cls, o: inbox.Outcome) -> Self:
+    def from_outcome(cls, o: inbound_mail.Outcome) -> Self:
         fid = strawberry.ID(encode("FollowUp", o.followup_id)) if o.followup_id else None
         return cls(
             kind=InboundOutcomeKind(o.kind),
@@ -176,7 +131,7 @@ class InboundOutcome:
 
     @strawberry.field
     async def proposal(self, info: Info) -> Proposal | None:
-        row = await load(info, ProposalRow, self.proposal_id)
+        row = await records.proposals.one(info, self.proposal_id)
         viewer, loaders = info.context.viewer, info.context.loaders
         (allowed,) = await visibility.visible_proposals(viewer, loaders, [row])
         return Proposal.from_model(allowed) if allowed else None

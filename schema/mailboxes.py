@@ -7,17 +7,21 @@ Declarations only; the rules are in ``resolvers.mailboxes``.  The password is wr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 
-from orm.intake_models import Mailbox as MailboxRow
-from orm.intake_models import MailboxMessage as MessageRow
-from orm.intake_models import MailboxState
 from resolvers import mailboxes
 from resolvers.context import Info
+from resolvers.enums import MailboxState
 from schema import ids
 from schema.errors import UserError, atomically
+
+if TYPE_CHECKING:
+    from orm.intake_models import Mailbox as MailboxRow
+    from orm.intake_models import MailboxMessage as MessageRow
+else:
+    MailboxRow = object  # the row type only annotates; schema loads no rows
 
 MailboxStateEnum = strawberry.enum(
     MailboxState, name="MailboxState", description="FAILED: the login was refused"

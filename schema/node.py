@@ -6,16 +6,16 @@ from collections.abc import Iterable
 from typing import Any, Self
 
 from strawberry import relay
-from tortoise.models import Model
 
 from resolvers.context import Info
+from resolvers.records import Table
 
 
 class ModelNode(relay.Node):
-    """A node whose ``id`` is the primary key of ``orm_model()``."""
+    """A node whose ``id`` is the primary key of the rows of ``table()``."""
 
     @classmethod
-    def orm_model(cls) -> type[Model]:
+    def table(cls) -> Table:
         raise NotImplementedError
 
     @classmethod
@@ -25,8 +25,7 @@ class ModelNode(relay.Node):
     @staticmethod
     async def rows_of(cls: type[ModelNode], info: Info, node_ids: Iterable[str]) -> list[Any]:
         """The rows of ``node_ids`` (None where unknown), through the request's loader."""
-        keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
-        return list(await info.context.loaders.by_id(cls.orm_model()).load_many(keys))
+        return await cls.table().nodes(info, node_ids)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import strawberry
 from strawberry import relay
 
-from orm import models as m
-from resolvers import participants, visibility
+from resolvers import enums, participants, records, visibility
 from resolvers.availability import Entity
 from resolvers.context import Info
-from schema.crm_types import Associate, Person, load
+from resolvers.records import Table
+from schema.crm_types import Associate, Person
+from schema.mail_delivery_types import MailDelivery, deliveries_of, delivery_of
 from schema.node import ModelNode
 
 if TYPE_CHECKING:
-    from schema.mail_types import MailDelivery
+    from orm.models import Associate as AssociateRow
+    from orm.models import Participant as ParticipantRow
+    from orm.models import Person as PersonRow
+else:  # rows only annotate the private fields; schema loads them through resolvers
+    AssociateRow = ParticipantRow = PersonRow = object
 
-ParticipantStatus = strawberry.enum(m.ParticipantStatus)
+ParticipantStatus = strawberry.enum(enums.ParticipantStatus)
 EntityKind = strawberry.enum(Entity, name="EntityKind")
 
 
@@ -35,7 +40,7 @@ class StatusChange:
 
     @strawberry.field
     async def set_by(self, info: Info) -> Associate | None:
-        row = await load(info, m.Associate, self.set_by_id)
+        row = await records.associates.one(info, self.set_by_id)
         return Associate.from_model(row) if row else None
 
 
@@ -47,20 +52,20 @@ class Participant(ModelNode):
     organiser: bool
     email: str | None
     email_invitation: bool
-    row: strawberry.Private[m.Participant]
+    row: strawberry.Private[ParticipantRow]
     #: (associate, person) rows when whoever built this loaded them already
     #: (``FollowUp.participants``): then ``associate`` and ``person`` await nothing
-    prefetched: strawberry.Private[tuple[m.Associate | None, m.Person | None] | None] = None
+    prefetched: strawberry.Private[tuple[AssociateRow | None, PersonRow | None] | None] = None
 
     @classmethod
-    def orm_model(cls) -> type[m.Participant]:
-        return m.Participant
+    def table(cls) -> Table:
+        return records.participants
 
     @classmethod
     def from_model(
         cls,
-        row: m.Participant,
-        prefetched: tuple[m.Associate | None, m.Person | None] | None = None,
+        row: ParticipantRow,
+        prefetched: tuple[AssociateRow | None, PersonRow | None] | None = None,
     ) -> Self:
         return cls(
             id=row.id,
@@ -94,7 +99,7 @@ class Participant(ModelNode):
         return self._associate(info)
 
     async def _associate(self, info: Info) -> Associate | None:
-        row = await load(info, m.Associate, self.row.associate_id)
+        row = await records.associates.one(info, self.row.associate_id)
         return Associate.from_model(row) if row else None
 
     @strawberry.field(graphql_type=Person | None)
@@ -105,17 +110,16 @@ class Participant(ModelNode):
         return self._person(info)
 
     async def _person(self, info: Info) -> Person | None:
-        row = await load(info, m.Person, self.row.person_id)
+        row = await records.persons.one(info, self.row.person_id)
         return Person.from_model(row) if row else None
 
     @strawberry.field
     async def status_set_by(self, info: Info) -> Associate | None:
-        row = await load(info, m.Associate, self.row.status_set_by_id)
+        row = await records.associates.one(info, self.row.status_set_by_id)
         return Associate.from_model(row) if row else None
 
     @strawberry.field(description="Every status change: who set it, when and how.")
     async def status_history(self, info: Info) -> list[StatusChange]:
-        loader = info.context.loaders.by_parent(m.StatusChange, "participant_id")
         return [
             StatusChange(
                 status=c.status,
@@ -124,25 +128,17 @@ class Participant(ModelNode):
                 recurrence_id=c.recurrence_id,
                 set_by_id=c.set_by_id,
             )
-            for c in await loader.load(self.row.id)
+            for c in await records.participant_status_changes.of(info, self.row.id)
         ]
 
     @strawberry.field(description="The last invitation mail to this participant and how it went.")
-    async def mail_delivery(
-        self, info: Info
-    ) -> Annotated[MailDelivery, strawberry.lazy("schema.mail_types")] | None:
-        from schema.mail_types import delivery_of
-
+    async def mail_delivery(self, info: Info) -> MailDelivery | None:
         return await delivery_of(info, self.row.id)
 
     @strawberry.field(
         description="Every invitation mail to this participant, oldest first (SUPERSEDED ones too)."
     )
-    async def mail_deliveries(
-        self, info: Info
-    ) -> list[Annotated[MailDelivery, strawberry.lazy("schema.mail_types")]]:
-        from schema.mail_types import deliveries_of
-
+    async def mail_deliveries(self, info: Info) -> list[MailDelivery]:
         return await deliveries_of(info, self.row.id)
 
     @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")

@@ -8,16 +8,13 @@ from typing import Annotated, Any, NewType
 
 import strawberry
 
-from orm import changes
-from orm import models as m
 from resolvers import availability, slots
+from resolvers import followup_mutations as mutations
 from resolvers import participants as part
 from resolvers.availability import Entity
 from resolvers.context import Info
 from resolvers.diary import check_window
 from resolvers.errors import ValidationFailed
-from resolvers.preference_keys import PreferenceKey, parse_working_hours
-from resolvers.preferences import effective_for
 from schema import ids
 from schema.errors import UserError, atomically
 from schema.followups import FollowUpPayload, occurrence_id, run_followup
@@ -245,20 +242,14 @@ class ParticipantQuery:
         if not 1 <= limit <= 100 or not 5 <= step_minutes <= 240:
             raise ValidationFailed("limit", "limit must be 1..100 and stepMinutes 5..240")
         a, r, p = _decode_entities(info, associate_ids, resource_ids, person_ids)
-        people = await m.Associate.filter(id__in=a or [0])
-        allowed = [(lo, hi)]
-        for values in (await effective_for(people)).values():
-            hours = parse_working_hours(values[PreferenceKey.WORKING_HOURS].value)
-            zone = values[PreferenceKey.TIME_ZONE].value
-            allowed = slots.intersect(allowed, slots.working_intervals(hours, zone, lo, hi))
-        busy = await availability.busy_times(a, r, p, lo, hi, settings.max_occurrences_per_series)
-        blocked = [(b.start, b.end) for items in busy.values() for b in items]
-        found = slots.first_slots(
-            allowed,
-            blocked,
+        found = await slots.free_slots(
+            (a, r, p),
+            lo,
+            hi,
             timedelta(minutes=duration_minutes),
             timedelta(minutes=step_minutes),
             limit,
+            settings.max_occurrences_per_series,
         )
         return [Slot(start=s, end=e) for s, e in found]
 
@@ -269,11 +260,8 @@ def _maybe(value: strawberry.ID | None, type_name: str, path: str) -> int | None
 
 def _participant_payload(participant_id: int, work: Any) -> Any:
     async def job() -> ParticipantPayload:
-        row = await m.Participant.get_or_none(id=participant_id)
-        if row is None:
-            return ParticipantPayload(participant=Participant.from_model(await work()))
-        async with changes.track(row.followup_id):
-            return ParticipantPayload(participant=Participant.from_model(await work()))
+        row = await mutations.in_participant_change(participant_id, work)
+        return ParticipantPayload(participant=Participant.from_model(row))
 
     return atomically(job, lambda errors: ParticipantPayload(errors=errors))
 
@@ -316,8 +304,9 @@ class ParticipantMutation:
                 resource_ids or [], "Resource", "resourceIds", settings.max_ids_per_query
             )
             series_id, _ = occurrence_id(follow_up_id)
-            async with changes.track(series_id):
-                return await part.save(
+            return await mutations.in_series_change(
+                series_id,
+                lambda: part.save(
                     info.context.viewer,
                     series_id,
                     version,
@@ -325,7 +314,8 @@ class ParticipantMutation:
                     resources,
                     email_invitations,
                     settings,
-                )
+                ),
+            )
 
         return await run_followup(info, work)
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from orm import models as m
-from resolvers import followups as writes
+from resolvers import phone_calls
 from resolvers.context import Info
-from resolvers.errors import NotFound
 from schema import ids
 from schema.crm_types import PhoneNumber
 from schema.errors import UserError, atomically
@@ -32,22 +30,7 @@ class PhoneMutation:
     ) -> CallPayload:
         async def job() -> CallPayload:
             key = ids.decode(phone_id, "PhoneNumber", "phoneId")
-            phone = await m.PhoneNumber.get_or_none(id=key)
-            if phone is None:
-                raise NotFound("PhoneNumber", phone_id, "phoneId")
-            person = await m.Person.get_or_none(id=phone.person_id) if phone.person_id else None
-            company_id = phone.company_id or (person.company_id if person else None)
-            who = person and f"{person.first_name} {person.last_name}".strip()
-            row = await writes.create(
-                info.context.viewer,
-                {
-                    "kind": m.Kind.CALL,
-                    "title": title or f"Call {who or phone.number}",
-                    "person_id": person.id if person else None,
-                    "company_id": company_id,
-                    "start_at": writes.now(),
-                },
-            )
+            phone, row = await phone_calls.call(info.context.viewer, key, phone_id, title)
             link = await PhoneNumber.from_model(phone).link(info)
             return CallPayload(link=link, follow_up=await FollowUp.build(info, row))
 

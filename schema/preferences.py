@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import strawberry
 
-from orm import models as m
+from resolvers import enums
 from resolvers import preferences as prefs
 from resolvers.context import Info
 from resolvers.preference_keys import SPECS
@@ -14,8 +15,11 @@ from resolvers.preference_keys import PreferenceKey as Key
 from schema import ids
 from schema.errors import UserError, atomically
 
+if TYPE_CHECKING:
+    from orm import models as m
+
 PreferenceKey = strawberry.enum(Key)
-PreferenceScope = strawberry.enum(m.PreferenceScope)
+PreferenceScope = strawberry.enum(enums.PreferenceScope)
 
 
 @strawberry.enum
@@ -53,28 +57,22 @@ async def _effective(associate: m.Associate) -> list[PreferenceValue]:
     ]
 
 
-async def _target(info: Info, associate_id: strawberry.ID | None) -> m.Associate:
-    if associate_id is None:
-        return info.context.viewer
-    key = ids.decode(associate_id, "Associate", "associateId")
-    row = await m.Associate.get_or_none(id=key)
-    if row is None:
-        from resolvers.errors import NotFound
-
-        raise NotFound("Associate", associate_id, "associateId")
-    return row
-
-
 @strawberry.type
 class PreferenceQuery:
     @strawberry.field(description="Effective preferences of an associate (default: the viewer).")
     async def preferences(
         self, info: Info, associate_id: strawberry.ID | None = None
     ) -> list[PreferenceValue]:
-        return await _effective(await _target(info, associate_id))
+        key = None if associate_id is None else ids.decode(associate_id, "Associate", "associateId")
+        return await _effective(
+            await prefs.target_associate(info.context.viewer, key, associate_id)
+        )
 
 
-_TARGET_TYPES = {m.PreferenceScope.GROUP: "UserGroup", m.PreferenceScope.ASSOCIATE: "Associate"}
+_TARGET_TYPES = {
+    enums.PreferenceScope.GROUP: "UserGroup",
+    enums.PreferenceScope.ASSOCIATE: "Associate",
+}
 
 
 @strawberry.type
@@ -96,7 +94,7 @@ class PreferenceMutation:
             target = None
             if target_id is not None:
                 target = ids.decode(target_id, type_name or "System", "targetId")
-            elif scope is m.PreferenceScope.ASSOCIATE:
+            elif scope is enums.PreferenceScope.ASSOCIATE:
                 target = info.context.viewer.id
             await prefs.set_value(info.context.viewer, key, scope, target, value)
             return PreferencePayload(preferences=await _effective(info.context.viewer))

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 from strawberry import relay
 
-from orm import models as m
-from resolvers.auth import TooManyTokens, create_token
+from resolvers import api_tokens
 from resolvers.context import Info
-from resolvers.errors import NotFound, ValidationFailed
 from schema import ids
 from schema.errors import UserError, atomically
 from schema.node import ModelNode
 
-MAX_TOKEN_DAYS = 3650
+if TYPE_CHECKING:
+    from orm.models import ApiToken as TokenRow
 
 
 @strawberry.type
@@ -29,11 +28,7 @@ class ApiToken(ModelNode):
     last_used_at: datetime | None
 
     @classmethod
-    def orm_model(cls) -> type[m.ApiToken]:
-        return m.ApiToken
-
-    @classmethod
-    def from_model(cls, row: m.ApiToken) -> Self:
+    def from_model(cls, row: TokenRow) -> Self:
         return cls(
             id=row.id,
             name=row.name,
@@ -48,13 +43,8 @@ class ApiToken(ModelNode):
         cls, *, info: Info, node_ids: object, required: bool = False
     ) -> list[Self | None]:
         """Tokens are only found by their owner (or an admin)."""
-        viewer = info.context.viewer
-        out: list[Self | None] = []
-        for key in node_ids:  # type: ignore[attr-defined]
-            row = await m.ApiToken.get_or_none(id=int(key)) if str(key).isdigit() else None
-            visible = row is not None and (viewer.is_admin or row.associate_id == viewer.id)
-            out.append(cls.from_model(row) if visible and row else None)
-        return out
+        rows = await api_tokens.visible(info.context.viewer, node_ids)  # type: ignore[arg-type]
+        return [cls.from_model(row) if row is not None else None for row in rows]
 
 
 @strawberry.type
@@ -76,13 +66,10 @@ class TokenQuery:
     async def api_tokens(
         self, info: Info, associate_id: strawberry.ID | None = None
     ) -> list[ApiToken]:
-        viewer = info.context.viewer
-        owner = viewer.id
+        owner = None
         if associate_id is not None:
             owner = ids.decode(associate_id, "Associate", "associateId")
-            if owner != viewer.id and not viewer.is_admin:
-                return []
-        rows = await m.ApiToken.filter(associate_id=owner).order_by("-id").limit(500)
+        rows = await api_tokens.listing(info.context.viewer, owner)
         return [ApiToken.from_model(r) for r in rows]
 
 
@@ -93,22 +80,8 @@ class TokenMutation:
         self, info: Info, name: str, expires_in_days: int | None = None
     ) -> CreateTokenPayload:
         async def job() -> CreateTokenPayload:
-            if not name.strip() or len(name) > 200:
-                raise ValidationFailed("name", "name must be 1..200 characters")
-            if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
-                raise ValidationFailed(
-                    "expiresInDays", f"expiresInDays must be 1..{MAX_TOKEN_DAYS}"
-                )
-            life = timedelta(days=expires_in_days) if expires_in_days is not None else None
             limit = info.context.settings.max_tokens_per_associate
-            try:
-                token = await create_token(info.context.viewer, name.strip(), life, limit)
-            except TooManyTokens as exc:
-                raise ValidationFailed("name", str(exc)) from None
-            row = (
-                await m.ApiToken.filter(associate_id=info.context.viewer.id).order_by("-id").first()
-            )
-            assert row is not None
+            token, row = await api_tokens.create(info.context.viewer, name, expires_in_days, limit)
             return CreateTokenPayload(token=token, api_token=ApiToken.from_model(row))
 
         return await atomically(job, lambda errors: CreateTokenPayload(errors=errors))
@@ -117,12 +90,7 @@ class TokenMutation:
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> TokenPayload:
         async def job() -> TokenPayload:
             key = ids.decode(id, "ApiToken", "id")
-            viewer = info.context.viewer
-            row = await m.ApiToken.get_or_none(id=key)
-            if row is None or (row.associate_id != viewer.id and not viewer.is_admin):
-                raise NotFound("ApiToken", id, "id")
-            if row.revoked_at is None:
-                await m.ApiToken.filter(id=key).update(revoked_at=datetime.now(UTC))
-            return TokenPayload(api_token=ApiToken.from_model(await m.ApiToken.get(id=key)))
+            row = await api_tokens.revoke(info.context.viewer, key, id)
+            return TokenPayload(api_token=ApiToken.from_model(row))
 
         return await atomically(job, lambda errors: TokenPayload(errors=errors))

@@ -24,7 +24,7 @@ from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarAccount, CalendarObject, JobOp, ObjectState, SyncJob
 from sync import outbox
-from sync.accounts import client_for
+from sync.account_client import client_for
 from sync.client import CalendarClient, SyncResult
 from sync.errors import AddressRefused, AuthError, CalDAVError, TransientError
 

@@ -41,7 +41,7 @@ from orm.sync_models import (
     SyncJob,
 )
 from sync import address_policy, jobs
-from sync.accounts import client_for
+from sync.account_client import client_for
 from sync.client import CalendarClient
 from sync.errors import (
     AddressRefused,

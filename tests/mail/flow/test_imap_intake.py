@@ -10,6 +10,7 @@ from typing import Any
 import aioimaplib
 import pytest
 
+from app.workers import intake_hooks
 from calcore.model import PartStat
 from config.settings import Secret, Settings
 from mail.imap_intake import ImapIntake
@@ -72,7 +73,7 @@ async def until(check: Any, seconds: float) -> float:
 
 class Running:
     def __init__(self, settings: Any) -> None:
-        self.intake = ImapIntake(settings, rescan_seconds=0.2)
+        self.intake = ImapIntake(settings, intake_hooks(), rescan_seconds=0.2)
         self.stop = asyncio.Event()
         self.task = asyncio.create_task(self.intake.run(self.stop))
 

@@ -5,51 +5,48 @@ meeting: a PARTSTAT for the whole meeting (the participant's status) or for one
 occurrence (a status history entry with its RECURRENCE-ID), stale replies ignored, a
 COUNTER stored as a ``Proposal``, a bounce of our own mail marking that delivery failed.
 Every entry point (HTTP, CLI, GraphQL) runs ``receive`` inside one transaction; each
-outcome says what happened and, when refused, why.
+outcome (``mail.outcomes``) says what happened and, when refused, why.  The IMAP intake
+gets ``receive_in_mailbox`` from ``app`` at start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
+from tortoise.transactions import in_transaction
 
 from calcore.itip import normalize_address
 from calcore.model import PartStat
 from mail import replies
 from mail.inbound import Bounce, MailParseError, parse_message
+from mail.outcomes import APPLIED, BOUNCE, IGNORED, PROPOSAL, REJECTED, Outcome
 from mail.reply_links import ReplyClaims
 from orm import changes, occurrences
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailReply, MailStatus, Proposal
-from resolvers.errors import Forbidden
+from resolvers.errors import DomainError, Forbidden
 
-APPLIED, IGNORED, REJECTED, PROPOSAL, BOUNCE = (
-    "APPLIED", "IGNORED", "REJECTED", "PROPOSAL", "BOUNCE",
-)  # fmt: skip
+__all__ = [
+    "APPLIED",
+    "BOUNCE",
+    "IGNORED",
+    "PROPOSAL",
+    "REJECTED",
+    "Outcome",
+    "answer_by_link",
+    "receive",
+    "receive_in_mailbox",
+]
 STATUS = {
     PartStat.NEEDS_ACTION: m.ParticipantStatus.INVITED,
     PartStat.ACCEPTED: m.ParticipantStatus.ACCEPTED,
     PartStat.TENTATIVE: m.ParticipantStatus.TENTATIVE,
     PartStat.DECLINED: m.ParticipantStatus.DECLINED,
 }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one component (or the whole message) did."""
-
-    kind: str
-    reason: str
-    code: str | None = None
-    followup_id: int | None = None
-    participant_id: int | None = None
-    proposal_id: int | None = None
-    recurrence_id: datetime | None = None
 
 
 def _reject(code: str, reason: str, followup_id: int | None = None) -> Outcome:
@@ -74,6 +71,21 @@ async def receive(
     for found in msg.itip:
         out += await respond(found.calendar, msg.sender or "", via=via, viewer=viewer)
     return out
+
+
+async def receive_in_mailbox(
+    raw: bytes, max_bytes: int, viewer: m.Associate | None
+) -> list[Outcome]:
+    """``receive`` for a mailbox of the IMAP intake (``viewer``: the mailbox's associate).
+
+    A refusal (a meeting the mailbox's associate does not organise) is a REJECTED outcome
+    and rolls back what the message did; the intake records it and goes on.
+    """
+    try:
+        async with in_transaction():
+            return await receive(raw, max_bytes=max_bytes, viewer=viewer)
+    except DomainError as exc:
+        return [Outcome(REJECTED, str(exc), exc.code)]
 
 
 def _authorise(viewer: m.Associate | None, row: m.FollowUp) -> None:

@@ -1,4 +1,4 @@
-"""The outbound address policy for IMAP hosts that users give.
+"""The outbound address policy for IMAP hosts that users give, and the intake's hooks.
 
 Mailbox hosts pass the same rules as CalDAV servers (``sync.address_policy``: public
 unicast addresses only unless ``CALDAV_ALLOWED_HOSTS`` opens them), checked when a
@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 from config.settings import Settings
+from mail.imap_intake import HostRefused, PasswordUnavailable
+from orm.intake_models import Mailbox
 from resolvers.errors import ValidationFailed
-from sync import address_policy
+from sync import address_policy, secrets
 from sync.errors import UNREACHABLE
 
 _HOST = re.compile(r"^[A-Za-z0-9.\-:\[\]]{1,255}$")
@@ -39,3 +41,21 @@ async def check_host(host: str, port: int, settings: Settings) -> None:
         await permitted_address(host, port, settings)
     except (address_policy.OutboundRefused, OSError, ValueError) as exc:
         raise ValidationFailed("host", UNREACHABLE) from exc
+
+
+async def intake_address(host: str, port: int, settings: Settings) -> str:
+    """``permitted_address`` for the IMAP intake: a refusal is ``HostRefused``."""
+    try:
+        return await permitted_address(host, port, settings)
+    except address_policy.OutboundRefused as exc:
+        raise HostRefused(str(exc)) from exc
+
+
+def password_of(row: Mailbox, settings: Settings) -> str:
+    """The mailbox password: the shared one from the settings, else the stored one."""
+    if row.shared:
+        return settings.imap_password.reveal()
+    try:
+        return secrets.decrypt(row.secret_enc, settings) if row.secret_enc else ""
+    except secrets.SecretUnavailable as exc:
+        raise PasswordUnavailable(str(exc)) from exc

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -29,9 +31,12 @@ from config.settings import Settings
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
-from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
+from orm.sync_models import AccountState, CalendarAccount, CalendarObject, ObjectState, SyncJob
+from resolvers.context import Info
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
+from resolvers.loaders import custom_loader
 from sync import address_policy, secrets
+from sync.account_client import client_for
 from sync.client import CalendarClient, CalendarInfo
 from sync.errors import (
     UNREACHABLE,
@@ -175,19 +180,6 @@ def _url_or_path(value: str) -> str:
     if value.startswith("/") or "://" not in value:
         return value
     return _url(value, "calendarUrl")
-
-
-def client_for(row: CalendarAccount, settings: Settings) -> CalendarClient:
-    """Return a CalDAV client on the account's calendar (raises SecretUnavailable)."""
-    password = secrets.resolve(row.secret_enc, row.secret_env, settings)
-    return CalendarClient(
-        row.server_url,
-        row.username,
-        password,
-        timeout=settings.caldav_timeout,
-        calendar_url=row.calendar_url or row.server_url,
-        policy=address_policy.from_settings(settings),
-    )
 
 
 async def _check_addresses(row: CalendarAccount, settings: Settings) -> None:
@@ -404,4 +396,52 @@ async def test(viewer: m.Associate, key: int, settings: Settings) -> TestReport:
                 except CalDAVError as exc:
                     result.ok = False
                     result.message += f"; the calendar did not answer: {exc}"[:300]
+    return result
+
+
+async def visible(info: Info, node_ids: Iterable[str]) -> list[CalendarAccount | None]:
+    """The accounts of Relay node keys the viewer manages (None for the others)."""
+    keys = [int(n) if n.isdigit() and len(n) < 18 else -1 for n in node_ids]
+    rows = await info.context.loaders.by_id(CalendarAccount).load_many(keys)
+    viewer = info.context.viewer
+    return [r if r is not None and may_manage(viewer, r) else None for r in rows]
+
+
+@dataclass
+class SyncState:
+    """How a follow-up stands in one calendar, as the viewer is told."""
+
+    account: CalendarAccount
+    state: ObjectState
+    error: str | None
+    synced_at: datetime | None
+
+
+async def sync_states(info: Info, followup_id: int) -> list[SyncState]:
+    """The follow-up's states in the calendars the viewer manages (batched per request).
+
+    In a FAILED account an object not yet synced reads FAILED with the account's error.
+    """
+
+    async def batch(keys: list[int]) -> list[list[tuple[CalendarObject, CalendarAccount]]]:
+        objs = await CalendarObject.filter(followup_id__in=keys, wanted=True).order_by("id")
+        found = await info.context.loaders.by_id(CalendarAccount).load_many(
+            [o.account_id for o in objs]
+        )
+        out: dict[int, list[tuple[CalendarObject, CalendarAccount]]] = {k: [] for k in keys}
+        for obj, account in zip(objs, found, strict=True):
+            if account is not None:
+                out[obj.followup_id].append((obj, account))
+        return [out[k] for k in keys]
+
+    viewer = info.context.viewer
+    pairs = await custom_loader(info.context.loaders, "calendar_sync", batch).load(followup_id)
+    result = []
+    for obj, account in pairs:
+        if not may_manage(viewer, account):
+            continue
+        state, error = obj.state, obj.error
+        if account.state is AccountState.FAILED and state is not ObjectState.SYNCED:
+            state, error = ObjectState.FAILED, account.last_error
+        result.append(SyncState(account, state, error, obj.synced_at))
     return result
