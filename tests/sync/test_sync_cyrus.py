@@ -182,3 +182,55 @@ async def test_same_uid_in_two_calendars_of_one_user_is_final(
     finally:
         for url in (ann.calendar_url, work):
             httpx.delete(url + object_name(fu["uid"]), auth=ann.auth(), timeout=10)
+
+
+async def test_room_calendar_gets_a_busy_block_for_a_private_meeting(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    """On a scheduling server too: the room's calendar holds a plain busy block, the
+    participant's the full object, and the server added no copy of its own."""
+    from orm import models as m
+
+    ann, bob = await associate("Ann"), await associate("Bob")
+    admin = await associate("Root", is_admin=True)
+    room = await m.Resource.create(name="Fjord room", email="fjord@rooms.example")
+    ann_gql, bob_gql = await client_for(http, ann), await client_for(http, bob)
+    a, b, c = cyrus_server.user("ann"), cyrus_server.user("bob"), cyrus_server.user("cem")
+    await h.add_account(ann_gql, a, a.calendar_url)  # type: ignore[arg-type]
+    await h.add_account(bob_gql, b, b.calendar_url)  # type: ignore[arg-type]
+    await h.add_account(
+        await client_for(http, admin),
+        c,
+        c.calendar_url,
+        r=gid("Resource", room.id),  # type: ignore[arg-type]
+    )
+    title, place = f"Merger talks {uuid.uuid4().hex[:6]}", "Fjord room, 4th floor"
+    made = await ann_gql(
+        h.CREATE,
+        {"input": {"title": title, "location": place, "start": z(T0), "private": True}},
+    )
+    fu = made["createFollowUp"]["followUp"]
+    saved = await ann_gql(
+        h.SAVE,
+        {
+            "f": fu["id"],
+            "v": fu["version"],
+            "p": [{"associateId": gid("Associate", bob.id)}],
+            "r": [gid("Resource", room.id)],
+        },
+    )
+    assert not saved["saveParticipants"]["errors"], saved
+    await h.drain(settings)
+    (full,) = [cal for _, cal in objects_with_uid(cyrus_server, b, b.calendar_url, fu["uid"])]
+    assert title in full.to_ical().decode() and "ATTENDEE" in full.to_ical().decode()
+    blocks = objects_with_uid(cyrus_server, c, c.calendar_url, fu["uid"])
+    assert len(blocks) == 1, blocks  # ours alone, no scheduling copy beside it
+    text = blocks[0][1].to_ical().decode()
+    assert title not in text and place not in text and "fjord@rooms.example" not in text
+    (event,) = [e for e in blocks[0][1].walk() if e.name == "VEVENT"]
+    assert str(event["SUMMARY"]) == "Busy" and str(event["CLASS"]) == "PRIVATE"
+    for name in ("LOCATION", "DESCRIPTION", "ATTENDEE", "ORGANIZER", "URL"):
+        assert name not in event, name
+    assert event.decoded("DTSTART") == T0
+    states = await _states(fu, ann_gql, bob_gql)
+    assert {s["state"] for s in states} == {"SYNCED"}, states
