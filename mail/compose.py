@@ -47,39 +47,14 @@ CHANGE_ORDER = (
 
 
 def compose_invitation(
-    snapshot: EventSnapshot,
-    method: str,
-    recipient: Attendee,
-    *,
-    organizer_language: str | None = "en",
-    recipient_tz: str | None = None,
-    changes: Collection[str] = (),
-    reply_links: Mapping[PartStat, str] | None = None,
-    reply_to: str | None = None,
-    message_id_domain: str,
-    recurrence_id: datetime | None = None,
-    dtstamp: datetime | None = None,
-    now: datetime | None = None,
+    snapshot: EventSnapshot, method: str, recipient: Attendee, **options: Any
 ) -> EmailMessage:
     """Return the REQUEST or CANCEL mail for one recipient (never the organiser).
 
-    The message of ``render_invitation`` parsed as an ``EmailMessage`` (``get_body`` and
-    friends); the outbox stores the text of ``render_invitation`` directly.
+    The message of ``render_invitation`` (same options) parsed as an ``EmailMessage``
+    (``get_body`` and friends); the outbox stores the text of ``render_invitation`` directly.
     """
-    built = render_invitation(
-        snapshot,
-        method,
-        recipient,
-        organizer_language=organizer_language,
-        recipient_tz=recipient_tz,
-        changes=changes,
-        reply_links=reply_links,
-        reply_to=reply_to,
-        message_id_domain=message_id_domain,
-        recurrence_id=recurrence_id,
-        dtstamp=dtstamp,
-        now=now,
-    )
+    built = render_invitation(snapshot, method, recipient, **options)
     parsed = message_from_string(built.text, policy=policy.SMTP)
     assert isinstance(parsed, EmailMessage)
     return parsed

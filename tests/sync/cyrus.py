@@ -35,7 +35,7 @@ from pathlib import Path
 import httpx
 
 from sync.dav_xml import href_path, parse_multistatus
-from tests.sync.servers import HOST, STARTUP_SECONDS, free_port
+from tests.sync.servers import HOST, STARTUP_SECONDS, ServerProcess, free_port
 
 MASTER = Path("/usr/lib/cyrus/bin/master")
 SASLPASSWD = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
@@ -79,8 +79,11 @@ class CyrusUser:
 
 
 @dataclass
-class CyrusServer:
+class CyrusServer(ServerProcess):
     """Cyrus master with an http (CalDAV) and an imap service in a temp directory."""
+
+    log_name = "master.log"
+    stop_seconds = 15
 
     users: tuple[str, ...]
     port: int = field(default_factory=free_port)
@@ -208,28 +211,6 @@ class CyrusServer:
             )
             if response.status_code != 207:
                 raise RuntimeError(f"cyrus calendar of {name}: {response.status_code}")
-
-    def stop(self) -> None:
-        """Stop the master (and with it its services)."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def cleanup(self) -> None:
-        """Remove the temporary directory (after stop)."""
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def log_tail(self) -> str:
-        """Return the end of the master's own output."""
-        path = self.workdir / "master.log"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def hrefs(self, url: str, user: CyrusUser) -> list[str]:
         """Return the object names in a collection (Depth 1 PROPFIND)."""

@@ -32,8 +32,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ServerProcess:
+    """Stopping, cleaning up and reading the log of a test server's process."""
+
+    process: subprocess.Popen[bytes] | None
+    workdir: Path
+    #: the file in ``workdir`` the process writes its output to
+    log_name = "server.log"
+    #: seconds to wait for a polite stop before killing
+    stop_seconds = 10
+
+    def stop(self) -> None:
+        """Stop the server process; its storage stays."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=self.stop_seconds)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def cleanup(self) -> None:
+        """Remove the server's storage folder (after stop)."""
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def log_tail(self) -> str:
+        """Return the end of the server log (for failure messages)."""
+        path = self.workdir / self.log_name
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+
 @dataclass
-class DavServer:
+class DavServer(ServerProcess):
     """A CalDAV server subprocess with its storage, port and account."""
 
     kind: str
@@ -107,28 +140,6 @@ class DavServer:
             time.sleep(0.05)
         self.stop()
         raise RuntimeError(f"{self.kind} did not answer in {STARTUP_SECONDS}s: {self.log_tail()}")
-
-    def stop(self) -> None:
-        """Stop the server process; its storage stays."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self.process = None
-
-    def cleanup(self) -> None:
-        """Remove the server's storage folder (after stop)."""
-        shutil.rmtree(self.workdir, ignore_errors=True)
-
-    def log_tail(self) -> str:
-        """Return the end of the server log (for failure messages)."""
-        path = self.workdir / "server.log"
-        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
 
     def auth(self) -> httpx.BasicAuth:
         """Return the account's credentials for raw httpx calls."""
