@@ -27,7 +27,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
-from app import health, metrics, tracing
+from app import guards, health, metrics, tracing
 from config.settings import Settings
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -166,12 +166,13 @@ class Observability:
         id_token, info_token = REQUEST_ID.set(info.request_id), CURRENT.set(info)
         header = (b"x-request-id", info.request_id.encode())
         status = 500
+        started_response = False
         started = time.perf_counter()
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message["headers"] = [*message.get("headers", []), header]
                 tracing.set_status(info.span, status)
             await send(message)
@@ -186,6 +187,13 @@ class Observability:
                     await metrics.endpoint(self.settings)(scope, receive, send_with_id)
                 else:
                     await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by Starlette's outermost handler, so that the 500 carries
+            # the request ID and its traceback is logged under it.
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            await guards.send_error(send_with_id, 500, "internal error", "INTERNAL")
         finally:
             metrics.observe(scope, status, info.operation, info.outcome, started)
             _log_request(scope, status, info, started)

@@ -97,9 +97,9 @@ def worker_app() -> Any:
     return app
 
 
-def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
-    """Serve the app until stopped, with every request-reading bound from ``settings``."""
-    common: dict[str, Any] = {
+def uvicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    """uvicorn's settings for every process: address, logging, header bounds, proxies."""
+    return {
         "host": host,
         "port": port,
         "log_level": settings.log_level.lower(),
@@ -107,7 +107,16 @@ def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
         "log_config": None,  # uvicorn's records go to the root handler (app.observability)
         "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
         "timeout_keep_alive": KEEP_ALIVE_SECONDS,
+        # Forwarded headers only from the proxies named in TRUSTED_PROXIES (uvicorn's default
+        # believes any local process, which lets it pose as any client address).
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": list(settings.trusted_proxies),
     }
+
+
+def serve(settings: Settings, host: str, port: int, workers: int = 1) -> None:
+    """Serve the app until stopped, with every request-reading bound from ``settings``."""
+    common = uvicorn_options(settings, host, port)
     if workers > 1:
         http = f"{__name__}:BoundedH11Protocol"
         uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, http=http, **common)

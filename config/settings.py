@@ -12,6 +12,7 @@ wrapped in ``Secret`` so they never print.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -105,6 +106,8 @@ class Settings(BaseSettings):
     auth_failures_per_minute: Count = 30
     max_tokens_per_associate: Count = 20
     cors_origins: Names = ()
+    #: Addresses or networks of reverse proxies whose X-Forwarded-For/-Proto are believed.
+    trusted_proxies: Names = ()
     smtp_host: str = ""
     smtp_port: Port = 587
     smtp_user: str = ""
@@ -166,7 +169,7 @@ class Settings(BaseSettings):
         """Keyword arguments only: the environment is read by ``load_settings``."""
         return (init_settings,)
 
-    @field_validator("cors_origins", "caldav_allowed_hosts", mode="before")
+    @field_validator("cors_origins", "caldav_allowed_hosts", "trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -177,6 +180,16 @@ class Settings(BaseSettings):
     @classmethod
     def _allow_list(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         parse_allowed(value)  # raises ValueError naming the malformed entry
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry)
+            except ValueError:
+                raise ValueError(f"not an address or network: {entry!r}") from None
         return value
 
     @field_validator("base_url")

@@ -98,6 +98,31 @@ async def test_json_log_lines_carry_the_request_id(
     assert {"time", "level", "logger", "message"} <= done.keys()
 
 
+async def test_an_unexpected_failure_answers_500_with_the_request_id_and_logs_it(
+    settings: Settings, db: str, json_log: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app import health
+
+    def broken(_: Settings) -> Any:
+        async def endpoint(scope: Any, receive: Any, send: Any) -> None:
+            raise RuntimeError("secret detail")
+
+        return endpoint
+
+    monkeypatch.setattr(health, "ready", broken)
+    async with _client(settings) as c:
+        answer = await c.get("/ready", headers={"X-Request-ID": "req-500"})
+    assert answer.status_code == 500 and answer.headers["x-request-id"] == "req-500"
+    assert answer.json()["errors"][0]["extensions"]["code"] == "INTERNAL"
+    assert "secret detail" not in answer.text
+    assert answer.headers["x-content-type-options"] == "nosniff"  # security headers kept
+    lines = [json.loads(line) for line in json_log.getvalue().splitlines()]
+    (failure,) = [line for line in lines if line["message"] == "unhandled error"]
+    assert failure["request_id"] == "req-500" and "secret detail" in failure["exc_info"]
+    (done,) = [line for line in lines if line["message"].startswith("GET /ready")]
+    assert "GET /ready 500" in done["message"] and done["request_id"] == "req-500"
+
+
 # -- liveness and readiness ------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ SPECIAL = {
     "DEFAULT_PAGE_SIZE": "51",
     "CALDAV_ALLOWED_HOSTS": "dav.internal, 10.0.0.0/8",
     "CORS_ORIGINS": "https://app.example,https://b.example",
+    "TRUSTED_PROXIES": "10.0.0.5, 192.168.0.0/16",
     "LOG_FORMAT": "json",
     "LOG_LEVEL": "debug",
 }
