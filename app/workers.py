@@ -7,10 +7,11 @@ and so is handing the IMAP intake what it needs from ``resolvers`` (``intake_hoo
 
 from __future__ import annotations
 
-from app.background import Background
+from app.background import Background, LeaseHolder
 from config.settings import Settings
 from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
+from orm.leases import Lease
 from resolvers import inbound_mail, mailbox_hosts
 from sync.errors import UNREACHABLE
 from sync.worker import SyncWorker
@@ -34,10 +35,16 @@ def start_mail(settings: Settings) -> Background | None:
 
 
 def start_intake(settings: Settings) -> Background | None:
-    """The IMAP intake, when IMAP_WORKER is on (mailboxes are found in the DB)."""
+    """The IMAP intake, when IMAP_WORKER is on (mailboxes are found in the DB).
+
+    It keeps an IDLE connection per mailbox open, so of several processes on one database
+    only the holder of the ``imap-intake`` lease runs it.
+    """
     if not settings.imap_worker:
         return None
-    return Background(ImapIntake(settings, intake_hooks()), "imap-intake")
+    intake = ImapIntake(settings, intake_hooks())
+    lease = Lease(settings.database_url, "imap-intake")
+    return Background(LeaseHolder(intake, lease), "imap-intake")
 
 
 def start_sync(settings: Settings) -> Background | None:
