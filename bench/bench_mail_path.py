@@ -263,7 +263,15 @@ async def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
-        asyncio.run(worker_main(sys.argv[2], int(sys.argv[3])))
+        if os.environ.get("BENCH_PROFILE_WORKER"):  # cProfile output of the worker process
+            import cProfile
+
+            cProfile.run(
+                "asyncio.run(worker_main(sys.argv[2], int(sys.argv[3])))",
+                os.environ["BENCH_PROFILE_WORKER"],
+            )
+        else:
+            asyncio.run(worker_main(sys.argv[2], int(sys.argv[3])))
     elif len(sys.argv) == 3 and sys.argv[1] == "--sink":
         sink_main(int(sys.argv[2]))
     else:

@@ -1,10 +1,12 @@
-"""The mail worker: claims due outbox rows, sends them over one SMTP connection per batch.
+"""The mail worker: claims due outbox rows in batches, sends them over one SMTP connection.
 
 Runs in-process (started by the Starlette lifespan when SMTP is configured) or as its own
 process (``followups mail-worker``); any number of workers may share one PostgreSQL, the
-claims in ``orm.outbox`` keep them on disjoint rows.  Each row is marked sent right after
-the server accepted it, so a worker killed mid-batch repeats at most that batch (after
-the lease ends), and a restart sends nothing that was already recorded as sent.
+claims in ``orm.outbox`` keep them on disjoint rows.  Consecutive batches share one SMTP
+connection (``Connection``), closed when the queue is empty or after an error.  A batch's
+accepted rows are marked sent in one statement at its end, so a worker killed mid-batch
+repeats at most that batch (after the lease ends), and a restart sends nothing that was
+already recorded as sent.
 
 Order: one meeting's mails to one recipient are claimed per ``(followup_id, recipient)``
 in queue order (``orm.outbox.claim(ordered_by=...)``, the mechanism the CalDAV jobs use),
@@ -24,7 +26,7 @@ from datetime import timedelta
 
 from config.settings import Settings
 from mail.outbox import SUPERSEDABLE, supersedes
-from mail.smtp import SendError, SmtpTransport
+from mail.smtp import SendError, SmtpSession, SmtpTransport
 from orm import outbox
 from orm.outbox_models import MailOutbox, MailStatus
 
@@ -65,8 +67,18 @@ class MailWorker:
         self.name = name or worker_name()
         self._resumed = False
 
-    async def run_once(self) -> BatchResult:
-        """Claim one batch and try to send every row of it."""
+    async def run_once(self, connection: Connection | None = None) -> BatchResult:
+        """Claim one batch and try to send every row of it.
+
+        ``connection`` (from ``run``) keeps one SMTP connection open across batches;
+        without it the batch opens its own and closes it at the end.
+        """
+        if connection is None:
+            connection = Connection(self.transport)
+            try:
+                return await self.run_once(connection)
+            finally:
+                await connection.close()
         s = self.settings
         if not self._resumed:
             await self.resume_config_errors()
@@ -84,7 +96,8 @@ class MailWorker:
         done: set[int] = set()
         sent: list[int] = []
         try:
-            async with self.transport.session() as session:
+            if rows:
+                session = await connection.get()
                 for row in rows:
                     try:
                         await session.send(row.sender, row.recipient, row.message.encode())
@@ -104,6 +117,7 @@ class MailWorker:
                 if rest:
                     raise SendError("the SMTP connection broke during the batch", broken=True)
         except SendError as exc:
+            await connection.close()  # a refused or broken connection is not reused
             if exc.config:
                 await self._config_error(rows, done, token, exc, result)
             else:
@@ -196,17 +210,56 @@ class MailWorker:
             log.info("mail %s to %s will be retried: %s", row.id, row.recipient, exc.message)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Send batches until ``stop`` is set; sleep between empty polls."""
+        """Send batches until ``stop`` is set; sleep between empty polls.
+
+        While batches keep coming they share one SMTP connection (closed when the queue
+        is empty, after an error, or after ``Connection.MAX_AGE`` seconds)."""
         log.info("mail worker %s started", self.name)
-        while not stop.is_set():
-            try:
-                result = await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # keep the worker alive; the rows come back after the lease
-                log.exception("mail worker batch failed")
-                result = BatchResult()
-            if result.claimed < self.settings.mail_batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        connection = Connection(self.transport)
+        try:
+            while not stop.is_set():
+                try:
+                    result = await self.run_once(connection)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # keep the worker alive; the rows come back after the lease
+                    log.exception("mail worker batch failed")
+                    await connection.close()
+                    result = BatchResult()
+                if result.claimed == 0:
+                    await connection.close()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
+        finally:
+            await connection.close()
         log.info("mail worker %s stopped", self.name)
+
+
+class Connection:
+    """One SMTP session opened on first use and kept for the following batches."""
+
+    #: Seconds a connection is reused before the next batch opens a fresh one.
+    MAX_AGE = 60.0
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._session: SmtpSession | None = None
+        self._opened = 0.0
+
+    async def get(self) -> SmtpSession:
+        """Return the open session, connecting first when there is none (or it is old)."""
+        loop = asyncio.get_running_loop()
+        if self._session is not None and loop.time() - self._opened > self.MAX_AGE:
+            await self.close()
+        if self._session is None:
+            stack = contextlib.AsyncExitStack()
+            self._session = await stack.enter_async_context(self.transport.session())
+            self._stack, self._opened = stack, loop.time()
+        return self._session
+
+    async def close(self) -> None:
+        """QUIT the session if one is open."""
+        stack, self._stack, self._session = self._stack, None, None
+        if stack is not None:
+            await stack.aclose()

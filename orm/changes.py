@@ -40,16 +40,18 @@ def register(handler: Handler) -> None:
 
 
 async def _state(
-    followup_id: int,
+    followup_id: int, *, people: bool = True
 ) -> tuple[EventSnapshot | None, tuple[tuple[int, str | None, bool], ...]]:
     row = await m.FollowUp.get_or_none(id=followup_id)
     if row is None:
         return None, ()
-    people = tuple(
+    if not people:
+        return await snapshot(row), ()
+    who = tuple(
         (p.id, p.email, p.email_invitation)
         for p in await m.Participant.filter(followup_id=followup_id).order_by("id")
     )
-    return await snapshot(row), people
+    return await snapshot(row), who
 
 
 @asynccontextmanager
@@ -60,7 +62,7 @@ async def track(followup_id: int) -> AsyncIterator[None]:
         return
     before, people = await _state(followup_id)
     yield
-    after, _ = await _state(followup_id)
+    after, _ = await _state(followup_id, people=False)
     change = Change(followup_id, before, after, people)
     for handler in HANDLERS:
         await handler(change)
@@ -69,7 +71,7 @@ async def track(followup_id: int) -> AsyncIterator[None]:
 async def created(followup_id: int) -> None:
     """Tell the handlers about a new follow-up."""
     if HANDLERS:
-        after, _ = await _state(followup_id)
+        after, _ = await _state(followup_id, people=False)
         change = Change(followup_id, None, after)
         for handler in HANDLERS:
             await handler(change)

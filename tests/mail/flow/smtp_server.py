@@ -40,6 +40,8 @@ class Sink:
                           rcpt_options: list[str]) -> str:  # fmt: skip
         if address.startswith("reject@"):
             return "550 5.1.1 no such user"
+        if address.startswith("later@"):
+            return "451 4.2.0 try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
