@@ -87,6 +87,14 @@ class SmtpSession:
         self.client = client
         self.settings = settings
 
+    async def alive(self) -> bool:
+        """Whether the server still answers on this connection (a NOOP)."""
+        try:
+            response = await self.client.noop()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            return False
+        return 200 <= response.code < 300
+
     async def send(self, sender: str, recipient: str, data: bytes) -> None:
         """Send the message; raise ``SendError`` when the server does not take it."""
         try:

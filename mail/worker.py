@@ -24,6 +24,8 @@ import socket
 from dataclasses import dataclass
 from datetime import timedelta
 
+import aiosmtplib
+
 from config.settings import Settings
 from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpSession, SmtpTransport
@@ -250,8 +252,10 @@ class Connection:
     async def get(self) -> SmtpSession:
         """Return the open session, connecting first when there is none (or it is old)."""
         loop = asyncio.get_running_loop()
-        if self._session is not None and loop.time() - self._opened > self.MAX_AGE:
-            await self.close()
+        if self._session is not None and (
+            loop.time() - self._opened > self.MAX_AGE or not await self._session.alive()
+        ):
+            await self.close()  # old, or the server hung up while the queue was busy elsewhere
         if self._session is None:
             stack = contextlib.AsyncExitStack()
             self._session = await stack.enter_async_context(self.transport.session())
@@ -259,7 +263,8 @@ class Connection:
         return self._session
 
     async def close(self) -> None:
-        """QUIT the session if one is open."""
+        """QUIT the session if one is open (a connection already gone closes quietly)."""
         stack, self._stack, self._session = self._stack, None, None
         if stack is not None:
-            await stack.aclose()
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                await stack.aclose()
