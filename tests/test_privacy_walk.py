@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import pytest
-from strawberry import relay
 from graphql import (
     GraphQLField,
     GraphQLInterfaceType,
@@ -38,6 +37,7 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from strawberry import relay
 
 from config.settings import Secret, Settings
 from orm import models as m
