@@ -52,7 +52,7 @@ class NodeQuery:
     @strawberry.field(
         description="Records by their global IDs, in the order given: null where one is "
         "unknown or hidden from the viewer (the rights of node). At most MAX_IDS_PER_QUERY IDs; "
-        "an ID that is not a global ID is a BAD_USER_INPUT error."
+        "an ID that is not a global ID is a VALIDATION error."
     )
     async def nodes(
         self,
