@@ -88,16 +88,19 @@ async def diary(associate_ids: list[int], start: datetime, end: datetime, limit:
 
 
 async def todo(
-    associate_id: int, include_done: bool, size: int, now: datetime, limit: int
+    associate_id: int, include_done: bool, size: int | None, now: datetime, limit: int
 ) -> list[Span]:
-    """Tasks and planned calls by deadline; recurring ones within a month of now."""
+    """Tasks and planned calls by deadline; recurring ones within a month of now.
+
+    ``size`` None: all of them (the to-do connection pages the whole list)."""
     query = m.FollowUp.filter(owner_id=associate_id).filter(
         Q(kind=m.Kind.TASK) | Q(kind=m.Kind.CALL, start_at__isnull=True)
     )
     singles = query.filter(rrule__isnull=True)
     if not include_done:
         singles = singles.filter(done=False)
-    rows = await singles.order_by("deadline", "id").limit(size)
+    ordered = singles.order_by("deadline", "id")
+    rows = await (ordered.limit(size) if size is not None else ordered)
     lo, hi = now - TODO_SERIES_REACH, now + TODO_SERIES_REACH
     series = await overlapping_series(query, lo, hi)
     occurrences = [
@@ -107,7 +110,7 @@ async def todo(
     ]
     result = [Span.single(r) for r in rows] + occurrences
     result.sort(key=lambda s: (s.deadline or s.start or now, s.row.id))
-    return result[:size]
+    return result[:size] if size is not None else result
 
 
 async def activities_in(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -11,7 +13,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 
 from resolvers.context import Info
-from resolvers.errors import DomainError
+from resolvers.errors import DomainError, ValidationFailed
 from schema import limits
 from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
@@ -27,6 +29,16 @@ from schema.text_boundary import MutationText
 from schema.tokens import TokenMutation, TokenQuery
 
 
+async def _resolve(info: Info, gid: relay.GlobalID) -> relay.Node | None:
+    """The node of a well-formed global ID, null when unknown or hidden (as ``node``)."""
+    definition = info.schema.get_type_by_name(gid.type_name)
+    origin = getattr(definition, "origin", None)
+    if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+        return None
+    found = await gid.resolve_node(info, required=False)
+    return found if isinstance(found, relay.Node) else None
+
+
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any record by its global ID; null when unknown or hidden.")
@@ -35,12 +47,32 @@ class NodeQuery:
             gid = relay.GlobalID.from_id(id)
         except (ValueError, TypeError):
             return None
-        definition = info.schema.get_type_by_name(gid.type_name)
-        origin = getattr(definition, "origin", None)
-        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
-            return None
-        found = await gid.resolve_node(info, required=False)
-        return found if isinstance(found, relay.Node) else None
+        return await _resolve(info, gid)
+
+    @strawberry.field(
+        description="Records by their global IDs, in the order given: null where one is "
+        "unknown or hidden from the viewer (the rights of node). At most MAX_IDS_PER_QUERY IDs; "
+        "an ID that is not a global ID is a VALIDATION error."
+    )
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global IDs of any node types, as node(id:) takes."),
+        ],
+    ) -> list[relay.Node | None]:
+        cap = info.context.settings.max_ids_per_query
+        if len(ids) > cap:
+            raise ValidationFailed("ids", f"ids takes at most {cap} IDs")
+        parsed = []
+        for i, value in enumerate(ids):
+            try:
+                parsed.append(relay.GlobalID.from_id(value))
+            except Exception as exc:  # strawberry raises several kinds for garbage
+                raise ValidationFailed(f"ids.{i}", f"ids.{i} is not a valid ID") from exc
+        # concurrently, so that the request's loaders batch the lookups per type
+        return list(await asyncio.gather(*(_resolve(info, gid) for gid in parsed)))
 
 
 def code_document_error(error: GraphQLError) -> GraphQLError:

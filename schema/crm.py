@@ -21,16 +21,29 @@ from schema.crm_types import (
     Selection,
     UserGroup,
 )
-from schema.pagination import Connection, connection, keyset_page, page_size
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    keyset_page,
+    window,
+)
 
 
 async def _page(
-    info: Info, query: Any, make: Any, first: int | None, after: str | None
+    info: Info,
+    query: Any,
+    make: Any,
+    first: int | None,
+    after: str | None,
+    last: int | None,
+    before: str | None,
 ) -> Connection[Any]:
-    rows, more, total = await keyset_page(
-        query, first=page_size(first, info.context.settings), after=after
-    )
-    return connection(rows, more, total, make)
+    page = window(first, after, last, before, info.context.settings)
+    return connection(await keyset_page(query, page), make)
 
 
 @strawberry.type
@@ -46,8 +59,10 @@ class CrmQuery:
         user_group_id: strawberry.ID | None = None,
         search: str | None = None,
         include_inactive: bool = False,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Associate]:
         group = (
             ids.decode(user_group_id, "UserGroup", "userGroupId")
@@ -55,7 +70,7 @@ class CrmQuery:
             else None
         )
         query = crm.associates(group, search, include_inactive)
-        return await _page(info, query, Associate.from_model, first, after)
+        return await _page(info, query, Associate.from_model, first, after, last, before)
 
     @strawberry.field
     async def user_groups(self) -> list[UserGroup]:
@@ -66,10 +81,14 @@ class CrmQuery:
         self,
         info: Info,
         search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Company]:
-        return await _page(info, crm.companies(search), Company.from_model, first, after)
+        return await _page(
+            info, crm.companies(search), Company.from_model, first, after, last, before
+        )
 
     @strawberry.field
     async def persons(
@@ -77,41 +96,55 @@ class CrmQuery:
         info: Info,
         company_id: strawberry.ID | None = None,
         search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Person]:
         company = ids.decode(company_id, "Company", "companyId") if company_id is not None else None
-        return await _page(info, crm.persons(company, search), Person.from_model, first, after)
+        return await _page(
+            info, crm.persons(company, search), Person.from_model, first, after, last, before
+        )
 
     @strawberry.field
     async def projects(
         self,
         info: Info,
         search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Project]:
-        return await _page(info, crm.projects(search), Project.from_model, first, after)
+        return await _page(
+            info, crm.projects(search), Project.from_model, first, after, last, before
+        )
 
     @strawberry.field
     async def sales(
         self,
         info: Info,
         search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Sale]:
-        return await _page(info, crm.sales(search), Sale.from_model, first, after)
+        return await _page(info, crm.sales(search), Sale.from_model, first, after, last, before)
 
     @strawberry.field
     async def selections(
         self,
         info: Info,
         search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Selection]:
-        return await _page(info, crm.selections(search), Selection.from_model, first, after)
+        return await _page(
+            info, crm.selections(search), Selection.from_model, first, after, last, before
+        )
 
     @strawberry.field
     async def resource_groups(self) -> list[ResourceGroup]:
@@ -122,15 +155,19 @@ class CrmQuery:
         self,
         info: Info,
         resource_group_id: strawberry.ID | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> Connection[Resource]:
         group = (
             ids.decode(resource_group_id, "ResourceGroup", "resourceGroupId")
             if resource_group_id is not None
             else None
         )
-        return await _page(info, crm.resources(group), Resource.from_model, first, after)
+        return await _page(
+            info, crm.resources(group), Resource.from_model, first, after, last, before
+        )
 
     @strawberry.field
     async def activity_types(self) -> list[ActivityType]:

@@ -18,7 +18,19 @@ from schema import ids
 from schema.crm_types import FollowUpKind
 from schema.errors import UserError, atomically
 from schema.followup_types import Availability, FollowUp, visible_ids
-from schema.pagination import Connection, connection, keyset_page, list_page, page_size
+from schema.pagination import (
+    After,
+    Before,
+    Connection,
+    First,
+    Last,
+    connection,
+    keyset_page,
+    list_page,
+    list_window,
+    page_size,
+    window,
+)
 
 _REFS = {
     "type_id": "ActivityType",
@@ -194,7 +206,11 @@ class FollowUpQuery:
             item.owner_row = by_id.get(item.row.owner_id)
         return items
 
-    @strawberry.field(description="Open tasks and planned calls by deadline.")
+    @strawberry.field(
+        description="Open tasks and planned calls by deadline.",
+        deprecation_reason="Use todos: a cursor connection with totalCount that pages past "
+        "the first page.",
+    )
     async def todo(
         self,
         info: Info,
@@ -217,6 +233,40 @@ class FollowUpQuery:
         )
         return await FollowUp.build_many(info, found)
 
+    @strawberry.field(
+        description="Open tasks and planned calls of one associate by deadline (earliest "
+        "first; recurring ones within 31 days of now), as a connection: cursors are positions "
+        "in the list, totalCount counts the whole list."
+    )
+    async def todos(
+        self,
+        info: Info,
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Whose to-do list (default: the viewer's)."),
+        ] = None,
+        include_done: Annotated[
+            bool, strawberry.argument(description="Also list tasks already done.")
+        ] = False,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[FollowUp]:
+        key = (
+            info.context.viewer.id
+            if associate_id is None
+            else ids.decode(associate_id, "Associate", "associateId")
+        )
+        settings = info.context.settings
+        page = window(first, after, last, before, settings)
+        found = await reads.todo(
+            key, include_done, None, writes.now(), settings.max_occurrences_per_series
+        )
+        start, end = list_window(len(found), page)
+        seen = await visible_ids(info, (s.row for s in found[start:end]))
+        return list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+
     @strawberry.field(description="All follow-ups of one record, newest first.")
     async def activities(
         self,
@@ -227,8 +277,10 @@ class FollowUpQuery:
         project_id: strawberry.ID | None = None,
         kinds: list[FollowUpKind] | None = None,  # type: ignore[valid-type]
         include_done: bool = True,
-        first: int | None = None,
-        after: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
         from_: Annotated[
             datetime | None,
             strawberry.argument(
@@ -255,7 +307,7 @@ class FollowUpQuery:
         # at all (the listing would tell the link): out of the page and the count
         query = reads.activities_query(info.context.viewer, given, kinds, include_done)
         settings = info.context.settings
-        size = page_size(first, settings)
+        page = window(first, after, last, before, settings)
         if from_ is not None or to is not None:
             if from_ is None or to is None:
                 raise ValidationFailed("to", "give both from and to, or neither")
@@ -264,13 +316,11 @@ class FollowUpQuery:
                 query, lo, hi, include_done, settings.max_occurrences_per_series
             )
             seen = await visible_ids(info, (s.row for s in found))
-            return list_page(found, size, after, lambda s: FollowUp.from_span(s, s.row.id in seen))
-        rows, more, total = await keyset_page(
-            query, first=size, after=after, sort="sort_at", descending=True
-        )
-        seen = await visible_ids(info, rows)
+            return list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+        found_page = await keyset_page(query, page, sort="sort_at", descending=True)
+        seen = await visible_ids(info, found_page.rows)
         return connection(
-            rows, more, total, lambda r: FollowUp.from_model(r, r.id in seen), sort="sort_at"
+            found_page, lambda r: FollowUp.from_model(r, r.id in seen), sort="sort_at"
         )
 
 

@@ -1,26 +1,81 @@
 """Relay connections with keyset cursors: stable pages without OFFSET scans.
 
-The pages themselves (queries and cursor values) are ``resolvers.pages``.
+Every connection takes ``first``/``after`` and ``last``/``before`` (the ``First``, ``After``,
+``Last`` and ``Before`` argument types) and reads them with ``window``; the pages themselves
+(queries and cursor values) are ``resolvers.pages``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
-from resolvers.pages import decode, encode, key, keyset_page, page_size
+from resolvers.pages import Page, Window, keyset_page, list_window, page_size, window
+from resolvers.pages import encode as encode
 
-__all__ = ["Connection", "Edge", "PageInfo", "connection", "keyset_page", "list_page", "page_size"]
+__all__ = [
+    "After",
+    "Before",
+    "Connection",
+    "Edge",
+    "First",
+    "Last",
+    "PageInfo",
+    "Window",
+    "connection",
+    "keyset_page",
+    "list_page",
+    "list_window",
+    "page_size",
+    "window",
+]
 
 T = TypeVar("T")
 
+First = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items to return from the start of the range (1..MAX_PAGE_SIZE; "
+        "the default page size when neither first nor last is given). Not with last."
+    ),
+]
+After = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only items after this cursor (an endCursor or edge cursor of this list)."
+    ),
+]
+Last = Annotated[
+    int | None,
+    strawberry.argument(
+        description="How many items to return from the end of the range (1..MAX_PAGE_SIZE), "
+        "for paging backwards with before. Not with first."
+    ),
+]
+Before = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Only items before this cursor (a startCursor or edge cursor of this list)."
+    ),
+]
 
-@strawberry.type
+
+@strawberry.type(description="Where a page lies in its list (Relay cursor connections).")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether the list holds items after this page."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item (null for an empty page)."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False, description="Whether the list holds items before this page."
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The cursor of the page's first item (null for an empty page)."
+    )
 
 
 @strawberry.type
@@ -40,36 +95,31 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
-def connection(
-    rows: Sequence[Any],
-    has_next: bool,
-    total: int,
-    make: Callable[[Any], T],
-    sort: str | None = None,
-) -> Connection[T]:
-    def cursor(row: Any) -> str:
-        return encode([getattr(row, sort), row.id] if sort else [row.id])
-
-    edges = [Edge(cursor=cursor(row), node=make(row)) for row in rows]
+def _connection(edges: list[Edge[T]], previous: bool, more: bool, total: int) -> Connection[T]:
     return Connection(
         edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo(
+            has_next_page=more,
+            end_cursor=edges[-1].cursor if edges else None,
+            has_previous_page=previous,
+            start_cursor=edges[0].cursor if edges else None,
+        ),
         total_count=total,
     )
 
 
-def list_page(
-    items: Sequence[Any], first: int, after: str | None, make: Callable[[Any], T]
-) -> Connection[T]:
+def connection(page: Page, make: Callable[[Any], T], sort: str | None = None) -> Connection[T]:
+    """A keyset page as a connection (cursors: the (sort value, id) of each row)."""
+
+    def cursor(row: Any) -> str:
+        return encode([getattr(row, sort), row.id] if sort else [row.id])
+
+    edges = [Edge(cursor=cursor(row), node=make(row)) for row in page.rows]
+    return _connection(edges, page.has_previous, page.has_next, page.total)
+
+
+def list_page(items: Sequence[Any], page: Window, make: Callable[[Any], T]) -> Connection[T]:
     """One page of an already bounded, ordered list (cursors are positions in it)."""
-    start = decode(after, key)[0] + 1 if after is not None else 0
-    chunk = items[start : start + first]
-    edges = [Edge(cursor=encode([start + i]), node=make(x)) for i, x in enumerate(chunk)]
-    return Connection(
-        edges=edges,
-        page_info=PageInfo(
-            has_next_page=start + first < len(items),
-            end_cursor=edges[-1].cursor if edges else None,
-        ),
-        total_count=len(items),
-    )
+    start, end = list_window(len(items), page)
+    edges = [Edge(cursor=encode([start + i]), node=make(x)) for i, x in enumerate(items[start:end])]
+    return _connection(edges, start > 0, end < len(items), len(items))

@@ -37,6 +37,7 @@ from graphql import (
     GraphQLUnionType,
     get_named_type,
 )
+from strawberry import relay
 
 from config.settings import Secret, Settings
 from orm import models as m
@@ -433,6 +434,12 @@ def document(field: str, args: dict[str, Any]) -> str:
     unknown = set(args) - known
     assert not unknown, f"{field} has no arguments {unknown}"
     text = ", ".join(f"{k}: {_literal(v)}" for k, v in args.items())
+    if field == "nodes":  # one type per call (kinds of different types would clash)
+        (keys,) = args.values()
+        type_name = relay.GlobalID.from_id(keys[0]).type_name
+        obj = strawberry_schema._schema.get_type(type_name)
+        inner = selection(obj, DEPTH)
+        return f"{{ nodes({text}) {{ __typename ... on {type_name} {{ {inner} }} }} }}"
     call = f"{field}({text})" if text else field
     if not _object_types(f.type):
         return f"{{ {call} }}"
@@ -476,6 +483,8 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         "diary": [{"associateIds": [a], **WINDOW} for a in people]
         + [{"associateIds": people, **WINDOW}],
         "todo": [{}, *({"associateId": a, "includeDone": True} for a in people)],
+        "todos": [{}, *({"associateId": a, "includeDone": True} for a in people)],
+        "nodes": [{"ids": keys[:100]} for keys in w["ids"].values()],
         "activities": [*by_record, *({**r, **WINDOW} for r in by_record)],
         "participantCandidates": [
             {**src, **slot, **({"followUpId": f} if f else {})}

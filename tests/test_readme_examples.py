@@ -74,7 +74,7 @@ async def test_every_query_runs_clean_on_the_demo(demo: Gql) -> None:
         if "diary(" in document:
             titles = [item["title"] for item in body["data"]["diary"]]
             assert "Licence renewal with Acme" in titles and len(titles) == 3, titles
-            assert body["data"]["todo"], body
+            assert body["data"]["todos"]["nodes"], body
             assert body["data"]["activities"]["totalCount"] >= 1
             assert body["data"]["persons"]["nodes"][0]["fullName"] == "Kari Nordmann"
 
