@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.expressions import Q, Subquery
+
 from config.settings import Settings
 from orm import models as m
 from resolvers import followups, visibility
@@ -262,15 +264,40 @@ async def already_on(
     return followup_id, added
 
 
-async def candidates(source: str, filters: dict[str, Any], limit: int) -> list[tuple[Entity, Any]]:
-    """The people or resources one source of the dialog offers."""
+#: Most candidates one source lists (a connection pages through them; totalCount counts
+#: at most this many).
+MAX_CANDIDATES = 10_000
+
+
+def _matching(query: Any, entity: Entity, search: str | None) -> Any:
+    """``query`` narrowed to rows where every word of ``search`` is in a name or address.
+
+    Case-insensitive substring matches in SQL (``LIKE`` with ``%`` and ``_`` escaped).
+    """
+    for word in (search or "").split():
+        if entity is Entity.PERSON:
+            by_email = m.EmailAddress.filter(address__icontains=word).values("person_id")
+            query = query.filter(
+                Q(first_name__icontains=word)
+                | Q(last_name__icontains=word)
+                | Q(id__in=Subquery(by_email))
+            )
+        else:
+            query = query.filter(Q(name__icontains=word) | Q(email__icontains=word))
+    return query
+
+
+async def candidates(
+    source: str, filters: dict[str, Any], limit: int, search: str | None = None
+) -> list[tuple[Entity, Any]]:
+    """The people or resources one source of the dialog offers (matching ``search``)."""
     if source == "ASSOCIATES":
-        query = m.Associate.filter(active=True)
+        query = _matching(m.Associate.filter(active=True), Entity.ASSOCIATE, search)
         if filters.get("user_group_id"):
             query = query.filter(group_id=filters["user_group_id"])
         return [(Entity.ASSOCIATE, a) for a in await query.order_by("name", "id").limit(limit)]
     if source == "RESOURCES":
-        rq = m.Resource.filter(active=True)
+        rq = _matching(m.Resource.filter(active=True), Entity.RESOURCE, search)
         if filters.get("resource_group_id"):
             rq = rq.filter(group_id=filters["resource_group_id"])
         return [(Entity.RESOURCE, r) for r in await rq.order_by("name", "id").limit(limit)]
@@ -281,17 +308,16 @@ async def candidates(source: str, filters: dict[str, Any], limit: int) -> list[t
             if person is None:
                 raise NotFound("Person", filters["person_id"], "personId")
             if not company_id and person.company_id is None:
-                return [(Entity.PERSON, person)]
+                alone = _matching(m.Person.filter(id=person.id), Entity.PERSON, search)
+                return [(Entity.PERSON, p) for p in await alone]
             company_id = company_id or person.company_id
         if not company_id:
             raise ValidationFailed("companyId", "contacts need a companyId or personId")
-        staff = (
-            await m.Person.filter(company_id=company_id).order_by("last_name", "id").limit(limit)
-        )
-        return [(Entity.PERSON, p) for p in staff]
+        staff = _matching(m.Person.filter(company_id=company_id), Entity.PERSON, search)
+        return [(Entity.PERSON, p) for p in await staff.order_by("last_name", "id").limit(limit)]
     if source == "PROJECT":
         team = await m.ProjectMember.filter(project_id=filters.get("project_id")).limit(limit)
-        return await _members(team)
+        return await _members(team, search)
     if source == "SELECTION":
         chosen = await m.SelectionMember.filter(selection_id=filters.get("selection_id")).limit(
             limit
@@ -299,20 +325,19 @@ async def candidates(source: str, filters: dict[str, Any], limit: int) -> list[t
         company_ids = [s.company_id for s in chosen if s.company_id]
         person_ids = {s.person_id for s in chosen if s.person_id}
         person_ids |= {p.id for p in await m.Person.filter(company_id__in=company_ids or [0])}
-        rows = (
-            await m.Person.filter(id__in=sorted(person_ids) or [0])
-            .order_by("last_name", "id")
-            .limit(limit)
-        )
-        return [(Entity.PERSON, p) for p in rows]
+        rows = _matching(m.Person.filter(id__in=sorted(person_ids) or [0]), Entity.PERSON, search)
+        return [(Entity.PERSON, p) for p in await rows.order_by("last_name", "id").limit(limit)]
     raise ValidationFailed("source", f"unknown source {source}")
 
 
-async def _members(members: list[m.ProjectMember]) -> list[tuple[Entity, Any]]:
+async def _members(members: list[m.ProjectMember], search: str | None) -> list[tuple[Entity, Any]]:
     a_ids = [x.associate_id for x in members if x.associate_id]
     p_ids = [x.person_id for x in members if x.person_id]
+    team = m.Associate.filter(id__in=a_ids or [0], active=True)
     out: list[tuple[Entity, Any]] = [
-        (Entity.ASSOCIATE, a) for a in await m.Associate.filter(id__in=a_ids or [0], active=True)
+        (Entity.ASSOCIATE, a)
+        for a in await _matching(team, Entity.ASSOCIATE, search).order_by("name", "id")
     ]
-    out += [(Entity.PERSON, p) for p in await m.Person.filter(id__in=p_ids or [0])]
+    people = _matching(m.Person.filter(id__in=p_ids or [0]), Entity.PERSON, search)
+    out += [(Entity.PERSON, p) for p in await people.order_by("last_name", "id")]
     return out

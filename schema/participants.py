@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Annotated, Any, NewType
@@ -15,9 +16,11 @@ from resolvers.availability import Entity
 from resolvers.context import Info
 from resolvers.diary import check_window
 from resolvers.errors import ValidationFailed
+from resolvers.text_input import single_line
 from schema import ids
 from schema.errors import UserError, atomically
 from schema.followups import FollowUpPayload, occurrence_id, run_followup
+from schema.pagination import After, Before, Connection, First, Last, list_page, list_window, window
 from schema.participant_types import EntityKind, Participant, ParticipantStatus
 
 
@@ -112,9 +115,96 @@ def _decode_entities(
     )
 
 
+@dataclass(frozen=True)
+class _CandidateAsk:
+    """The candidate filters as the client gave them (IDs still encoded)."""
+
+    source: CandidateSource
+    start: datetime
+    end: datetime
+    user_group_id: strawberry.ID | None
+    company_id: strawberry.ID | None
+    person_id: strawberry.ID | None
+    project_id: strawberry.ID | None
+    selection_id: strawberry.ID | None
+    resource_group_id: strawberry.ID | None
+
+    def filters(self) -> dict[str, int]:
+        """The decoded record filters (a typed error for an ID of the wrong kind)."""
+        refs = {
+            "user_group_id": (self.user_group_id, "UserGroup"),
+            "company_id": (self.company_id, "Company"),
+            "person_id": (self.person_id, "Person"),
+            "project_id": (self.project_id, "Project"),
+            "selection_id": (self.selection_id, "Selection"),
+            "resource_group_id": (self.resource_group_id, "ResourceGroup"),
+        }
+        return {
+            key: ids.decode(value, type_name, key)
+            for key, (value, type_name) in refs.items()
+            if value is not None
+        }
+
+
+async def _candidates(
+    info: Info,
+    found: list[tuple[Entity, Any]],
+    lo: datetime,
+    hi: datetime,
+    follow_up_id: strawberry.ID | None,
+) -> list[Candidate]:
+    """``found`` as candidates: busy in [lo, hi), already on the follow-up, e-mail usable."""
+    settings = info.context.settings
+    own, added = -1, set[tuple[Entity, int]]()
+    if follow_up_id is not None:
+        own, added = await part.already_on(
+            info.context.viewer,
+            info.context.loaders,
+            occurrence_id(follow_up_id, "followUpId")[0],
+        )
+    busy = await availability.busy_times(
+        [r.id for e, r in found if e is Entity.ASSOCIATE],
+        [r.id for e, r in found if e is Entity.RESOURCE],
+        [r.id for e, r in found if e is Entity.PERSON],
+        lo,
+        hi,
+        settings.max_occurrences_per_series,
+    )
+    person_emails = await part.preferred_emails([r.id for e, r in found if e is Entity.PERSON])
+    out = []
+    for entity, record in found:
+        email = person_emails.get(record.id) if entity is Entity.PERSON else record.email
+        name = (
+            record.name
+            if entity is not Entity.PERSON
+            else f"{record.first_name} {record.last_name}".strip()
+        )
+        reason = (
+            "RESOURCE"
+            if entity is Entity.RESOURCE
+            else part.email_unavailable(email, False, settings)
+        )
+        out.append(
+            Candidate(
+                kind=entity,
+                id=strawberry.ID(ids.encode(_TYPE[entity], record.id)),
+                name=name,
+                email=email,
+                busy=availability.conflicts_with(busy.get((entity, record.id), []), lo, hi, own),
+                already_added=(entity, record.id) in added,
+                email_unavailable_reason=reason,
+            )
+        )
+    return out
+
+
 @strawberry.type
 class ParticipantQuery:
-    @strawberry.field(description="Candidates of one source for a proposed time span.")
+    @strawberry.field(
+        description="Candidates of one source for a proposed time span (at most `first`).",
+        deprecation_reason="Use candidates: a connection with search, paging in both "
+        "directions and totalCount.",
+    )
     async def participant_candidates(
         self,
         info: Info,
@@ -130,67 +220,94 @@ class ParticipantQuery:
         resource_group_id: strawberry.ID | None = None,
         first: int = 200,
     ) -> list[Candidate]:
-        settings = info.context.settings
-        lo, hi = check_window(start, end, settings)
         if not 1 <= first <= 500:
             raise ValidationFailed("first", "first must be 1..500")
-        refs = {
-            "user_group_id": (user_group_id, "UserGroup"),
-            "company_id": (company_id, "Company"),
-            "person_id": (person_id, "Person"),
-            "project_id": (project_id, "Project"),
-            "selection_id": (selection_id, "Selection"),
-            "resource_group_id": (resource_group_id, "ResourceGroup"),
-        }
-        filters = {
-            key: ids.decode(value, type_name, key)
-            for key, (value, type_name) in refs.items()
-            if value is not None
-        }
-        found = await part.candidates(source.value, filters, first)
-        own, added = -1, set[tuple[Entity, int]]()
-        if follow_up_id is not None:
-            own, added = await part.already_on(
-                info.context.viewer,
-                info.context.loaders,
-                occurrence_id(follow_up_id, "followUpId")[0],
-            )
-        busy = await availability.busy_times(
-            [r.id for e, r in found if e is Entity.ASSOCIATE],
-            [r.id for e, r in found if e is Entity.RESOURCE],
-            [r.id for e, r in found if e is Entity.PERSON],
-            lo,
-            hi,
-            settings.max_occurrences_per_series,
-        )
-        person_emails = await part.preferred_emails([r.id for e, r in found if e is Entity.PERSON])
-        out = []
-        for entity, record in found:
-            email = person_emails.get(record.id) if entity is Entity.PERSON else record.email
-            name = (
-                record.name
-                if entity is not Entity.PERSON
-                else f"{record.first_name} {record.last_name}".strip()
-            )
-            reason = (
-                "RESOURCE"
-                if entity is Entity.RESOURCE
-                else part.email_unavailable(email, False, settings)
-            )
-            out.append(
-                Candidate(
-                    kind=entity,
-                    id=strawberry.ID(ids.encode(_TYPE[entity], record.id)),
-                    name=name,
-                    email=email,
-                    busy=availability.conflicts_with(
-                        busy.get((entity, record.id), []), lo, hi, own
-                    ),
-                    already_added=(entity, record.id) in added,
-                    email_unavailable_reason=reason,
-                )
-            )
-        return out
+        ask = _CandidateAsk(
+            source, start, end, user_group_id, company_id, person_id, project_id,
+            selection_id, resource_group_id,
+        )  # fmt: skip
+        lo, hi = check_window(start, end, info.context.settings)
+        found = await part.candidates(source.value, ask.filters(), first)
+        return await _candidates(info, found, lo, hi, follow_up_id)
+
+    @strawberry.field(
+        description="The invitation dialog's candidates of one source for a proposed time "
+        "span, ordered by name: associates and resources by name, persons by last name "
+        "(then id). `busy` is computed for the page's rows only; totalCount counts at most "
+        f"{part.MAX_CANDIDATES:,} candidates."
+    )
+    async def candidates(
+        self,
+        info: Info,
+        source: Annotated[
+            CandidateSource, strawberry.argument(description="Where the candidates come from.")
+        ],
+        start: Annotated[
+            datetime, strawberry.argument(description="Start of the proposed time (UTC).")
+        ],
+        end: Annotated[
+            datetime, strawberry.argument(description="End of the proposed time (UTC).")
+        ],
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Words that must each appear (case-insensitive) in a candidate's "
+                "name or e-mail address."
+            ),
+        ] = None,
+        follow_up_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The meeting being edited: its own time does not make anyone "
+                "busy, and those on it are marked alreadyAdded."
+            ),
+        ] = None,
+        user_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="ASSOCIATES: only this user group."),
+        ] = None,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="CONTACTS: the persons of this company."),
+        ] = None,
+        person_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="CONTACTS: this person's company (or the person)."),
+        ] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="PROJECT: the members of this project."),
+        ] = None,
+        selection_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="SELECTION: the persons of this selection."),
+        ] = None,
+        resource_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="RESOURCES: only this resource group."),
+        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
+    ) -> Connection[Candidate]:
+        settings = info.context.settings
+        page = window(first, after, last, before, settings)
+        if search is not None:
+            if len(search) > 200:
+                raise ValidationFailed("search", "search is at most 200 characters")
+            search = single_line(search, "search")
+        ask = _CandidateAsk(
+            source, start, end, user_group_id, company_id, person_id, project_id,
+            selection_id, resource_group_id,
+        )  # fmt: skip
+        lo, hi = check_window(start, end, settings)
+        found = await part.candidates(source.value, ask.filters(), part.MAX_CANDIDATES, search)
+        first_row, last_row = list_window(len(found), page)
+        built = await _candidates(info, found[first_row:last_row], lo, hi, follow_up_id)
+        shown = dict(zip(range(first_row, last_row), built, strict=True))
+        positions = {id(row): i for i, row in enumerate(found)}
+        return list_page(found, page, lambda row: shown[positions[id(row)]])
 
     @strawberry.field(description="Merged busy and tentative periods per entity.")
     async def free_busy(

@@ -29,6 +29,11 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"id": w["fid"]},
         READ,
     ),
+    "nodes": (
+        "query($id: ID!) { nodes(ids: [$id]) { ... on FollowUp { title agenda location redacted participants { email } } } }",
+        lambda w: {"id": w["fid"]},
+        READ,
+    ),
     "me": ("{ me { name } }", lambda w: {}, READ),
     "associates": ("{ associates { nodes { name email } } }", lambda w: {}, READ),
     "userGroups": ("{ userGroups { name } }", lambda w: {}, READ),
@@ -50,6 +55,11 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"a": w["ann_id"]},
         READ,
     ),
+    "todos": (
+        "query($a: ID!) { todos(associateId: $a) { totalCount nodes { title agenda } } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
     "activities": (
         "query($c: ID!) { activities(companyId: $c) { totalCount nodes { title agenda location } } }",
         lambda w: {"c": w["company_id"]},
@@ -57,6 +67,11 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
     ),
     "participantCandidates": (
         'query($f: ID!) { participantCandidates(source: ASSOCIATES, start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z", followUpId: $f) { name busy } }',
+        lambda w: {"f": w["fid"]},
+        READ,
+    ),
+    "candidates": (
+        'query($f: ID!) { candidates(source: ASSOCIATES, start: "2026-03-02T09:00:00Z", end: "2026-03-02T10:00:00Z", followUpId: $f) { nodes { name busy } } }',
         lambda w: {"f": w["fid"]},
         READ,
     ),
@@ -354,7 +369,7 @@ async def test_outsider_cannot_see_or_change(http: Any, world: dict[str, Any], f
     before = await snapshot()
     body = await gql.raw(document, variables(world))
     text = str(body)
-    if field not in ("persons", "participantCandidates"):  # contacts are shared CRM data
+    if field not in ("persons", "participantCandidates", "candidates"):  # contacts are shared CRM data
         for secret in SECRETS:
             assert secret not in text, f"{field} leaked {secret!r}: {text}"
     if expected is None:

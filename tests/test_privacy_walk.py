@@ -491,6 +491,11 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             for src in sources
             for f in (None, *followups[:2], followups[3])  # single, series, the override
         ],
+        "candidates": [
+            {**src, **slot, **({"followUpId": f} if f else {})}
+            for src in sources
+            for f in (None, *followups[:2], followups[3])
+        ],
         "freeBusy": [{**who, **WINDOW}],
         "firstFreeSlots": [{**who, **WINDOW, "durationMinutes": 60}],
         "preferences": [{}, *({"associateId": a} for a in people)],
@@ -580,13 +585,13 @@ async def test_outsider_walks_every_field_and_node_without_seeing_the_private_me
                 assert fu.get("redacted") is True, (label, fu)
     # the dialog answers the same with and without a private follow-up's ID
     by_label = dict(answers)
-    for src in recipes(w)["participantCandidates"]:
-        if "followUpId" in src:
-            plain = {k: v for k, v in src.items() if k != "followUpId"}
-            assert (
-                by_label[f"participantCandidates({src})"]["data"]
-                == by_label[f"participantCandidates({plain})"]["data"]
-            ), src
+    for field in ("participantCandidates", "candidates"):
+        for src in recipes(w)[field]:
+            if "followUpId" in src:
+                plain = {k: v for k, v in src.items() if k != "followUpId"}
+                assert (
+                    by_label[f"{field}({src})"]["data"] == by_label[f"{field}({plain})"]["data"]
+                ), src
     # lists by linked record: only the public follow-up, in the page and in the count
     for key, value in w["links"].items():
         if key == "typeId":
