@@ -63,7 +63,11 @@ LIST_SIZES = {
     "mailDeliveries": 5,
     "members": 20,
 }
-PER_ID = {"diary": ("associateIds", 25), "freeBusy": ("associateIds", 1)}
+PER_ID = {
+    "diary": ("associateIds", 25),
+    "resourceDiary": ("resourceIds", 25),
+    "freeBusy": ("associateIds", 1),
+}
 #: What a list of IDs given as a variable counts as (its length is unknown when validating).
 VARIABLE_IDS = 5
 
