@@ -87,6 +87,8 @@ async def diary_columns(associate_ids: list[int], found: Iterable[Span]) -> dict
     its owner when requested, and every requested associate on it who has not declined
     (so an item shows in each of those columns).  One statement for the whole diary."""
     rows = {s.row.id: s.row for s in found}
+    if len(associate_ids) == 1:  # every item of a one-column diary is in that column
+        return {k: list(associate_ids) for k in rows}
     wanted = set(associate_ids)
     out: dict[int, set[int]] = {k: ({r.owner_id} & wanted) for k, r in rows.items()}
     if rows:
@@ -111,6 +113,8 @@ async def resource_diary(
 async def resource_columns(resource_ids: list[int], found: Iterable[Span]) -> dict[int, list[int]]:
     """For each follow-up of a resource diary, the requested resources it books."""
     keys = sorted({s.row.id for s in found})
+    if len(resource_ids) == 1:  # every item of a one-column diary books that resource
+        return {k: list(resource_ids) for k in keys}
     out: dict[int, set[int]] = {k: set() for k in keys}
     if keys:
         for followup_id, resource_id in await m.ResourceBooking.filter(
