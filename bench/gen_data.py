@@ -54,6 +54,7 @@ FOLLOWUP_COLS = (
     "deadline", "sort_at", "busy", "alarm_minutes", "private", "done", "done_at", "uid",
     "sequence", "version", "tzid", "rrule", "rdates", "exdates", "series_end",
     "created_at", "updated_at", "company_id", "person_id", "project_id", "sale_id", "type_id",
+    "all_day",
 )  # fmt: skip
 PARTICIPANT_COLS = (
     "id", "followup_id", "associate_id", "person_id", "email", "status", "status_set_at",
@@ -303,7 +304,7 @@ def _base_rows(sizes: Sizes) -> dict[str, tuple[tuple[str, ...], list[tuple[Any,
 
 def _tables(batch: Batch) -> list[tuple[str, tuple[str, ...], list[tuple[Any, ...]]]]:
     return [
-        ("followup", FOLLOWUP_COLS, batch.followups),
+        ("followup", FOLLOWUP_COLS, [(*r, False) for r in batch.followups]),  # not all-day
         ("participant", PARTICIPANT_COLS, batch.participants),
         ("resource_booking", BOOKING_COLS, batch.bookings),
         ("occurrence", OCCURRENCE_COLS, batch.occurrences),

@@ -71,12 +71,66 @@ async def diary(associate_ids: list[int], start: datetime, end: datetime, limit:
     Owned and attended ones are read apart: on PostgreSQL an OR of the two conditions
     defeats both indexes and scans the whole table.
     """
+    return await _window(
+        (
+            m.FollowUp.filter(owner_id__in=associate_ids),
+            m.FollowUp.filter(id__in=_attending(associate_ids)),
+        ),
+        start,
+        end,
+        limit,
+    )
+
+
+async def diary_columns(associate_ids: list[int], found: Iterable[Span]) -> dict[int, list[int]]:
+    """For each follow-up of a diary, the requested associates whose column it is in:
+    its owner when requested, and every requested associate on it who has not declined
+    (so an item shows in each of those columns).  One statement for the whole diary."""
+    rows = {s.row.id: s.row for s in found}
+    if len(associate_ids) == 1:  # every item of a one-column diary is in that column
+        return {k: list(associate_ids) for k in rows}
+    wanted = set(associate_ids)
+    out: dict[int, set[int]] = {k: ({r.owner_id} & wanted) for k, r in rows.items()}
+    if rows:
+        attending = (
+            await m.Participant.filter(associate_id__in=associate_ids, followup_id__in=list(rows))
+            .exclude(status=m.ParticipantStatus.DECLINED)
+            .values_list("followup_id", "associate_id")
+        )
+        for followup_id, associate_id in attending:
+            out[followup_id].add(associate_id)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+async def resource_diary(
+    resource_ids: list[int], start: datetime, end: datetime, limit: int
+) -> list[Span]:
+    """Timed follow-ups booking these rooms or equipment in the window."""
+    booked = Subquery(m.ResourceBooking.filter(resource_id__in=resource_ids).values("followup_id"))
+    return await _window((m.FollowUp.filter(id__in=booked),), start, end, limit)
+
+
+async def resource_columns(resource_ids: list[int], found: Iterable[Span]) -> dict[int, list[int]]:
+    """For each follow-up of a resource diary, the requested resources it books."""
+    keys = sorted({s.row.id for s in found})
+    if len(resource_ids) == 1:  # every item of a one-column diary books that resource
+        return {k: list(resource_ids) for k in keys}
+    out: dict[int, set[int]] = {k: set() for k in keys}
+    if keys:
+        for followup_id, resource_id in await m.ResourceBooking.filter(
+            resource_id__in=resource_ids, followup_id__in=keys
+        ).values_list("followup_id", "resource_id"):
+            out[followup_id].add(resource_id)
+    return {k: sorted(v) for k, v in out.items()}
+
+
+async def _window(
+    queries: Iterable[QuerySet[m.FollowUp]], start: datetime, end: datetime, limit: int
+) -> list[Span]:
+    """The spans in [start, end) of the timed follow-ups of ``queries``, series expanded."""
     singles: dict[int, m.FollowUp] = {}
     series: dict[int, m.FollowUp] = {}
-    for mine in (
-        m.FollowUp.filter(owner_id__in=associate_ids),
-        m.FollowUp.filter(id__in=_attending(associate_ids)),
-    ):
+    for mine in queries:
         for row in await mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start):
             singles[row.id] = row
         for row in await overlapping_series(mine.filter(start_at__isnull=False), start, end):

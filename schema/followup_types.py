@@ -130,6 +130,14 @@ class FollowUp(relay.Node):
     visible: strawberry.Private[bool]
     #: the owner's row when whoever built this loaded it already (the diary)
     owner_row: strawberry.Private[AssociateRow | None] = None
+    columns: list[strawberry.ID] = strawberry.field(
+        default_factory=list,
+        description="In diary and resourceDiary: the global IDs of the requested associates "
+        "(resources) whose column this item belongs to, in the order asked; an item owned or "
+        "attended (not declined) by two requested associates is listed once and names both. "
+        "A redacted item names only its owner's column (who attends or what is booked is "
+        "a detail), so it may name none. Empty elsewhere.",
+    )
 
     @classmethod
     async def build(cls, info: Info, item: Span | FollowUpRow) -> Self:

@@ -199,11 +199,39 @@ class FollowUpQuery:
         found = await reads.diary(keys, lo, hi, settings.max_occurrences_per_series)
         info.context.loaders.prime([s.row for s in found])
         items = await FollowUp.build_many(info, found)
+        columns = await reads.diary_columns(keys, found)
+        _set_columns(items, columns, keys, "Associate")
         # the owners now, in one batch, so that ``FollowUp.owner`` awaits nothing
         owners = await records.associates.many(info, sorted({s.row.owner_id for s in found}))
         by_id = {a.id: a for a in owners if a is not None}
         for item in items:
             item.owner_row = by_id.get(item.row.owner_id)
+        return items
+
+    @strawberry.field(
+        description="Timed follow-ups booking these rooms or equipment in [from, to), "
+        "earliest first; a private one shows redacted to whoever may not read it."
+    )
+    async def resource_diary(
+        self,
+        info: Info,
+        resource_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="Global IDs of the resources (columns)."),
+        ],
+        from_: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="Window start (inclusive)."),
+        ],
+        to: Annotated[datetime, strawberry.argument(description="Window end (exclusive).")],
+    ) -> list[FollowUp]:
+        settings = info.context.settings
+        keys = ids.decode_many(resource_ids, "Resource", "resourceIds", settings.max_ids_per_query)
+        lo, hi = reads.check_window(from_, to, settings)
+        found = await reads.resource_diary(keys, lo, hi, settings.max_occurrences_per_series)
+        info.context.loaders.prime([s.row for s in found])
+        items = await FollowUp.build_many(info, found)
+        _set_columns(items, await reads.resource_columns(keys, found), keys, "Resource")
         return items
 
     @strawberry.field(
@@ -322,6 +350,18 @@ class FollowUpQuery:
         return connection(
             found_page, lambda r: FollowUp.from_model(r, r.id in seen), sort="sort_at"
         )
+
+
+def _set_columns(
+    items: list[FollowUp], columns: dict[int, list[int]], asked: list[int], type_name: str
+) -> None:
+    """Give each diary item the requested columns it belongs to, in the order asked."""
+    order = {key: i for i, key in enumerate(asked)}
+    for item in items:
+        found = sorted(columns.get(item.row.id, ()), key=lambda k: order.get(k, len(order)))
+        if not item.visible:  # who attends is a detail: a redacted item names its owner only
+            found = [k for k in found if type_name == "Associate" and k == item.row.owner_id]
+        item.columns = [strawberry.ID(ids.encode(type_name, k)) for k in found]
 
 
 def occurrence_id(value: str, path: str = "id") -> tuple[int, datetime | None]:

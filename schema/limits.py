@@ -65,6 +65,7 @@ LIST_SIZES = {
 }
 PER_ID = {
     "diary": ("associateIds", 25),
+    "resourceDiary": ("resourceIds", 25),
     "freeBusy": ("associateIds", 1),
     "nodes": ("ids", 1),
 }

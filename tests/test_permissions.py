@@ -50,6 +50,11 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"a": [w["ann_id"]]},
         READ,
     ),
+    "resourceDiary": (
+        'query($r: [ID!]!) { resourceDiary(resourceIds: $r, from: "2026-03-01T00:00:00Z", to: "2026-03-09T00:00:00Z") { title agenda location participants { email } } }',
+        lambda w: {"r": [w["crm"]["Resource"]]},
+        READ,
+    ),
     "todo": (
         "query($a: ID!) { todo(associateId: $a) { title agenda } }",
         lambda w: {"a": w["ann_id"]},

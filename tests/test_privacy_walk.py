@@ -496,6 +496,7 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             for src in sources
             for f in (None, *followups[:2], followups[3])
         ],
+        "resourceDiary": [{"resourceIds": [w["room"]], **WINDOW}],
         "freeBusy": [{**who, **WINDOW}],
         "firstFreeSlots": [{**who, **WINDOW, "durationMinutes": 60}],
         "preferences": [{}, *({"associateId": a} for a in people)],
