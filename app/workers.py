@@ -11,8 +11,9 @@ from app.background import Background
 from config.settings import Settings
 from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
-from resolvers import inbound_mail, mailbox_hosts
+from resolvers import calendar_pull, inbound_mail, mailbox_hosts
 from sync.errors import UNREACHABLE
+from sync.pull import PullHooks
 from sync.worker import SyncWorker
 
 
@@ -24,6 +25,11 @@ def intake_hooks() -> IntakeHooks:
         password=mailbox_hosts.password_of,
         unreachable=UNREACHABLE,
     )
+
+
+def pull_hooks() -> PullHooks:
+    """What the sync worker applies changes pulled from calendars with."""
+    return PullHooks(apply=calendar_pull.apply)
 
 
 def start_mail(settings: Settings) -> Background | None:
@@ -42,7 +48,9 @@ def start_intake(settings: Settings) -> Background | None:
 
 def start_sync(settings: Settings) -> Background | None:
     """The CalDAV sync worker, unless SYNC_WORKER is off."""
-    return Background(SyncWorker(settings), "sync-worker") if settings.sync_worker else None
+    if not settings.sync_worker:
+        return None
+    return Background(SyncWorker(settings, pull=pull_hooks()), "sync-worker")
 
 
 def start_all(settings: Settings) -> list[Background]:
