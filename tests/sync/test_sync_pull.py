@@ -214,3 +214,75 @@ async def test_exdate_deletes_one_occurrence(
     assert found[0].applied == {"APPLIED": 1}
     row = await m.FollowUp.get(uid=fu["uid"])
     assert [datetime.fromisoformat(d) for d in row.exdates] == [second]
+
+
+PULLS = """query($id: ID!) { node(id: $id) { ... on FollowUp {
+  calendarPulls { outcome fields reason calendarValues { field value } objectName at }
+  calendarConflicts { fields calendarValues { field value } } } } }"""
+ACCOUNTS = """{ calendarAccounts { pulls lastPullAt lastPullError
+  pulled { outcome fields reason } } }"""
+
+
+async def test_both_sides_changed_crm_wins_calendar_value_recorded_in_api(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    ann, gql, cal = await setup(http, dav_server, settings)
+    fu = await meeting(gql)
+    await h.drain(settings)
+    await pull(settings)
+    crm = await gql(h.UPDATE, {"id": fu["id"], "v": fu["version"], "input": {"title": "CRM"}})
+    assert not crm["updateFollowUp"]["errors"]
+
+    def both(c: Calendar) -> None:
+        set_prop("SUMMARY", "Phone")(c)
+        set_prop("LOCATION", "Cafe")(c)
+
+    edit_on_server(dav_server, cal, fu["uid"], both)
+    found = await pull(settings)
+    assert found[0].applied == {"APPLIED": 1}
+    row = await m.FollowUp.get(uid=fu["uid"])
+    assert (row.title, row.location) == ("CRM", "Cafe")
+    body = await gql(PULLS, {"id": fu["id"]})
+    node = body["node"]
+    assert sorted(p["outcome"] for p in node["calendarPulls"]) == ["APPLIED", "CONFLICT"]
+    assert node["calendarConflicts"] == [
+        {"fields": ["title"], "calendarValues": [{"field": "title", "value": "Phone"}]}
+    ]
+    accounts = (await gql(ACCOUNTS))["calendarAccounts"]
+    assert accounts[0]["pulls"] is True and accounts[0]["lastPullAt"]
+    assert len(accounts[0]["pulled"]) == 2
+    await h.drain(settings)
+    ev = h.master(h.server_copy(dav_server, cal, fu["uid"]))  # type: ignore[arg-type]
+    assert (str(ev["SUMMARY"]), str(ev["LOCATION"])) == ("CRM", "Cafe")
+    assert (await pull(settings))[0].changed == 0
+
+
+async def test_etag_listing_fallback_and_override_is_a_this_edit(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    ann, gql, cal = await setup(http, dav_server, settings)
+    fu = await meeting(gql, "Weekly", recurrence={"rrule": "FREQ=WEEKLY;COUNT=5"})
+    await h.drain(settings)
+    await CalendarAccount.all().update(supports_sync=False)
+    quiet = await pull(settings)
+    assert [(r.mode, r.requests, r.changed) for r in quiet] == [("etag-listing", 1, 0)]
+    second = T0 + timedelta(days=7)
+
+    def override(c: Calendar) -> None:
+        copy = Calendar.from_ical(h.master(c).to_ical())
+        for name in ("RRULE", "DTSTART", "DTEND", "SUMMARY"):
+            copy.pop(name, None)
+        copy.add("RECURRENCE-ID", second)
+        copy.add("DTSTART", second + timedelta(hours=1))
+        copy.add("DTEND", second + timedelta(hours=2))
+        copy.add("SUMMARY", "Weekly (later)")
+        c.add_component(copy)
+
+    edit_on_server(dav_server, cal, fu["uid"], override)
+    found = await pull(settings)
+    assert found[0].applied == {"APPLIED": 1}, found
+    occ = await m.Occurrence.get(series_id=(await m.FollowUp.get(uid=fu["uid"])).id)
+    assert occ.recurrence_id == second and occ.start_at == second + timedelta(hours=1)
+    assert occ.title == "Weekly (later)"
+    master_row = await m.FollowUp.get(uid=fu["uid"])
+    assert master_row.title == "Weekly" and master_row.start_at == T0
