@@ -12,6 +12,12 @@
 - A participant's copy: their PARTSTAT sets their status (history ``via`` CALDAV); any
   other change there, and every change in a room's copy, is put back (REVERTED).
 
+Deleted in the calendar app (CALDAV_PULL_DELETE): ``safe`` deletes a follow-up of the
+owner's that has not started and only unlinks one that has (it stays, and is not put into
+that calendar again: ``sync.outbox.UNLINKED``); ``unlink`` always unlinks; ``restore`` puts
+it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
+refused (put back, with the reason).
+
 Each object is applied once: its stored ETag is moved to the server's in the same
 transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
 next write to it is an ``If-Match`` on that ETag.
@@ -29,8 +35,8 @@ from orm import changes
 from orm import models as m
 from orm.sync_models import CalendarObject, CalendarPull, PullOutcome
 from resolvers import followup_mutations as mutations
-from resolvers import participants
-from resolvers.errors import DomainError
+from resolvers import followups, participants
+from resolvers.errors import DomainError, ValidationFailed
 from resolvers.followups import DEFAULT_LIMIT
 from sync import outbox
 from sync.pull import Found, ObjectChange
@@ -105,6 +111,12 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
                 conflicts.update(found.conflicts)
                 if found.kind == "edit" and not found.fields:
                     continue
+                if found.kind == "delete-following":
+                    raise ValidationFailed(
+                        "recurrence",
+                        "cutting the series short in the calendar is not taken: "
+                        "delete the following occurrences in the diary",
+                    )
                 if found.kind in ("edit", "delete"):
                     await _edit(viewer, row.id, found)
                     names += list(found.fields) or ["occurrence"]
@@ -146,9 +158,45 @@ async def _participant(change: ObjectChange, row: m.FollowUp) -> str:
     return outcome
 
 
+async def _deleted(change: ObjectChange, row: m.FollowUp | None) -> str:
+    """The object was deleted in the calendar: CALDAV_PULL_DELETE decides (module doc)."""
+    obj = change.obj
+    if row is None:
+        return ""
+    policy = change.policy if change.owner else "restore"
+    started = (row.start_at or row.deadline or followups.now()) <= followups.now()
+    if policy == "safe" and not started:
+        viewer = await m.Associate.get(id=row.owner_id)
+        try:
+            async with in_transaction():
+                await mutations.delete(viewer, (row.id, None), None, mutations.EditScope.ALL)
+        except DomainError as exc:
+            await _record(change, PullOutcome.REFUSED, ["deleted"], exc.message)
+            await _put_back(change)
+            return PullOutcome.REFUSED.value
+        await _record(change, PullOutcome.APPLIED, ["deleted"])
+        return PullOutcome.APPLIED.value
+    if policy in ("safe", "unlink"):
+        await CalendarObject.filter(id=obj.id).update(
+            wanted=False, content_hash=outbox.UNLINKED, etag=None, pushed_ics=None
+        )
+        reason = "deleted in the calendar: unlinked, the follow-up stays in the CRM"
+        await _record(change, PullOutcome.APPLIED, ["unlinked"], reason)
+        return PullOutcome.APPLIED.value
+    await _record(change, PullOutcome.REVERTED, ["deleted"], "deleted in the calendar: put back")
+    await _put_back(change)
+    return PullOutcome.REVERTED.value
+
+
 async def apply(change: ObjectChange) -> str | None:
     """Apply one object's changes (the ``PullHooks.apply`` of the sync worker)."""
     obj = change.obj
+    if change.deleted:
+        async with in_transaction():
+            if not await CalendarObject.filter(id=obj.id, etag=obj.etag).update(etag=None):
+                return None
+            obj.etag = None  # type: ignore[assignment]
+            return await _deleted(change, await m.FollowUp.get_or_none(id=obj.followup_id))
     async with in_transaction():
         if not await CalendarObject.filter(id=obj.id, etag=obj.etag).update(etag=change.etag):
             return None  # another puller, or our own write, came first

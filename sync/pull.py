@@ -37,8 +37,9 @@ from icalendar.cal.component import Component
 from config.settings import Settings
 from orm import models as m
 from orm.outbox import utcnow
+from orm.outbox_models import OutboxStatus
 from orm.snapshots import snapshots
-from orm.sync_models import AccountState, CalendarAccount, CalendarObject, ObjectState
+from orm.sync_models import AccountState, CalendarAccount, CalendarObject, ObjectState, SyncJob
 from sync import outbox
 from sync.account_client import client_for
 from sync.client import CalendarClient
@@ -73,7 +74,9 @@ class ObjectChange:
     found: list[Found]
     #: the account is its owner's calendar (else a participant's or a room's copy)
     owner: bool
+    #: the object is gone from the calendar; ``policy`` is CALDAV_PULL_DELETE
     deleted: bool = False
+    policy: str = "safe"
 
 
 @dataclass
@@ -287,7 +290,7 @@ async def pull_account(
     start = client.request_count
     token = account.sync_token
     try:
-        listing, _deleted, _full = await _listing(client, account, report)
+        listing, deleted, full = await _listing(client, account, report)
         names = list(listing)
         rows = (
             {
@@ -302,14 +305,23 @@ async def pull_account(
         stale = [n for n, etag in listing.items() if n in rows and rows[n].etag != etag]
         report.echoes = sum(1 for n in listing if n in rows and rows[n].etag == listing[n])
         fetched = await client.multiget(stale) if stale else {}
+        gone = await _gone(account, listing, deleted, full)
     finally:
         report.requests = client.request_count - start
         if own:
             await client.aclose()
     if fetched:
         await _compare(account, rows, fetched, hooks, report)
+    for obj in gone:
+        report.changed += 1
+        row = await m.FollowUp.get_or_none(id=obj.followup_id)
+        owner = row is not None and account.associate_id == row.owner_id
+        change = ObjectChange(account, obj, "", [], owner, True, settings.caldav_pull_delete)
+        outcome = await hooks.apply(change)
+        if outcome:
+            report.applied[outcome] = report.applied.get(outcome, 0) + 1
     now = utcnow()
-    if account.sync_token != token or fetched or _stale_heartbeat(account, now):
+    if account.sync_token != token or fetched or gone or _stale_heartbeat(account, now):
         await CalendarAccount.filter(id=account.id).update(
             sync_token=account.sync_token,
             supports_sync=account.supports_sync,
@@ -317,6 +329,26 @@ async def pull_account(
             pull_error=None,
         )
     return report
+
+
+async def _gone(
+    account: CalendarAccount, listing: dict[str, str], deleted: set[str], full: bool
+) -> list[CalendarObject]:
+    """Our synced objects deleted in the calendar (by the report, or absent from a full one)."""
+    if not deleted and not full:
+        return []
+    query = CalendarObject.filter(account_id=account.id, wanted=True, state=ObjectState.SYNCED)
+    if not full:
+        query = query.filter(name__in=list(deleted))
+    rows = [o for o in await query if o.name not in listing and o.etag is not None]
+    if not rows:
+        return []
+    busy = set(
+        await SyncJob.filter(
+            account_id=account.id, status=OutboxStatus.QUEUED, name__in=[o.name for o in rows]
+        ).values_list("name", flat=True)
+    )
+    return [o for o in rows if o.name not in busy]
 
 
 def _stale_heartbeat(account: CalendarAccount, now: datetime) -> bool:

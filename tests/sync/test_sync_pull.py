@@ -90,7 +90,7 @@ async def setup(
 async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, cal = await setup(http, dav_server, settings)
+    _ann, gql, cal = await setup(http, dav_server, settings)
     fu = await meeting(gql)
     await h.drain(settings)
     first = await pull(settings)
@@ -138,7 +138,7 @@ async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
 async def test_invalid_edit_refused_put_back_and_reason_kept(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, cal = await setup(http, dav_server, settings)
+    _ann, gql, cal = await setup(http, dav_server, settings)
     fu = await meeting(gql)
     await h.drain(settings)
     await pull(settings)
@@ -158,7 +158,7 @@ async def test_invalid_edit_refused_put_back_and_reason_kept(
 async def test_participant_answer_sets_status_other_edits_put_back(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, _ = await setup(http, dav_server, settings)
+    _ann, gql, _ = await setup(http, dav_server, settings)
     bob = await associate("Bob")
     bob_gql = await client_for(http, bob)
     bob_cal = dav_server.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
@@ -200,7 +200,7 @@ async def test_participant_answer_sets_status_other_edits_put_back(
 async def test_exdate_deletes_one_occurrence(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, cal = await setup(http, dav_server, settings)
+    _ann, gql, cal = await setup(http, dav_server, settings)
     fu = await meeting(gql, "Weekly", recurrence={"rrule": "FREQ=WEEKLY;COUNT=5"})
     await h.drain(settings)
     await pull(settings)
@@ -226,7 +226,7 @@ ACCOUNTS = """{ calendarAccounts { pulls lastPullAt lastPullError
 async def test_both_sides_changed_crm_wins_calendar_value_recorded_in_api(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, cal = await setup(http, dav_server, settings)
+    _ann, gql, cal = await setup(http, dav_server, settings)
     fu = await meeting(gql)
     await h.drain(settings)
     await pull(settings)
@@ -260,7 +260,7 @@ async def test_both_sides_changed_crm_wins_calendar_value_recorded_in_api(
 async def test_etag_listing_fallback_and_override_is_a_this_edit(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
-    ann, gql, cal = await setup(http, dav_server, settings)
+    _ann, gql, cal = await setup(http, dav_server, settings)
     fu = await meeting(gql, "Weekly", recurrence={"rrule": "FREQ=WEEKLY;COUNT=5"})
     await h.drain(settings)
     await CalendarAccount.all().update(supports_sync=False)
@@ -286,3 +286,44 @@ async def test_etag_listing_fallback_and_override_is_a_this_edit(
     assert occ.title == "Weekly (later)"
     master_row = await m.FollowUp.get(uid=fu["uid"])
     assert master_row.title == "Weekly" and master_row.start_at == T0
+
+
+async def test_deleted_in_calendar_future_deleted_past_unlinked_participant_put_back(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    _ann, gql, cal = await setup(http, dav_server, settings)
+    bob = await associate("Bob")
+    bob_cal = dav_server.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
+    await h.add_account(await client_for(http, bob), dav_server, bob_cal)
+    future = await meeting(gql, "Future")
+    past_start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    made = await gql(h.CREATE, {"input": {"title": "Past", "start": z(past_start)}})
+    past = made["createFollowUp"]["followUp"]
+    joined = await meeting(gql, "Joined")
+    saved = await gql(
+        h.SAVE,
+        {
+            "f": joined["id"],
+            "v": joined["version"],
+            "p": [{"associateId": gid("Associate", bob.id)}],
+        },
+    )
+    assert not saved["saveParticipants"]["errors"]
+    await h.drain(settings)
+    await pull(settings)
+    for uid in (future["uid"], past["uid"]):
+        assert httpx.delete(cal + object_name(uid), auth=dav_server.auth()).status_code < 300
+    assert httpx.delete(bob_cal + object_name(joined["uid"]), auth=dav_server.auth()).is_success
+    found = await pull(settings)
+    assert sum(r.changed for r in found) == 3
+    assert not await m.FollowUp.filter(uid=future["uid"]).exists()
+    past_row = await m.FollowUp.get(uid=past["uid"])
+    assert past_row.title == "Past"
+    await h.drain(settings)
+    assert h.server_copy(dav_server, bob_cal, joined["uid"]) is not None  # put back
+    assert h.server_copy(dav_server, cal, past["uid"]) is None
+    moved = await gql(h.UPDATE, {"id": past["id"], "v": past_row.version, "input": {"title": "P2"}})
+    assert not moved["updateFollowUp"]["errors"]
+    await h.drain(settings)
+    assert h.server_copy(dav_server, cal, past["uid"]) is None  # unlinked stays unlinked
+    assert sum(r.changed for r in await pull(settings)) == 0
