@@ -23,7 +23,7 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     from app.workers import pull_hooks
 
-    worker = SyncWorker(settings, pull=pull_hooks())
+    worker = SyncWorker(settings, pull=pull_hooks(settings))
     if once:
         try:
             result = await worker.run_once()
@@ -44,7 +44,7 @@ async def run_pull(settings: Settings, *, stdout: TextIO | None = None) -> int:
     from app.workers import pull_hooks
 
     out = stdout or sys.stdout
-    worker = SyncWorker(settings, pull=pull_hooks())
+    worker = SyncWorker(settings, pull=pull_hooks(settings))
     try:
         reports = await worker.pull_once()
         delivered = await worker.run_until_idle()

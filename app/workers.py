@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from app.background import Background
 from config.settings import Settings
+from mail import outbox as mail_outbox
 from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
 from resolvers import calendar_pull, inbound_mail, mailbox_hosts
+from sync import outbox as sync_outbox
 from sync.errors import UNREACHABLE
 from sync.pull import PullHooks
 from sync.worker import SyncWorker
@@ -27,8 +29,16 @@ def intake_hooks() -> IntakeHooks:
     )
 
 
-def pull_hooks() -> PullHooks:
+def install_change_handlers(settings: Settings) -> None:
+    """Register the mail and CalDAV change handlers (idempotent): a pulled change that a
+    worker process applies queues its invitations and calendar writes as a request would."""
+    mail_outbox.install(settings)
+    sync_outbox.install()
+
+
+def pull_hooks(settings: Settings) -> PullHooks:
     """What the sync worker applies changes pulled from calendars with."""
+    install_change_handlers(settings)
     return PullHooks(apply=calendar_pull.apply)
 
 
@@ -50,7 +60,7 @@ def start_sync(settings: Settings) -> Background | None:
     """The CalDAV sync worker, unless SYNC_WORKER is off."""
     if not settings.sync_worker:
         return None
-    return Background(SyncWorker(settings, pull=pull_hooks()), "sync-worker")
+    return Background(SyncWorker(settings, pull=pull_hooks(settings)), "sync-worker")
 
 
 def start_all(settings: Settings) -> list[Background]:

@@ -124,6 +124,10 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
         await _record(change, PullOutcome.REFUSED, names, exc.message)
         await _put_back(change)
         return PullOutcome.REFUSED.value
+    if change.data is not None:  # what both sides now agree on is the last synced state
+        await CalendarObject.filter(id=change.obj.id).update(
+            pushed_ics=change.data.decode("utf-8", "replace")
+        )
     if conflicts:
         await _record(change, PullOutcome.CONFLICT, list(conflicts), None, conflicts)
         await _put_back(change)

@@ -72,6 +72,8 @@ class ObjectChange:
     obj: CalendarObject
     etag: str
     found: list[Found]
+    #: the calendar's copy (the new last synced state once its changes are taken)
+    data: bytes | None
     #: the account is its owner's calendar (else a participant's or a room's copy)
     owner: bool
     #: the object is gone from the calendar; ``policy`` is CALDAV_PULL_DELETE
@@ -316,7 +318,7 @@ async def pull_account(
         report.changed += 1
         row = await m.FollowUp.get_or_none(id=obj.followup_id)
         owner = row is not None and account.associate_id == row.owner_id
-        change = ObjectChange(account, obj, "", [], owner, True, settings.caldav_pull_delete)
+        change = ObjectChange(account, obj, "", [], None, owner, True, settings.caldav_pull_delete)
         outcome = await hooks.apply(change)
         if outcome:
             report.applied[outcome] = report.applied.get(outcome, 0) + 1
@@ -376,7 +378,7 @@ async def _compare(
         owner = account.associate_id == row.owner_id
         found = diff(obj.pushed_ics, data, ours, row.tzid, None if owner else email)
         report.changed += 1
-        change = ObjectChange(account, obj, etag, found, owner)
+        change = ObjectChange(account, obj, etag, found, data, owner)
         outcome = await hooks.apply(change)
         if outcome:
             report.applied[outcome] = report.applied.get(outcome, 0) + 1

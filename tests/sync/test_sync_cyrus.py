@@ -242,7 +242,7 @@ async def test_pull_owner_edit_and_participant_answer(
     from orm import models as m
     from tests.sync.test_sync_pull import edit_on_server, pull, set_prop
 
-    gql, bob_gql, fu, version, ann, bob = await _meeting(http, cyrus_server, "Two-way")
+    _, _, fu, _, ann, bob = await _meeting(http, cyrus_server, "Two-way")
     await h.drain(settings)
     first = await pull(settings)
     assert [r.changed for r in first] == [0, 0]

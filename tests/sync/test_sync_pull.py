@@ -36,7 +36,7 @@ def z(moment: datetime) -> str:
 
 
 async def pull(settings: Settings) -> list[PullReport]:
-    worker = SyncWorker(settings, name="puller", pull=pull_hooks())
+    worker = SyncWorker(settings, name="puller", pull=pull_hooks(settings))
     try:
         return await worker.pull_once()
     finally:
