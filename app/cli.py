@@ -146,7 +146,7 @@ def cmd_mail_in(_: argparse.Namespace) -> None:
         codes.append(await receive_stdin(get_settings()))
 
     asyncio.run(_with_db(work))
-    sys.exit(codes[0] if codes else 1)
+    sys.exit(max(codes) if codes else 1)
 
 
 def cmd_imap_intake(_: argparse.Namespace) -> None:
@@ -162,17 +162,20 @@ def cmd_sync_worker(args: argparse.Namespace) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> None:
-    from app.sync_cli import run_full
+    from app.sync_cli import run_full, run_pull
 
     codes: list[int] = []
 
     async def work() -> None:
-        codes.append(await run_full(get_settings()))
+        if args.pull:
+            codes.append(await run_pull(get_settings()))
+        if args.full:
+            codes.append(await run_full(get_settings()))
 
-    if not args.full:
-        sys.exit("usage: followups sync --full")
+    if not args.full and not args.pull:
+        sys.exit("usage: followups sync --full | --pull")
     asyncio.run(_with_db(work))
-    sys.exit(codes[0] if codes else 1)
+    sys.exit(max(codes) if codes else 1)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +225,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync_worker.set_defaults(func=cmd_sync_worker)
     sync = sub.add_parser("sync", help="compare every calendar with the service and repair drift")
     sync.add_argument("--full", action="store_true", help="reconcile all calendar accounts")
+    sync.add_argument(
+        "--pull", action="store_true", help="take in what calendar apps changed (one pass)"
+    )
     sync.set_defaults(func=cmd_sync)
     return parser
 

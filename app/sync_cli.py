@@ -21,7 +21,9 @@ from sync.worker import SyncWorker
 async def run_worker(settings: Settings, *, once: bool = False) -> None:
     """Deliver queued CalDAV writes until SIGINT/SIGTERM (or one batch with ``once``)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    worker = SyncWorker(settings)
+    from app.workers import pull_hooks
+
+    worker = SyncWorker(settings, pull=pull_hooks(settings))
     if once:
         try:
             result = await worker.run_once()
@@ -35,6 +37,32 @@ async def run_worker(settings: Settings, *, once: bool = False) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await worker.run(stop)
+
+
+async def run_pull(settings: Settings, *, stdout: TextIO | None = None) -> int:
+    """One pull pass over every account that pulls, then deliver what it queued."""
+    from app.workers import pull_hooks
+
+    out = stdout or sys.stdout
+    worker = SyncWorker(settings, pull=pull_hooks(settings))
+    try:
+        reports = await worker.pull_once()
+        delivered = await worker.run_until_idle()
+    finally:
+        await worker.aclose()
+    for r in reports:
+        line = {"account": r.account_id, "mode": r.mode, "requests": r.requests}
+        line |= {"changed": r.changed, **r.applied} if not r.error else {"error": r.error}
+        out.write(json.dumps(line) + "\n")
+    summary = {
+        "accounts": len(reports),
+        "failedAccounts": sum(1 for r in reports if r.error),
+        "requests": sum(r.requests for r in reports),
+        "changed": sum(r.changed for r in reports),
+        "delivered": delivered.synced,
+    }
+    out.write(json.dumps(summary) + "\n")
+    return 1 if summary["failedAccounts"] else 0
 
 
 def _bar(done: int, total: int, label: str, out: TextIO) -> None:

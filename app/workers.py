@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from app.background import Background, LeaseHolder
 from config.settings import Settings
+from mail import outbox as mail_outbox
 from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
 from orm.leases import Lease
-from resolvers import inbound_mail, mailbox_hosts
+from resolvers import calendar_pull, inbound_mail, mailbox_hosts
+from sync import outbox as sync_outbox
 from sync.errors import UNREACHABLE
+from sync.pull import PullHooks
 from sync.worker import SyncWorker
 
 
@@ -25,6 +28,19 @@ def intake_hooks() -> IntakeHooks:
         password=mailbox_hosts.password_of,
         unreachable=UNREACHABLE,
     )
+
+
+def install_change_handlers(settings: Settings) -> None:
+    """Register the mail and CalDAV change handlers (idempotent): a pulled change that a
+    worker process applies queues its invitations and calendar writes as a request would."""
+    mail_outbox.install(settings)
+    sync_outbox.install()
+
+
+def pull_hooks(settings: Settings) -> PullHooks:
+    """What the sync worker applies changes pulled from calendars with."""
+    install_change_handlers(settings)
+    return PullHooks(apply=calendar_pull.apply)
 
 
 def start_mail(settings: Settings) -> Background | None:
@@ -49,7 +65,9 @@ def start_intake(settings: Settings) -> Background | None:
 
 def start_sync(settings: Settings) -> Background | None:
     """The CalDAV sync worker, unless SYNC_WORKER is off."""
-    return Background(SyncWorker(settings), "sync-worker") if settings.sync_worker else None
+    if not settings.sync_worker:
+        return None
+    return Background(SyncWorker(settings, pull=pull_hooks(settings)), "sync-worker")
 
 
 def start_all(settings: Settings) -> list[Background]:

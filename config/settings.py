@@ -148,6 +148,8 @@ class Settings(BaseSettings):
     caldav_password_env_prefix: str = "CALDAV_PASSWORD_"
     sync_unreachable_retry_seconds: Seconds = 30.0
     caldav_initial_window_days: Annotated[int, Field(ge=0)] = 30
+    caldav_poll_seconds: Seconds = 30.0
+    caldav_pull_delete: Literal["safe", "unlink", "restore"] = "safe"
     all_day_busy_default: bool = False
     sqlite_read_connections: Annotated[int, Field(ge=0, le=64)] = 4
     database_pool_min: Count = 1

@@ -58,6 +58,9 @@ class CalendarAccount(Model):
     supports_sync = fields.BooleanField(null=True, description="sync-collection works")
     sync_token = fields.TextField(null=True)
     reconciled_at = fields.DatetimeField(null=True)
+    pull = fields.BooleanField(default=True, description="changes made in the calendar come back")
+    pulled_at = fields.DatetimeField(null=True, description="last pull pass that found a change")
+    pull_error = fields.TextField(null=True, description="why the last pull pass failed")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -92,6 +95,40 @@ class CalendarObject(Model):
         table = "calendar_object"
         unique_together = (("account", "name"),)
         indexes = (("followup_id",),)
+
+
+class PullOutcome(str, Enum):
+    APPLIED = "APPLIED"
+    REFUSED = "REFUSED"
+    STATUS = "STATUS"
+    REVERTED = "REVERTED"
+    CONFLICT = "CONFLICT"
+
+
+class CalendarPull(Model):
+    """One change found in a calendar by a pull, and what the service did with it."""
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[CalendarAccount] = fields.ForeignKeyField(
+        "models.CalendarAccount", related_name="pulls", on_delete=fields.CASCADE
+    )
+    followup_id = fields.IntField(description="the follow-up the object belongs to")
+    name = fields.CharField(max_length=200, description="object name in the calendar")
+    outcome = fields.CharEnumField(PullOutcome)
+    fields_changed: list[str] = fields.JSONField(  # type: ignore[assignment]
+        default=list, description="fields changed in the calendar"
+    )
+    reason = fields.TextField(null=True, description="why a change was refused or put back")
+    calendar_values: dict[str, object] | None = fields.JSONField(  # type: ignore[assignment]
+        null=True, description="CONFLICT: the calendar's value of each field the CRM kept"
+    )
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    account_id: int
+
+    class Meta:
+        table = "calendar_pull"
+        indexes = (("followup_id", "id"), ("account_id", "id"))
 
 
 class SyncJob(Model):

@@ -31,7 +31,15 @@ from config.settings import Settings
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
-from orm.sync_models import AccountState, CalendarAccount, CalendarObject, ObjectState, SyncJob
+from orm.sync_models import (
+    AccountState,
+    CalendarAccount,
+    CalendarObject,
+    CalendarPull,
+    ObjectState,
+    PullOutcome,
+    SyncJob,
+)
 from resolvers.context import Info
 from resolvers.errors import Forbidden, NotFound, ValidationFailed
 from resolvers.loaders import custom_loader
@@ -61,6 +69,7 @@ class AccountInput:
     password_env: Any = UNSET
     calendar_url: Any = UNSET
     calendar_name: Any = UNSET
+    pull: Any = UNSET
 
 
 @dataclass
@@ -173,6 +182,8 @@ def _apply(
         row.calendar_url = urljoin(row.server_url, _url_or_path(given)) if given else None  # type: ignore[assignment]
     if data.calendar_name is not UNSET:
         row.calendar_name = data.calendar_name or None
+    if data.pull is not UNSET and data.pull is not None:
+        row.pull = bool(data.pull)
 
 
 def _url_or_path(value: str) -> str:
@@ -445,3 +456,26 @@ async def sync_states(info: Info, followup_id: int) -> list[SyncState]:
             state, error = ObjectState.FAILED, account.last_error
         result.append(SyncState(account, state, error, obj.synced_at))
     return result
+
+
+async def pulls_of_account(account: CalendarAccount, first: int) -> list[CalendarPull]:
+    """The latest changes pulled from one calendar (the viewer manages it), newest first."""
+    return list(
+        await CalendarPull.filter(account_id=account.id).order_by("-id").limit(max(0, first))
+    )
+
+
+async def pulls_of_followup(
+    info: Info, followup_id: int, first: int, conflicts: bool = False
+) -> list[CalendarPull]:
+    """What pulls did to a follow-up in the calendars the viewer manages, newest first."""
+    query = CalendarPull.filter(followup_id=followup_id)
+    if conflicts:
+        query = query.filter(outcome=PullOutcome.CONFLICT)
+    rows = list(await query.order_by("-id").limit(max(0, first) * 4))
+    found = await info.context.loaders.by_id(CalendarAccount).load_many(
+        [r.account_id for r in rows]
+    )
+    viewer = info.context.viewer
+    kept = [r for r, a in zip(rows, found, strict=True) if a is not None and may_manage(viewer, a)]
+    return kept[: max(0, first)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Self, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -26,13 +26,68 @@ from schema.errors import UserError, to_user_error
 
 if TYPE_CHECKING:
     from orm.sync_models import CalendarAccount as AccountRow
+    from orm.sync_models import CalendarPull as PullRow
 else:  # rows only annotate the private fields; schema loads them through resolvers
     AccountRow = object
+    PullRow = object
 
 CalendarAccountState = strawberry.enum(
     AccountState, name="CalendarAccountState", description="FAILED: credentials refused"
 )
 CalendarSyncState = strawberry.enum(ObjectState, name="CalendarSyncState")
+
+
+@strawberry.enum(description="What the service did with a change found in a calendar")
+class CalendarPullOutcome(Enum):
+    APPLIED = strawberry.enum_value(
+        "APPLIED", description="Applied as the owner's change (the rules of updateFollowUp)"
+    )
+    REFUSED = strawberry.enum_value(
+        "REFUSED", description="Refused (see reason); the calendar object was put back"
+    )
+    STATUS = strawberry.enum_value(
+        "STATUS", description="A participant's answer set their status (history via CALDAV)"
+    )
+    REVERTED = strawberry.enum_value(
+        "REVERTED", description="Not theirs to change (a participant's or room's copy): put back"
+    )
+    CONFLICT = strawberry.enum_value(
+        "CONFLICT",
+        description="Changed on both sides: the CRM's value kept, the calendar's kept here",
+    )
+
+
+@strawberry.type(description="A field value a calendar app wrote, kept because of a conflict.")
+class CalendarValue:
+    field: str = strawberry.field(description="The follow-up field (start, title, ...)")
+    value: str | None = strawberry.field(description="The calendar's value, as text")
+
+
+@strawberry.type(description="A change found in a calendar by a pull and what became of it.")
+class CalendarPull:
+    outcome: CalendarPullOutcome = strawberry.field(description="What the service did with it")
+    fields: list[str] = strawberry.field(description="The fields changed in the calendar")
+    reason: str | None = strawberry.field(description="Why it was refused or put back")
+    calendar_values: list[CalendarValue] = strawberry.field(
+        description="CONFLICT: the calendar's value of each field the CRM kept"
+    )
+    object_name: str = strawberry.field(description="The calendar object's name")
+    at: datetime = strawberry.field(description="When the pull found it")
+
+    @classmethod
+    def from_model(cls, row: PullRow) -> Self:
+        values = row.calendar_values or {}
+        return cls(
+            outcome=CalendarPullOutcome(str(row.outcome.value)),
+            fields=list(row.fields_changed or []),
+            reason=row.reason,
+            calendar_values=[
+                CalendarValue(field=k, value=None if v is None else str(v))
+                for k, v in values.items()
+            ],
+            object_name=row.name,
+            at=row.created_at,
+        )
 
 
 @strawberry.enum
@@ -57,6 +112,13 @@ class CalendarAccount(relay.Node):
     password_env: str | None = strawberry.field(description="The variable holding the password")
     reconciled_at: datetime | None
     created_at: datetime
+    pulls: bool = strawberry.field(
+        description="Whether changes made in this calendar come back into the diary"
+    )
+    last_pull_at: datetime | None = strawberry.field(
+        description="The last pull that found a change (quiet pulls refresh it every 10 min)"
+    )
+    last_pull_error: str | None = strawberry.field(description="Why the last pull failed")
     row: strawberry.Private[AccountRow]
 
     @classmethod
@@ -82,6 +144,9 @@ class CalendarAccount(relay.Node):
             password_env=row.secret_env,
             reconciled_at=row.reconciled_at,
             created_at=row.created_at,
+            pulls=row.pull,
+            last_pull_at=row.pulled_at,
+            last_pull_error=row.pull_error,
             row=row,
         )
 
@@ -101,6 +166,22 @@ class CalendarAccount(relay.Node):
     async def resource(self, info: Info) -> Resource | None:
         row = await records.resources.one(info, self.row.resource_id)
         return Resource.from_model(row) if row else None
+
+    @strawberry.field(description="The latest changes pulled from this calendar, newest first")
+    async def pulled(
+        self,
+        first: Annotated[int, strawberry.argument(description="How many (at most 200)")] = 20,
+    ) -> list[CalendarPull]:
+        rows = await accounts.pulls_of_account(self.row, min(first, 200))
+        return [CalendarPull.from_model(r) for r in rows]
+
+
+async def calendar_pulls_of(
+    info: Info, followup_id: int, first: int, conflicts: bool = False
+) -> list[CalendarPull]:
+    """Return what pulls did to a follow-up in the calendars the viewer manages."""
+    rows = await accounts.pulls_of_followup(info, followup_id, min(first, 200), conflicts)
+    return [CalendarPull.from_model(r) for r in rows]
 
 
 @strawberry.type(description="How a follow-up stands in one calendar.")
@@ -140,6 +221,10 @@ class CalendarAccountInput:
     calendar_name: str | None = strawberry.field(
         default=strawberry.UNSET, description="Pick the discovered calendar with this name"
     )
+    pull: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Take changes made in this calendar back into the diary (default true)",
+    )
 
     def to_domain(self) -> accounts.AccountInput:
         data = accounts.AccountInput()
@@ -150,6 +235,7 @@ class CalendarAccountInput:
             "password_env",
             "calendar_url",
             "calendar_name",
+            "pull",
         ):
             value = getattr(self, name)
             if value is not strawberry.UNSET:

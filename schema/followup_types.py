@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -22,7 +22,7 @@ from resolvers.followup_fields import Span
 from resolvers.loaders import custom_loader
 from resolvers.preference_keys import PreferenceKey
 from resolvers.records import effective_prefs
-from schema.calendar_sync import CalendarSync, calendar_sync_of
+from schema.calendar_sync import CalendarPull, CalendarSync, calendar_pulls_of, calendar_sync_of
 from schema.crm_types import (
     ActivityType,
     Associate,
@@ -219,6 +219,32 @@ class FollowUp(relay.Node):
         if not self.visible:
             return []
         return await calendar_sync_of(info, self.row.id)
+
+    @strawberry.field(
+        description="What pulls from the calendars you manage did to it (applied, refused "
+        "with the reason, put back, conflicts), newest first."
+    )
+    async def calendar_pulls(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many (at most 200)")] = 20,
+    ) -> list[CalendarPull]:
+        if not self.visible:
+            return []
+        return await calendar_pulls_of(info, self.row.id, first)
+
+    @strawberry.field(
+        description="Conflicts: fields changed both in the CRM and in a calendar since the "
+        "last sync; the CRM's value was kept, the calendar's is recorded here."
+    )
+    async def calendar_conflicts(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="How many (at most 200)")] = 20,
+    ) -> list[CalendarPull]:
+        if not self.visible:
+            return []
+        return await calendar_pulls_of(info, self.row.id, first, conflicts=True)
 
     @strawberry.field(description="How the series repeats; null for a single follow-up.")
     async def recurrence(self, info: Info) -> Recurrence | None:

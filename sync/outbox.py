@@ -44,6 +44,9 @@ LIGHT = (
     "etag",
 )
 _VOLATILE = (b"DTSTAMP", b"LAST-MODIFIED")
+#: ``content_hash`` of an object its calendar's owner deleted and we only unlinked: the
+#: follow-up stays in the CRM and is not put into that calendar again
+UNLINKED = "unlinked"
 
 
 async def _flat(query: Any) -> list[int]:
@@ -133,6 +136,8 @@ async def _want(
         name = object_name(uid)
     else:
         if found.wanted and found.content_hash == digest and found.state != ObjectState.FAILED:
+            return
+        if not found.wanted and found.content_hash == UNLINKED:
             return
         name = found.name
         await CalendarObject.filter(id=found.id).update(

@@ -21,6 +21,7 @@ soon as that account is done.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -53,6 +54,7 @@ from sync.errors import (
     TransientError,
 )
 from sync.merge import merge
+from sync.pull import PullHooks, PullReport, pull_all
 from sync.secrets import SecretUnavailable
 
 log = logging.getLogger("followups.sync")
@@ -63,6 +65,10 @@ NEVER = 1 << 30
 
 class Unsupported(CalDAVError):
     """Raise when the calendar cannot hold this kind of object (VTODO refused)."""
+
+
+class PullFirst(TransientError):
+    """Raise when a pulling calendar changed the object: the pull merges it, then we write."""
 
 
 @dataclass
@@ -99,8 +105,11 @@ def worker_name() -> str:
 class SyncWorker:
     """Delivers queued CalDAV writes; ``run_once`` is one batch, ``run`` loops until stopped."""
 
-    def __init__(self, settings: Settings, name: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, name: str | None = None, pull: PullHooks | None = None
+    ) -> None:
         self.settings = settings
+        self.pull = pull
         address_policy.from_settings(settings)  # a malformed CALDAV_ALLOWED_HOSTS fails here
         self.name = name or worker_name()
         self._clients: dict[int, tuple[datetime, CalendarClient]] = {}
@@ -236,6 +245,10 @@ class SyncWorker:
             except PreconditionFailed as exc:
                 if exc.server_ics is None or exc.server_etag is None:
                     etag, body = None, data  # gone on the server: create it again
+                elif account.pull and self.pull is not None:
+                    raise PullFirst(
+                        "changed in the calendar: pulled first", url=client.url
+                    ) from exc
                 else:
                     log.info("412 on %s: merging into the server copy", job.name)
                     body, etag = merge(data, exc.server_ics, base), exc.server_etag
@@ -262,8 +275,10 @@ class SyncWorker:
                 if await outbox.mark_sent(SyncJob, done.job.id, token, now):
                     result.synced += 1
             for job, exc, permanent in batch.errors:
-                unreachable = isinstance(exc, ServerUnreachable)
+                unreachable = isinstance(exc, ServerUnreachable | PullFirst)
                 cap = self.settings.sync_unreachable_retry_seconds
+                if isinstance(exc, PullFirst):
+                    cap = self.settings.caldav_poll_seconds
                 status = await outbox.mark_failed(
                     SyncJob,
                     job.id,
@@ -311,6 +326,24 @@ class SyncWorker:
                 state=ObjectState.PENDING if key in later else ObjectState.SYNCED,
             )
 
+    async def pull_once(self) -> list[PullReport]:
+        """One pull pass over every account that pulls (nothing without pull hooks)."""
+        if self.pull is None:
+            return []
+        return await pull_all(self.settings, self.pull)
+
+    async def _pull_loop(self, stop: asyncio.Event) -> None:
+        """Pull every CALDAV_POLL_SECONDS until stopped."""
+        while not stop.is_set():
+            try:
+                await self.pull_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # keep pulling; the next pass tries again
+                log.exception("calendar pull pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self.settings.caldav_poll_seconds)
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver batches until ``stop`` is set; sleep between empty polls.
 
@@ -323,6 +356,7 @@ class SyncWorker:
         inflight: set[asyncio.Task[BatchResult]] = set()
         wake = 0.0
         stopper = asyncio.create_task(stop.wait())
+        puller = asyncio.create_task(self._pull_loop(stop)) if self.pull is not None else None
         try:
             while not stop.is_set():
                 now = loop.time()
@@ -341,6 +375,8 @@ class SyncWorker:
                 await asyncio.wait(inflight)
         finally:
             stopper.cancel()
+            if puller is not None:
+                puller.cancel()
             for task in inflight:
                 task.cancel()
             await self.aclose()

@@ -234,3 +234,42 @@ async def test_room_calendar_gets_a_busy_block_for_a_private_meeting(
     assert event.decoded("DTSTART") == T0
     states = await _states(fu, ann_gql, bob_gql)
     assert {s["state"] for s in states} == {"SYNCED"}, states
+
+
+async def test_pull_owner_edit_and_participant_answer(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    from orm import models as m
+    from tests.sync.test_sync_pull import edit_on_server, pull, set_prop
+
+    _, _, fu, _, ann, bob = await _meeting(http, cyrus_server, "Two-way")
+    await h.drain(settings)
+    first = await pull(settings)
+    assert [r.changed for r in first] == [0, 0]
+    quiet = await pull(settings)
+    assert [(r.requests, r.changed) for r in quiet] == [(1, 0), (1, 0)]
+    later = T0 + timedelta(hours=3)
+
+    def moved(c: Calendar) -> None:
+        set_prop("SUMMARY", "Two-way (moved)")(c)
+        set_prop("DTSTART", later)(c)
+        set_prop("DTEND", later + timedelta(hours=1))(c)
+
+    edit_on_server(ann, ann.calendar_url, fu["uid"], moved)  # type: ignore[arg-type]
+
+    def accept(c: Calendar) -> None:
+        for a in h.master(c).get("ATTENDEE", []):
+            if "bob@" in str(a):
+                a.params["PARTSTAT"] = "ACCEPTED"
+
+    edit_on_server(bob, bob.calendar_url, fu["uid"], accept)  # type: ignore[arg-type]
+    found = await pull(settings)
+    assert {k for r in found for k in r.applied} == {"APPLIED", "STATUS"}, found
+    row = await m.FollowUp.get(uid=fu["uid"])
+    assert (row.title, row.start_at) == ("Two-way (moved)", later)
+    p = await m.Participant.get(followup_id=row.id, associate_id__isnull=False, organiser=False)
+    assert p.status == m.ParticipantStatus.ACCEPTED
+    await h.drain(settings)
+    for _ in range(2):
+        echo = await pull(settings)
+        assert [r.changed for r in echo] == [0, 0], echo

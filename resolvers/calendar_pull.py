@@ -1,0 +1,214 @@
+"""Applying what a pull found in a calendar (``sync.pull``), as its owner would through GraphQL.
+
+- The owner's calendar: an edit of start/end, title, location, description or alarm goes
+  through ``resolvers.followup_mutations`` as the owner (same validation, version bump,
+  SEQUENCE, invitations, the other calendars updated through the change hook); an
+  override is a THIS edit (``RANGE=THISANDFUTURE``: FOLLOWING), an added EXDATE a THIS
+  delete, the master an ALL edit.  A refused edit (end before start, a room that refuses
+  double booking...) changes nothing, the object is put back as the service has it and
+  the reason is recorded (``CalendarPull`` REFUSED, shown on the follow-up).
+- A field changed on both sides keeps the service's value; the calendar's is recorded
+  (``CalendarPull`` CONFLICT with ``calendar_values``).
+- A participant's copy: their PARTSTAT sets their status (history ``via`` CALDAV); any
+  other change there, and every change in a room's copy, is put back (REVERTED).
+
+Deleted in the calendar app (CALDAV_PULL_DELETE): ``safe`` deletes a follow-up of the
+owner's that has not started and only unlinks one that has (it stays, and is not put into
+that calendar again: ``sync.outbox.UNLINKED``); ``unlink`` always unlinks; ``restore`` puts
+it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
+refused (put back, with the reason).
+
+Each object is applied once: its stored ETag is moved to the server's in the same
+transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
+next write to it is an ``If-Match`` on that ETag.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from orm import changes
+from orm import models as m
+from orm.sync_models import CalendarObject, CalendarPull, PullOutcome
+from resolvers import followup_mutations as mutations
+from resolvers import followups, participants
+from resolvers.errors import DomainError, ValidationFailed
+from resolvers.followups import DEFAULT_LIMIT
+from sync import outbox
+from sync.pull import Found, ObjectChange
+
+log = logging.getLogger("followups.sync.pull")
+VIA = "CALDAV"
+PARTSTAT = {
+    "NEEDS-ACTION": m.ParticipantStatus.INVITED,
+    "ACCEPTED": m.ParticipantStatus.ACCEPTED,
+    "TENTATIVE": m.ParticipantStatus.TENTATIVE,
+    "DECLINED": m.ParticipantStatus.DECLINED,
+}
+#: the API names of the columns, for reasons and the recorded field lists
+API_NAME = {
+    "start_at": "start",
+    "end_at": "end",
+    "title": "title",
+    "location": "location",
+    "agenda": "agenda",
+    "alarm_minutes": "alarmMinutes",
+}
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+async def _record(
+    change: ObjectChange,
+    outcome: PullOutcome,
+    names: list[str],
+    reason: str | None = None,
+    values: dict[str, Any] | None = None,
+) -> None:
+    await CalendarPull.create(
+        account_id=change.account.id,
+        followup_id=change.obj.followup_id,
+        name=change.obj.name,
+        outcome=outcome,
+        fields_changed=[API_NAME.get(n, n) for n in names],
+        reason=reason,
+        calendar_values=(
+            {API_NAME.get(k, k): _json(v) for k, v in values.items()} if values else None
+        ),
+    )
+
+
+async def _put_back(change: ObjectChange) -> None:
+    await outbox.requeue(change.account, [change.obj.followup_id])
+
+
+async def _edit(viewer: m.Associate, fid: int, found: Found) -> None:
+    row = await m.FollowUp.get(id=fid)
+    data = dict(found.fields)
+    if found.kind == "edit":
+        if found.rid is None:
+            scope = mutations.EditScope.ALL
+        else:
+            scope = mutations.EditScope.FOLLOWING if found.following else mutations.EditScope.THIS
+        await mutations.update(viewer, (fid, found.rid), row.version, data, scope, DEFAULT_LIMIT)
+    elif found.kind == "delete":
+        await mutations.delete(viewer, (fid, found.rid), row.version, mutations.EditScope.THIS)
+
+
+async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
+    viewer = await m.Associate.get(id=row.owner_id)
+    names: list[str] = []
+    conflicts: dict[str, Any] = {}
+    try:
+        async with in_transaction():  # a savepoint: a refusal undoes every part
+            for found in change.found:
+                conflicts.update(found.conflicts)
+                if found.kind == "edit" and not found.fields:
+                    continue
+                if found.kind == "delete-following":
+                    raise ValidationFailed(
+                        "recurrence",
+                        "cutting the series short in the calendar is not taken: "
+                        "delete the following occurrences in the diary",
+                    )
+                if found.kind in ("edit", "delete"):
+                    await _edit(viewer, row.id, found)
+                    names += list(found.fields) or ["occurrence"]
+    except DomainError as exc:
+        await _record(change, PullOutcome.REFUSED, names, exc.message)
+        await _put_back(change)
+        return PullOutcome.REFUSED.value
+    if change.data is not None:  # what both sides now agree on is the last synced state
+        await CalendarObject.filter(id=change.obj.id).update(
+            pushed_ics=change.data.decode("utf-8", "replace")
+        )
+    if conflicts:
+        await _record(change, PullOutcome.CONFLICT, list(conflicts), None, conflicts)
+        await _put_back(change)
+    if names:
+        await _record(change, PullOutcome.APPLIED, names)
+        return PullOutcome.APPLIED.value
+    return PullOutcome.CONFLICT.value if conflicts else ""
+
+
+async def _participant(change: ObjectChange, row: m.FollowUp) -> str:
+    answer = next((f for f in change.found if f.kind == "partstat"), None)
+    others = [f for f in change.found if f.kind != "partstat"]
+    outcome = ""
+    if answer is not None and change.account.associate_id is not None:
+        p = await m.Participant.get_or_none(
+            followup_id=row.id, associate_id=change.account.associate_id
+        )
+        status = PARTSTAT.get(answer.partstat or "")
+        if p is not None and status is not None and not p.organiser and p.status != status:
+            viewer = await m.Associate.get(id=change.account.associate_id)
+            async with changes.track(row.id):
+                await participants.set_status(viewer, p.id, status, via=VIA)
+            await _record(change, PullOutcome.STATUS, ["status"], status.value)
+            outcome = PullOutcome.STATUS.value
+    if others:
+        names = sorted({n for f in others for n in (*f.fields, *f.conflicts)} or {"occurrence"})
+        await _record(
+            change, PullOutcome.REVERTED, names, "only the owner's calendar changes the follow-up"
+        )
+        await _put_back(change)
+        outcome = outcome or PullOutcome.REVERTED.value
+    return outcome
+
+
+async def _deleted(change: ObjectChange, row: m.FollowUp | None) -> str:
+    """The object was deleted in the calendar: CALDAV_PULL_DELETE decides (module doc)."""
+    obj = change.obj
+    if row is None:
+        return ""
+    policy = change.policy if change.owner else "restore"
+    started = (row.start_at or row.deadline or followups.now()) <= followups.now()
+    if policy == "safe" and not started:
+        viewer = await m.Associate.get(id=row.owner_id)
+        try:
+            async with in_transaction():
+                await mutations.delete(viewer, (row.id, None), None, mutations.EditScope.ALL)
+        except DomainError as exc:
+            await _record(change, PullOutcome.REFUSED, ["deleted"], exc.message)
+            await _put_back(change)
+            return PullOutcome.REFUSED.value
+        await _record(change, PullOutcome.APPLIED, ["deleted"])
+        return PullOutcome.APPLIED.value
+    if policy in ("safe", "unlink"):
+        await CalendarObject.filter(id=obj.id).update(
+            wanted=False, content_hash=outbox.UNLINKED, etag=None, pushed_ics=None
+        )
+        reason = "deleted in the calendar: unlinked, the follow-up stays in the CRM"
+        await _record(change, PullOutcome.APPLIED, ["unlinked"], reason)
+        return PullOutcome.APPLIED.value
+    await _record(change, PullOutcome.REVERTED, ["deleted"], "deleted in the calendar: put back")
+    await _put_back(change)
+    return PullOutcome.REVERTED.value
+
+
+async def apply(change: ObjectChange) -> str | None:
+    """Apply one object's changes (the ``PullHooks.apply`` of the sync worker)."""
+    obj = change.obj
+    if change.deleted:
+        async with in_transaction():
+            if not await CalendarObject.filter(id=obj.id, etag=obj.etag).update(etag=None):
+                return None
+            obj.etag = None  # type: ignore[assignment]
+            return await _deleted(change, await m.FollowUp.get_or_none(id=obj.followup_id))
+    async with in_transaction():
+        if not await CalendarObject.filter(id=obj.id, etag=obj.etag).update(etag=change.etag):
+            return None  # another puller, or our own write, came first
+        if not change.found:
+            return None  # nothing of ours changed (an app's own alarm, X- properties)
+        row = await m.FollowUp.get_or_none(id=obj.followup_id)
+        if row is None:
+            return None
+        if change.owner:
+            return await _owner(change, row)
+        return await _participant(change, row)
