@@ -411,6 +411,20 @@ class Participant(Model):
         indexes = (("associate_id", "followup_id"), ("person_id", "followup_id"))
 
 
+class StatusVia(str, Enum):
+    """How a status change came in: what ``StatusChange.via`` holds.
+
+    API: a GraphQL mutation (``set_by`` says who); EMAIL: an iMIP REPLY by mail (SMTP pipe,
+    HTTP, IMAP intake or the GraphQL mail mutation); LINK: a signed reply link; CALDAV: a
+    participant's PARTSTAT pulled back from a synchronised calendar.
+    """
+
+    API = "API"
+    EMAIL = "EMAIL"
+    LINK = "LINK"
+    CALDAV = "CALDAV"
+
+
 class StatusChange(Model):
     """One change of a participant status: who set it, when and how."""
 

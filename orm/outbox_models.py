@@ -14,6 +14,14 @@ from tortoise import fields
 from tortoise.models import Model
 
 
+class MailMethod(str, Enum):
+    """The iTIP method of an outgoing mail (RFC 5546): what ``MailOutbox.method`` holds."""
+
+    REQUEST = "REQUEST"
+    CANCEL = "CANCEL"
+    DECLINECOUNTER = "DECLINECOUNTER"
+
+
 class OutboxStatus(str, Enum):
     QUEUED = "QUEUED"
     SENT = "SENT"

@@ -42,7 +42,7 @@ from sync import outbox
 from sync.pull import Found, ObjectChange
 
 log = logging.getLogger("followups.sync.pull")
-VIA = "CALDAV"
+VIA = m.StatusVia.CALDAV
 PARTSTAT = {
     "NEEDS-ACTION": m.ParticipantStatus.INVITED,
     "ACCEPTED": m.ParticipantStatus.ACCEPTED,

@@ -16,6 +16,7 @@ from orm import occurrences
 from orm.occurrences import Span
 from resolvers import records
 from resolvers.context import Info
+from resolvers.enums import Weekday
 
 __all__ = ["Span", "node", "participants", "recurrence", "resources", "span_of"]
 
@@ -65,8 +66,10 @@ def recurrence(row: m.FollowUp, language: str) -> dict[str, Any] | None:
     return {
         "rrule": row.rrule,
         "freq": rule.freq.value,
+        "frequency": rule.freq,
         "interval": rule.interval,
         "by_day": [f"{n or ''}{_DAYS[d]}" for n, d in rule.byday],
+        "weekdays": [(n, Weekday(_DAYS[d])) for n, d in rule.byday],
         "by_month_day": list(rule.bymonthday),
         "by_month": list(rule.bymonth),
         "by_set_pos": list(rule.bysetpos),

@@ -28,6 +28,8 @@ from orm import changes, occurrences
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailReply, MailStatus, Proposal
+from resolvers.enums import InboundOutcomeCode as Code
+from resolvers.enums import StatusVia
 from resolvers.errors import DomainError, Forbidden
 
 __all__ = [
@@ -49,24 +51,33 @@ STATUS = {
 }
 
 
-def _reject(code: str, reason: str, followup_id: int | None = None) -> Outcome:
-    return Outcome(REJECTED, reason, code, followup_id)
+def _reject(code: Code, reason: str, followup_id: int | None = None) -> Outcome:
+    return Outcome(REJECTED, reason, code.value, followup_id)
 
 
 async def receive(
-    raw: bytes, *, max_bytes: int, via: str = "EMAIL", viewer: m.Associate | None = None
+    raw: bytes,
+    *,
+    max_bytes: int,
+    via: StatusVia = StatusVia.EMAIL,
+    viewer: m.Associate | None = None,
 ) -> list[Outcome]:
     """Process one raw RFC 5322 message; ``viewer`` (GraphQL) must organise or be admin."""
     try:
         msg = parse_message(raw, max_bytes=max_bytes)
     except MailParseError as exc:
-        return [_reject("unreadable", exc.reason)]
+        return [_reject(Code.UNREADABLE, exc.reason)]
     if msg.bounce is not None:
         return await bounced(msg.bounce, viewer)
     if not msg.itip:
         if msg.calendars:
-            return [_reject("not-itip", "the calendar is not a scheduling message (no METHOD)")]
-        return [_reject("no-calendar", "the message carries no iCalendar part")]
+            return [
+                _reject(
+                    Code.NOT_ITIP,
+                    "the calendar is not a scheduling message (no METHOD)",
+                )
+            ]
+        return [_reject(Code.NO_CALENDAR, "the message carries no iCalendar part")]
     out: list[Outcome] = []
     for found in msg.itip:
         out += await respond(found.calendar, msg.sender or "", via=via, viewer=viewer)
@@ -85,7 +96,8 @@ async def receive_in_mailbox(
         async with in_transaction():
             return await receive(raw, max_bytes=max_bytes, viewer=viewer)
     except DomainError as exc:
-        return [Outcome(REJECTED, str(exc), exc.code)]
+        code = Code.FORBIDDEN if isinstance(exc, Forbidden) else Code.REFUSED
+        return [_reject(code, str(exc))]
 
 
 def _authorise(viewer: m.Associate | None, row: m.FollowUp) -> None:
@@ -94,7 +106,7 @@ def _authorise(viewer: m.Associate | None, row: m.FollowUp) -> None:
 
 
 async def respond(
-    calendar: Calendar, sender: str, *, via: str, viewer: m.Associate | None = None
+    calendar: Calendar, sender: str, *, via: StatusVia, viewer: m.Associate | None = None
 ) -> list[Outcome]:
     """Apply one REPLY or COUNTER calendar from ``sender``."""
     uid = replies.response_uid(calendar)
@@ -105,7 +117,13 @@ async def respond(
         raise Forbidden("only the organiser or an administrator may process this reply")
     meeting = await stored_meeting(row) if row is not None else None
     if row is not None and meeting is None:
-        return [_reject("no-organizer", "the meeting's organiser has no e-mail address", row.id)]
+        return [
+            _reject(
+                Code.NO_ORGANIZER,
+                "the meeting's organiser has no e-mail address",
+                row.id,
+            )
+        ]
     decisions = replies.decide(calendar, sender, meeting)
     if row is None:
         return [_outcome_of_reject(d) for d in decisions if isinstance(d, replies.Reject)]
@@ -117,7 +135,7 @@ async def respond(
 
 
 def _outcome_of_reject(d: replies.Reject, fid: int | None = None) -> Outcome:
-    return _reject(d.code.value, d.reason, fid)
+    return _reject(Code(d.code.value), d.reason, fid)
 
 
 async def stored_meeting(row: m.FollowUp) -> replies.StoredMeeting | None:
@@ -165,14 +183,21 @@ async def _participant(row: m.FollowUp, email: str) -> m.Participant | None:
     return None
 
 
-async def _apply(row: m.FollowUp, d: replies.Decision, via: str) -> Outcome:
+async def _apply(row: m.FollowUp, d: replies.Decision, via: StatusVia) -> Outcome:
     if isinstance(d, replies.Reject):
         return _outcome_of_reject(d, row.id)
     p = await _participant(row, d.attendee_email)
     if p is None:  # decide() checked the invitation; the row vanished meanwhile
-        return _reject("not-invited", f"{d.attendee_email} is not invited", row.id)
+        return _reject(Code.NOT_INVITED, f"{d.attendee_email} is not invited", row.id)
     if isinstance(d, replies.IgnoreStale):
-        return Outcome(IGNORED, d.reason, "stale", row.id, p.id, recurrence_id=d.recurrence_id)
+        return Outcome(
+            IGNORED,
+            d.reason,
+            Code.STALE.value,
+            row.id,
+            p.id,
+            recurrence_id=d.recurrence_id,
+        )
     if isinstance(d, replies.CounterProposal):
         proposal = await Proposal.create(
             followup_id=row.id,
@@ -197,8 +222,8 @@ async def _apply(row: m.FollowUp, d: replies.Decision, via: str) -> Outcome:
         )
     status = STATUS.get(d.partstat)
     if status is None:
-        return _reject("bad-partstat", f"PARTSTAT {d.partstat.value} is not supported", row.id)
-    await set_answer(p, status, d.recurrence_id, via)
+        return _reject(Code.BAD_PARTSTAT, f"PARTSTAT {d.partstat.value} is not supported", row.id)
+    await set_answer(p, status, d.recurrence_id, via=via)
     await _stamp(row, p, d.recurrence_id, d.stamp, "REPLY")
     where = f" for {d.recurrence_id.isoformat()}" if d.recurrence_id else ""
     return Outcome(
@@ -229,14 +254,16 @@ async def _stamp(
 
 
 async def set_answer(
-    p: m.Participant, status: m.ParticipantStatus, rid: datetime | None, via: str
+    p: m.Participant, status: m.ParticipantStatus, rid: datetime | None, *, via: StatusVia
 ) -> None:
     """Record an answer: the status for the whole meeting, history only for one occurrence."""
     if rid is None:
         await m.Participant.filter(id=p.id).update(
             status=status, status_set_by_id=None, status_set_at=utcnow()
         )
-    await m.StatusChange.create(participant_id=p.id, status=status, via=via, recurrence_id=rid)
+    await m.StatusChange.create(
+        participant_id=p.id, status=status, via=via.value, recurrence_id=rid
+    )
 
 
 async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
@@ -260,7 +287,7 @@ async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
     if named:
         rows = [r for r in rows if normalize_address(r.recipient) in named]
     if not rows:
-        return [_reject("unknown-bounce", "the bounce is not about a mail we sent")]
+        return [_reject(Code.UNKNOWN_BOUNCE, "the bounce is not about a mail we sent")]
     out: list[Outcome] = []
     for r in rows:
         if viewer is not None and not viewer.is_admin:
@@ -286,10 +313,10 @@ async def answer_by_link(claims: ReplyClaims) -> Outcome:
     """Apply the answer of a verified reply link (POST only)."""
     row = await m.FollowUp.get_or_none(uid=claims.uid)
     if row is None:
-        return _reject("unknown-uid", "the meeting no longer exists")
+        return _reject(Code.UNKNOWN_UID, "the meeting no longer exists")
     p = await _participant(row, claims.attendee_email)
     if p is None:
-        return _reject("not-invited", "you are no longer invited to this meeting", row.id)
+        return _reject(Code.NOT_INVITED, "you are no longer invited to this meeting", row.id)
     async with changes.track(row.id):
-        await set_answer(p, STATUS[claims.partstat], claims.recurrence_id, "LINK")
+        await set_answer(p, STATUS[claims.partstat], claims.recurrence_id, via=StatusVia.LINK)
     return Outcome(APPLIED, f"{p.email} {claims.partstat.value}", None, row.id, p.id)

@@ -20,6 +20,7 @@ from orm import models as m
 from resolvers import followups, visibility
 from resolvers.availability import Entity
 from resolvers.bookings import book
+from resolvers.enums import EmailUnavailableReason, StatusVia
 from resolvers.errors import (
     Forbidden,
     MailNotConfigured,
@@ -43,16 +44,18 @@ def valid_email(address: str | None) -> bool:
     return bool(address) and len(address or "") <= 254 and bool(EMAIL.match(address or ""))
 
 
-def email_unavailable(address: str | None, organiser: bool, settings: Settings) -> str | None:
+def email_unavailable(
+    address: str | None, organiser: bool, settings: Settings
+) -> EmailUnavailableReason | None:
     """Why this participant cannot get an e-mail invitation, or None if they can."""
     if organiser:
-        return "ORGANISER"
+        return EmailUnavailableReason.ORGANISER
     if not settings.mail_configured:
-        return "MAIL_NOT_CONFIGURED"
+        return EmailUnavailableReason.MAIL_NOT_CONFIGURED
     if not address:
-        return "NO_ADDRESS"
+        return EmailUnavailableReason.NO_ADDRESS
     if not valid_email(address):
-        return "INVALID_ADDRESS"
+        return EmailUnavailableReason.INVALID_ADDRESS
     return None
 
 
@@ -123,12 +126,12 @@ async def save(
             flag = current.email_invitation if current else False
         if flag:
             reason = email_unavailable(address, False, settings)
-            if reason == "MAIL_NOT_CONFIGURED":
+            if reason is EmailUnavailableReason.MAIL_NOT_CONFIGURED:
                 raise MailNotConfigured("e-mail invitations are off until SMTP is configured")
             if reason is not None and w.email_invitation:
                 raise ValidationFailed(
                     f"participants.{i}.emailInvitation",
-                    f"this participant cannot get e-mail invitations ({reason})",
+                    f"this participant cannot get e-mail invitations ({reason.value})",
                 )
             flag = reason is None
         if current is None:
@@ -195,7 +198,10 @@ async def participant_for_change(
 
 
 async def set_status(
-    viewer: m.Associate, participant_id: int, status: m.ParticipantStatus | None, via: str = "API"
+    viewer: m.Associate,
+    participant_id: int,
+    status: m.ParticipantStatus | None,
+    via: StatusVia = StatusVia.API,
 ) -> m.Participant:
     """Set (or with None toggle) a status; the change is recorded with who and when."""
     p, _ = await participant_for_change(viewer, participant_id)
@@ -206,7 +212,7 @@ async def set_status(
     await m.Participant.filter(id=p.id).update(
         status=new, status_set_by_id=viewer.id, status_set_at=now
     )
-    await m.StatusChange.create(participant_id=p.id, status=new, set_by_id=viewer.id, via=via)
+    await m.StatusChange.create(participant_id=p.id, status=new, set_by_id=viewer.id, via=via.value)
     return await m.Participant.get(id=p.id)
 
 
@@ -219,11 +225,11 @@ async def set_email_switch(
         raise Forbidden("only the organiser switches e-mail invitations")
     if enabled:
         reason = email_unavailable(p.email, p.organiser, settings)
-        if reason == "MAIL_NOT_CONFIGURED":
+        if reason is EmailUnavailableReason.MAIL_NOT_CONFIGURED:
             raise MailNotConfigured("e-mail invitations are off until SMTP is configured")
         if reason is not None:
             raise ValidationFailed(
-                "enabled", f"this participant cannot get e-mail invitations ({reason})"
+                "enabled", f"this participant cannot get e-mail invitations ({reason.value})"
             )
     await m.Participant.filter(id=p.id).update(email_invitation=enabled)
     return await m.Participant.get(id=p.id)

@@ -33,6 +33,7 @@ from schema.crm_types import (
     Resource,
     Sale,
 )
+from schema.enums import Frequency, Weekday
 from schema.ids import encode
 from schema.mail_types import Proposal, proposals_of
 from schema.participant_types import EntityKind, Participant
@@ -56,12 +57,33 @@ class Availability(Enum):
     FREE = "FREE"
 
 
+@strawberry.type(description="One BYDAY entry of a recurrence rule: a weekday, maybe numbered.")
+class RecurrenceDay:
+    weekday: Weekday = strawberry.field(description="The day of the week.")  # type: ignore[valid-type]
+    ordinal: int | None = strawberry.field(
+        description="Which such day of the month (MONTHLY) or year (YEARLY): 1 the first, "
+        "2 the second, -1 the last; null: every such day."
+    )
+
+
 @strawberry.type
 class Recurrence:
     rrule: str
-    freq: str
+    freq: str = strawberry.field(
+        description="The FREQ as text (HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY).",
+        deprecation_reason="Use frequency (the Frequency enum).",
+    )
+    frequency: Frequency = strawberry.field(  # type: ignore[valid-type]
+        description="How often the series repeats (FREQ)."
+    )
     interval: int
-    by_day: list[str]
+    by_day: list[str] = strawberry.field(
+        description="The BYDAY entries as RRULE text (MO, 1MO, -1FR).",
+        deprecation_reason="Use weekdays (Weekday enum values with their ordinal).",
+    )
+    weekdays: list[RecurrenceDay] = strawberry.field(
+        description="The days of the week it falls on (BYDAY), in the rule's order."
+    )
     by_month_day: list[int]
     by_month: list[int]
     by_set_pos: list[int]
@@ -250,7 +272,10 @@ class FollowUp(relay.Node):
     async def recurrence(self, info: Info) -> Recurrence | None:
         language = (await effective_prefs(info, info.context.viewer))[PreferenceKey.LANGUAGE]
         fields = followup_fields.recurrence(self.row, language.value)
-        return Recurrence(**fields) if fields is not None else None
+        if fields is None:
+            return None
+        days = [RecurrenceDay(weekday=w, ordinal=n) for n, w in fields.pop("weekdays")]
+        return Recurrence(**fields, weekdays=days)
 
     def _detail(self, value: Any) -> Any:
         return value if self.visible else None

@@ -16,6 +16,7 @@ from resolvers.errors import ValidationFailed
 from resolvers.series import RecurrenceSpec, parse_spec
 from schema import ids
 from schema.crm_types import FollowUpKind
+from schema.enums import Frequency, Weekday
 from schema.errors import UserError, atomically
 from schema.followup_types import Availability, FollowUp, visible_ids
 from schema.pagination import (
@@ -47,14 +48,40 @@ EditScope = strawberry.enum(
 )
 
 
+@strawberry.input(description="One BYDAY entry: a weekday, maybe numbered.")
+class RecurrenceDayInput:
+    weekday: Weekday = strawberry.field(description="The day of the week.")  # type: ignore[valid-type]
+    ordinal: int | None = strawberry.field(
+        default=None,
+        description="Which such day of the month (MONTHLY) or year (YEARLY): 1 the first, "
+        "-1 the last; null: every such day.",
+    )
+
+
 @strawberry.input(
-    description="A recurrence rule, as RRULE text (rrule) or as fields (freq, interval, ...)."
+    description="A recurrence rule, as RRULE text (rrule) or as fields (frequency, interval, ...)."
 )
 class RecurrenceInput:
     rrule: str | None = None
-    freq: str | None = None
+    freq: str | None = strawberry.field(
+        default=None,
+        description="FREQ as text (HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY).",
+        deprecation_reason="Use frequency (the Frequency enum).",
+    )
+    frequency: Frequency | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="How often the series repeats (FREQ); with it, the fields below "
+        "make the rule (not with rrule).",
+    )
     interval: int = 1
-    by_day: list[str] = strawberry.field(default_factory=list)
+    by_day: list[str] = strawberry.field(
+        default_factory=list,
+        description="BYDAY entries as RRULE text (MO, 1MO, -1FR).",
+        deprecation_reason="Use weekdays (Weekday enum values with their ordinal).",
+    )
+    weekdays: list[RecurrenceDayInput] = strawberry.field(
+        default_factory=list, description="The days of the week it falls on (BYDAY)."
+    )
     by_month_day: list[int] = strawberry.field(default_factory=list)
     by_month: list[int] = strawberry.field(default_factory=list)
     by_set_pos: list[int] = strawberry.field(default_factory=list)
@@ -65,12 +92,18 @@ class RecurrenceInput:
 
 
 def to_spec(data: RecurrenceInput) -> RecurrenceSpec:
+    if data.freq is not None and data.frequency is not None:
+        raise ValidationFailed("recurrence.freq", "give frequency or freq (deprecated), not both")
+    if data.by_day and data.weekdays:
+        raise ValidationFailed("recurrence.byDay", "give weekdays or byDay (deprecated), not both")
+    freq = data.frequency.value if data.frequency is not None else data.freq
+    days = [f"{'' if d.ordinal is None else d.ordinal}{d.weekday.value}" for d in data.weekdays]
     fields = None
-    if data.freq is not None:
+    if freq is not None:
         fields = {
-            "freq": data.freq,
+            "freq": freq,
             "interval": data.interval,
-            "byday": data.by_day,
+            "byday": days or data.by_day,
             "bymonthday": data.by_month_day,
             "bymonth": data.by_month,
             "bysetpos": data.by_set_pos,
@@ -78,7 +111,7 @@ def to_spec(data: RecurrenceInput) -> RecurrenceSpec:
             "until": data.until,
         }
     elif not data.rrule:
-        raise ValidationFailed("recurrence", "give rrule text or freq")
+        raise ValidationFailed("recurrence", "give rrule text or frequency")
     return parse_spec(data.rrule, fields, data.rdates, data.exdates)
 
 

@@ -9,7 +9,8 @@ import strawberry
 
 from resolvers import records
 from resolvers.context import Info
-from resolvers.enums import MailStatus
+from resolvers.enums import MailMethod, MailStatus
+from schema.enums import ItipMethod
 
 if TYPE_CHECKING:
     from orm.outbox_models import MailOutbox
@@ -28,7 +29,14 @@ MailDeliveryStatus = strawberry.enum(
 @strawberry.type(description="The last invitation mail to a participant and how it went.")
 class MailDelivery:
     status: MailDeliveryStatus  # type: ignore[valid-type]
-    method: str = strawberry.field(description="REQUEST, CANCEL or DECLINECOUNTER")
+    method: str = strawberry.field(
+        description="REQUEST, CANCEL or DECLINECOUNTER",
+        deprecation_reason="Use itipMethod (the ItipMethod enum).",
+    )
+    itip_method: ItipMethod = strawberry.field(  # type: ignore[valid-type]
+        description="What the mail does: an invitation or update, a cancellation, or a "
+        "declined counter proposal."
+    )
     sequence: int
     recipient: str
     attempts: int
@@ -43,6 +51,7 @@ class MailDelivery:
         return cls(
             status=row.status,
             method=row.method,
+            itip_method=MailMethod(row.method),
             sequence=row.sequence,
             recipient=row.recipient,
             attempts=row.attempts,

@@ -13,8 +13,10 @@ from strawberry.types.lazy_type import LazyType
 
 from resolvers import inbound_mail, records, visibility
 from resolvers.context import Info
+from resolvers.enums import InboundOutcomeCode as OutcomeCode
 from resolvers.enums import ProposalStatus
 from resolvers.records import Table
+from schema.enums import InboundOutcomeCode
 from schema.ids import encode
 from schema.node import ModelNode
 from schema.participant_types import Participant
@@ -111,7 +113,13 @@ class InboundOutcomeKind(Enum):
 @strawberry.type(description="What one part of an inbound mail did; reason says why.")
 class InboundOutcome:
     kind: InboundOutcomeKind
-    code: str | None = strawberry.field(description="Why it was refused or ignored")
+    code: str | None = strawberry.field(
+        description="Why it was refused or ignored (a lower-case code such as not-invited).",
+        deprecation_reason="Use reasonCode (the InboundOutcomeCode enum).",
+    )
+    reason_code: InboundOutcomeCode | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why it was refused or ignored (null when it was applied)."
+    )
     reason: str
     follow_up_id: strawberry.ID | None
     recurrence_id: datetime | None
@@ -123,6 +131,7 @@ class InboundOutcome:
         return cls(
             kind=InboundOutcomeKind(o.kind),
             code=o.code,
+            reason_code=OutcomeCode(o.code) if o.code is not None else None,
             reason=o.reason,
             follow_up_id=fid,
             recurrence_id=o.recurrence_id,

@@ -14,6 +14,7 @@ from resolvers.availability import Entity
 from resolvers.context import Info
 from resolvers.records import Table
 from schema.crm_types import Associate, Person
+from schema.enums import EmailUnavailableReason, StatusVia
 from schema.mail_delivery_types import MailDelivery, deliveries_of, delivery_of
 from schema.node import ModelNode
 
@@ -32,7 +33,13 @@ EntityKind = strawberry.enum(Entity, name="EntityKind")
 class StatusChange:
     status: ParticipantStatus  # type: ignore[valid-type]
     set_at: datetime
-    via: str
+    via: str = strawberry.field(
+        description="How it came in: API, EMAIL, LINK or CALDAV.",
+        deprecation_reason="Use setVia (the StatusVia enum).",
+    )
+    set_via: StatusVia = strawberry.field(  # type: ignore[valid-type]
+        description="How it came in."
+    )
     recurrence_id: datetime | None = strawberry.field(
         description="Set when the answer was for one occurrence of a series only."
     )
@@ -125,6 +132,7 @@ class Participant(ModelNode):
                 status=c.status,
                 set_at=c.set_at,
                 via=c.via,
+                set_via=enums.StatusVia(c.via),
                 recurrence_id=c.recurrence_id,
                 set_by_id=c.set_by_id,
             )
@@ -141,6 +149,17 @@ class Participant(ModelNode):
     async def mail_deliveries(self, info: Info) -> list[MailDelivery]:
         return await deliveries_of(info, self.row.id)
 
-    @strawberry.field(description="Why no e-mail invitation is possible (null: it is).")
+    @strawberry.field(
+        description="Why no e-mail invitation is possible (null: it is).",
+        deprecation_reason="Use emailUnavailable (the EmailUnavailableReason enum).",
+    )
     def email_unavailable_reason(self, info: Info) -> str | None:
+        found = participants.email_unavailable(self.email, self.organiser, info.context.settings)
+        return found.value if found else None
+
+    @strawberry.field(
+        graphql_type=EmailUnavailableReason | None,
+        description="Why no e-mail invitation is possible (null: it is).",
+    )
+    def email_unavailable(self, info: Info) -> enums.EmailUnavailableReason | None:
         return participants.email_unavailable(self.email, self.organiser, info.context.settings)

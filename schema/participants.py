@@ -9,7 +9,7 @@ from typing import Annotated, Any, NewType
 
 import strawberry
 
-from resolvers import availability, slots
+from resolvers import availability, enums, slots
 from resolvers import followup_mutations as mutations
 from resolvers import participants as part
 from resolvers.availability import Entity
@@ -18,6 +18,7 @@ from resolvers.diary import check_window
 from resolvers.errors import ValidationFailed
 from resolvers.text_input import single_line
 from schema import ids
+from schema.enums import EmailUnavailableReason
 from schema.errors import UserError, atomically
 from schema.followups import FollowUpPayload, occurrence_id, run_followup
 from schema.pagination import After, Before, Connection, First, Last, list_page, list_window, window
@@ -41,11 +42,20 @@ class Candidate:
     email: str | None
     busy: bool = strawberry.field(description="CONFLICT: busy during the proposed time")
     already_added: bool
-    email_unavailable_reason: str | None
+    email_unavailable: EmailUnavailableReason | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why no e-mail invitation is possible (null: it is)."
+    )
+
+    @strawberry.field(
+        description="Why no e-mail invitation is possible (null: it is).",
+        deprecation_reason="Use emailUnavailable (the EmailUnavailableReason enum).",
+    )
+    def email_unavailable_reason(self) -> str | None:
+        return self.email_unavailable.value if self.email_unavailable else None
 
     @strawberry.field
     def can_receive_email(self) -> bool:
-        return self.email_unavailable_reason is None
+        return self.email_unavailable is None
 
 
 def _periods_in(value: object) -> list[str]:
@@ -180,7 +190,7 @@ async def _candidates(
             else f"{record.first_name} {record.last_name}".strip()
         )
         reason = (
-            "RESOURCE"
+            enums.EmailUnavailableReason.RESOURCE
             if entity is Entity.RESOURCE
             else part.email_unavailable(email, False, settings)
         )
@@ -192,7 +202,7 @@ async def _candidates(
                 email=email,
                 busy=availability.conflicts_with(busy.get((entity, record.id), []), lo, hi, own),
                 already_added=(entity, record.id) in added,
-                email_unavailable_reason=reason,
+                email_unavailable=reason,
             )
         )
     return out
