@@ -18,7 +18,7 @@ from strawberry import relay
 from resolvers import calendar_accounts as accounts
 from resolvers import records
 from resolvers.context import Info
-from resolvers.enums import AccountState, ObjectState
+from resolvers.enums import AccountState, ObjectState, described
 from resolvers.errors import DomainError
 from schema import ids
 from schema.crm_types import Associate, Resource
@@ -29,10 +29,16 @@ if TYPE_CHECKING:
 else:  # rows only annotate the private fields; schema loads them through resolvers
     AccountRow = object
 
-CalendarAccountState = strawberry.enum(
-    AccountState, name="CalendarAccountState", description="FAILED: credentials refused"
+CalendarAccountState = described(
+    AccountState,
+    name="CalendarAccountState",
+    description="State of a CalDAV account after its last sync; FAILED: e.g. credentials refused.",
 )
-CalendarSyncState = strawberry.enum(ObjectState, name="CalendarSyncState")
+CalendarSyncState = described(
+    ObjectState,
+    name="CalendarSyncState",
+    description="Whether a follow-up is written to the CalDAV calendar of an account.",
+)
 
 
 @strawberry.enum

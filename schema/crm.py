@@ -53,7 +53,8 @@ class CrmQuery:
         return Associate.from_model(info.context.viewer)
 
     @strawberry.field(
-        description="Associates by name, paged (keyset, ordered by ID). Only active ones unless includeInactive."
+        description="Associates, paged (keyset, ordered by ID); "
+        "only active ones unless includeInactive."
     )
     async def associates(
         self,

@@ -9,12 +9,12 @@ import strawberry
 
 from resolvers import records
 from resolvers.context import Info
-from resolvers.enums import MailStatus
+from resolvers.enums import MailStatus, described
 
 if TYPE_CHECKING:
     from orm.outbox_models import MailOutbox
 
-MailDeliveryStatus = strawberry.enum(
+MailDeliveryStatus = described(
     MailStatus,
     name="MailDeliveryStatus",
     description=(

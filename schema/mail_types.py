@@ -13,7 +13,7 @@ from strawberry.types.lazy_type import LazyType
 
 from resolvers import inbound_mail, records, visibility
 from resolvers.context import Info
-from resolvers.enums import ProposalStatus
+from resolvers.enums import ProposalStatus, described
 from resolvers.records import Table
 from schema.ids import encode
 from schema.node import ModelNode
@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 else:  # rows only annotate the private fields; schema loads them through resolvers
     ProposalRow = object
 
-ProposalStatusEnum = strawberry.enum(ProposalStatus, name="ProposalStatus")
+ProposalStatusEnum = described(
+    ProposalStatus,
+    name="ProposalStatus",
+    description="Where a participant's counter-proposal of a new time stands.",
+)
 
 
 #: FollowUp and Proposal refer to each other: ``followup_types`` imports this module, and

@@ -13,7 +13,7 @@ import strawberry
 
 from resolvers import mailboxes
 from resolvers.context import Info
-from resolvers.enums import MailboxState
+from resolvers.enums import MailboxState, described
 from schema import ids
 from schema.errors import UserError, atomically
 
@@ -23,8 +23,10 @@ if TYPE_CHECKING:
 else:
     MailboxRow = object  # the row type only annotates; schema loads no rows
 
-MailboxStateEnum = strawberry.enum(
-    MailboxState, name="MailboxState", description="FAILED: the login was refused"
+MailboxStateEnum = described(
+    MailboxState,
+    name="MailboxState",
+    description="State of an inbound mailbox after its last poll; FAILED: e.g. login refused.",
 )
 
 
