@@ -27,16 +27,30 @@ MailDeliveryStatus = described(
 
 @strawberry.type(description="The last invitation mail to a participant and how it went.")
 class MailDelivery:
-    status: MailDeliveryStatus  # type: ignore[valid-type]
-    method: str = strawberry.field(description="REQUEST, CANCEL or DECLINECOUNTER")
-    sequence: int
-    recipient: str
-    attempts: int
-    last_error: str | None
-    queued_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime | None = strawberry.field(description="While queued: next try")
-    recurrence_id: datetime | None
+    status: MailDeliveryStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the mail stands in the outbox."
+    )
+    method: str = strawberry.field(
+        description="iTIP method of the mail: REQUEST, CANCEL or DECLINECOUNTER."
+    )
+    sequence: int = strawberry.field(
+        description="iCalendar SEQUENCE of the meeting the mail carried."
+    )
+    recipient: str = strawberry.field(description="E-mail address the mail went (goes) to.")
+    attempts: int = strawberry.field(description="SMTP attempts made so far (0 before the first).")
+    last_error: str | None = strawberry.field(
+        description="The SMTP or bounce error of the last failed attempt; null when none."
+    )
+    queued_at: datetime = strawberry.field(description="When it was queued (UTC, ISO 8601).")
+    sent_at: datetime | None = strawberry.field(
+        description="When the SMTP server accepted it (UTC, ISO 8601); null: not sent."
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="While QUEUED: when the next attempt is due (UTC, ISO 8601); otherwise null."
+    )
+    recurrence_id: datetime | None = strawberry.field(
+        description="The occurrence (RECURRENCE-ID, UTC) the mail was about; null: whole series."
+    )
 
     @classmethod
     def from_model(cls, row: MailOutbox) -> Self:
