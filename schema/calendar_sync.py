@@ -22,6 +22,7 @@ from resolvers.enums import AccountState, ObjectState
 from resolvers.errors import DomainError
 from schema import ids
 from schema.crm_types import Associate, Resource
+from schema.enums import described
 from schema.errors import UserError, to_user_error
 
 if TYPE_CHECKING:
@@ -31,10 +32,16 @@ else:  # rows only annotate the private fields; schema loads them through resolv
     AccountRow = object
     PullRow = object
 
-CalendarAccountState = strawberry.enum(
-    AccountState, name="CalendarAccountState", description="FAILED: credentials refused"
+CalendarAccountState = described(
+    AccountState,
+    name="CalendarAccountState",
+    description="State of a CalDAV account after its last sync; FAILED: e.g. credentials refused.",
 )
-CalendarSyncState = strawberry.enum(ObjectState, name="CalendarSyncState")
+CalendarSyncState = described(
+    ObjectState,
+    name="CalendarSyncState",
+    description="Whether a follow-up is written to the CalDAV calendar of an account.",
+)
 
 
 @strawberry.enum(description="What the service did with a change found in a calendar")
@@ -100,18 +107,28 @@ class PasswordSource(Enum):
 @strawberry.type(description="A CalDAV calendar of an associate or a resource.")
 class CalendarAccount(relay.Node):
     id: relay.NodeID[int]
-    server_url: str
-    username: str
-    calendar_url: str | None
-    calendar_name: str | None
-    state: CalendarAccountState  # type: ignore[valid-type]
+    server_url: str = strawberry.field(description="CalDAV server (or principal) URL.")
+    username: str = strawberry.field(description="CalDAV login name.")
+    calendar_url: str | None = strawberry.field(
+        description="URL of the calendar written to; null until one is chosen or discovered."
+    )
+    calendar_name: str | None = strawberry.field(
+        description="Display name of that calendar; null when unknown."
+    )
+    state: CalendarAccountState = strawberry.field(  # type: ignore[valid-type]
+        description="Result of the last sync."
+    )
     last_error: str | None = strawberry.field(description="What the server answered")
-    failed_at: datetime | None
+    failed_at: datetime | None = strawberry.field(
+        description="When the last sync failed (UTC, ISO 8601); null while OK."
+    )
     supports_tasks: bool | None = strawberry.field(description="VTODO accepted; null: unknown")
     password_source: PasswordSource
     password_env: str | None = strawberry.field(description="The variable holding the password")
-    reconciled_at: datetime | None
-    created_at: datetime
+    reconciled_at: datetime | None = strawberry.field(
+        description="When both sides were last compared in full (UTC, ISO 8601); null: never."
+    )
+    created_at: datetime = strawberry.field(description="When it was added (UTC, ISO 8601).")
     pulls: bool = strawberry.field(
         description="Whether changes made in this calendar come back into the diary"
     )

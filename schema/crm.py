@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -52,13 +52,27 @@ class CrmQuery:
     def me(self, info: Info) -> Associate:
         return Associate.from_model(info.context.viewer)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Associates, paged (keyset, ordered by ID); "
+        "only active ones unless includeInactive."
+    )
     async def associates(
         self,
         info: Info,
-        user_group_id: strawberry.ID | None = None,
-        search: str | None = None,
-        include_inactive: bool = False,
+        user_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only members of this UserGroup; null for all."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
+        include_inactive: Annotated[
+            bool, strawberry.argument(description="Also list deactivated associates.")
+        ] = False,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -72,15 +86,21 @@ class CrmQuery:
         query = crm.associates(group, search, include_inactive)
         return await _page(info, query, Associate.from_model, first, after, last, before)
 
-    @strawberry.field
+    @strawberry.field(description="All user groups by name (at most 1,000).")
     async def user_groups(self) -> list[UserGroup]:
         return [UserGroup.from_model(r) for r in await crm.user_groups()]
 
-    @strawberry.field
+    @strawberry.field(description="Companies, paged (keyset, ordered by ID).")
     async def companies(
         self,
         info: Info,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -90,12 +110,21 @@ class CrmQuery:
             info, crm.companies(search), Company.from_model, first, after, last, before
         )
 
-    @strawberry.field
+    @strawberry.field(description="Contact persons, paged (keyset, ordered by ID).")
     async def persons(
         self,
         info: Info,
-        company_id: strawberry.ID | None = None,
-        search: str | None = None,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only persons of this Company; null for all."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -106,11 +135,17 @@ class CrmQuery:
             info, crm.persons(company, search), Person.from_model, first, after, last, before
         )
 
-    @strawberry.field
+    @strawberry.field(description="Projects, paged (keyset, ordered by ID).")
     async def projects(
         self,
         info: Info,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -120,11 +155,17 @@ class CrmQuery:
             info, crm.projects(search), Project.from_model, first, after, last, before
         )
 
-    @strawberry.field
+    @strawberry.field(description="Sales, paged (keyset, ordered by ID).")
     async def sales(
         self,
         info: Info,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -132,11 +173,17 @@ class CrmQuery:
     ) -> Connection[Sale]:
         return await _page(info, crm.sales(search), Sale.from_model, first, after, last, before)
 
-    @strawberry.field
+    @strawberry.field(description="Selections, paged (keyset, ordered by ID).")
     async def selections(
         self,
         info: Info,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Case-insensitive substring of the name (first 100 characters, "
+                "trimmed); null or empty lists all."
+            ),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -146,15 +193,18 @@ class CrmQuery:
             info, crm.selections(search), Selection.from_model, first, after, last, before
         )
 
-    @strawberry.field
+    @strawberry.field(description="All resource groups by name (at most 1,000).")
     async def resource_groups(self) -> list[ResourceGroup]:
         return [ResourceGroup.from_model(r) for r in await crm.resource_groups()]
 
-    @strawberry.field
+    @strawberry.field(description="Active resources, paged (keyset, ordered by ID).")
     async def resources(
         self,
         info: Info,
-        resource_group_id: strawberry.ID | None = None,
+        resource_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only resources of this ResourceGroup; null for all."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -169,6 +219,6 @@ class CrmQuery:
             info, crm.resources(group), Resource.from_model, first, after, last, before
         )
 
-    @strawberry.field
+    @strawberry.field(description="All activity types by name (at most 1,000).")
     async def activity_types(self) -> list[ActivityType]:
         return [ActivityType.from_model(r) for r in await crm.activity_types()]

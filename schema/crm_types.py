@@ -12,16 +12,25 @@ from resolvers.context import Info
 from resolvers.phone_links import build_link, dial_number
 from resolvers.preference_keys import PreferenceKey
 from resolvers.records import Table, effective_prefs
+from schema.enums import described
 from schema.node import ModelNode
 
 if TYPE_CHECKING:
     from orm import models as m
 
-PhoneKind = strawberry.enum(enums.PhoneKind)
-ResourceKind = strawberry.enum(enums.ResourceKind)
-FollowUpKind = strawberry.enum(enums.Kind, name="FollowUpKind")
+PhoneKind = described(enums.PhoneKind, description="What kind of line a phone number is.")
+ResourceKind = described(
+    enums.ResourceKind, description="What kind of thing a bookable resource is."
+)
+FollowUpKind = described(
+    enums.Kind, name="FollowUpKind", description="What a follow-up (diary entry) is."
+)
 
-EXTERNAL_ID = "Key of `followups import`."
+EXTERNAL_ID = (
+    "Key of the row in the CRM it was imported from (`followups import`); null for rows "
+    "created here. Re-imports match on it."
+)
+ID = "Global ID (relay Node)."
 
 
 async def members(info: Info, kind: str, name: str, parent: int, table: Table) -> list[Any]:
@@ -30,11 +39,11 @@ async def members(info: Info, kind: str, name: str, parent: int, table: Table) -
     return [r for r in await table.many(info, keys) if r is not None]
 
 
-@strawberry.type
+@strawberry.type(description="A group of associates; preferences can be set per group.")
 class UserGroup(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
+    name: str = strawberry.field(description="Display name.")
 
     @classmethod
     def table(cls) -> Table:
@@ -45,14 +54,20 @@ class UserGroup(ModelNode):
         return cls(external_id=row.external_id, id=row.id, name=row.name)
 
 
-@strawberry.type
+@strawberry.type(description="A user of the CRM: owns a diary, takes part in meetings.")
 class Associate(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
-    email: str | None
-    is_admin: bool
-    active: bool
+    name: str = strawberry.field(description="Display name.")
+    email: str | None = strawberry.field(
+        description="E-mail address for invitations; null when none is known."
+    )
+    is_admin: bool = strawberry.field(
+        description="May administer the installation (tokens of others, accounts, imports)."
+    )
+    active: bool = strawberry.field(
+        description="False once deactivated in the CRM: kept for history, hidden from lists."
+    )
     group_id: strawberry.Private[int | None]
 
     @classmethod
@@ -71,7 +86,7 @@ class Associate(ModelNode):
             group_id=row.group_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The user group; null when the associate has none.")
     async def user_group(self, info: Info) -> UserGroup | None:
         row = await records.user_groups.one(info, self.group_id)
         return UserGroup.from_model(row) if row else None
@@ -89,12 +104,14 @@ class Associate(ModelNode):
         return await self._pref(info, PreferenceKey.LANGUAGE)
 
 
-@strawberry.type
+@strawberry.type(description="A customer or other organisation in the CRM.")
 class Company(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
-    country: str | None
+    name: str = strawberry.field(description="Display name.")
+    country: str | None = strawberry.field(
+        description="Country code (ISO 3166-1 alpha-2) used to dial numbers; null when unknown."
+    )
 
     @classmethod
     def table(cls) -> Table:
@@ -104,17 +121,17 @@ class Company(ModelNode):
     def from_model(cls, row: m.Company) -> Self:
         return cls(external_id=row.external_id, id=row.id, name=row.name, country=row.country)
 
-    @strawberry.field
+    @strawberry.field(description="Phone numbers of the company itself (not its persons).")
     async def phones(self, info: Info) -> list[PhoneNumber]:
         rows = await records.company_phones.of(info, self.id)
         return [PhoneNumber.from_model(r) for r in rows]
 
 
-@strawberry.type
+@strawberry.type(description="A phone number of a person or a company, as stored.")
 class PhoneNumber(ModelNode):
-    id: relay.NodeID[int]
-    number: str
-    kind: PhoneKind  # type: ignore[valid-type]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
+    number: str = strawberry.field(description="The number as entered in the CRM.")
+    kind: PhoneKind = strawberry.field(description="The kind of line.")  # type: ignore[valid-type]
     person_id: strawberry.Private[int | None]
     company_id: strawberry.Private[int | None]
 
@@ -159,13 +176,15 @@ class PhoneNumber(ModelNode):
         return dial_number(self.number, country), variables
 
 
-@strawberry.type
+@strawberry.type(description="A contact person, usually of a company.")
 class Person(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    first_name: str
-    last_name: str
-    country: str | None
+    first_name: str = strawberry.field(description="Given name; may be empty.")
+    last_name: str = strawberry.field(description="Family name; may be empty.")
+    country: str | None = strawberry.field(
+        description="Country code (ISO 3166-1 alpha-2) used to dial numbers; null when unknown."
+    )
     company_id: strawberry.Private[int | None]
 
     @classmethod
@@ -183,11 +202,11 @@ class Person(ModelNode):
             company_id=row.company_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="First and last name joined by a space, trimmed.")
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
-    @strawberry.field
+    @strawberry.field(description="The company; null when none is linked.")
     async def company(self, info: Info) -> Company | None:
         row = await records.companies.one(info, self.company_id)
         return Company.from_model(row) if row else None
@@ -203,11 +222,11 @@ class Person(ModelNode):
         ]
 
 
-@strawberry.type
+@strawberry.type(description="A project of the CRM with member persons and associates.")
 class Project(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
+    name: str = strawberry.field(description="Display name.")
 
     @classmethod
     def table(cls) -> Table:
@@ -228,11 +247,11 @@ class Project(ModelNode):
         return [Associate.from_model(r) for r in rows]
 
 
-@strawberry.type
+@strawberry.type(description="A sale (opportunity) of the CRM.")
 class Sale(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    title: str
+    title: str = strawberry.field(description="Title of the sale.")
     company_id: strawberry.Private[int | None]
     person_id: strawberry.Private[int | None]
 
@@ -250,22 +269,22 @@ class Sale(ModelNode):
             person_id=row.person_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The company; null when none is linked.")
     async def company(self, info: Info) -> Company | None:
         row = await records.companies.one(info, self.company_id)
         return Company.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The contact person; null when none is linked.")
     async def person(self, info: Info) -> Person | None:
         row = await records.persons.one(info, self.person_id)
         return Person.from_model(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="A saved selection (list) of persons and companies.")
 class Selection(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
+    name: str = strawberry.field(description="Display name.")
 
     @classmethod
     def table(cls) -> Table:
@@ -286,11 +305,11 @@ class Selection(ModelNode):
         return [Company.from_model(r) for r in rows]
 
 
-@strawberry.type
+@strawberry.type(description="A group of resources, e.g. the rooms of one building.")
 class ResourceGroup(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
+    name: str = strawberry.field(description="Display name.")
 
     @classmethod
     def table(cls) -> Table:
@@ -301,14 +320,20 @@ class ResourceGroup(ModelNode):
         return cls(external_id=row.external_id, id=row.id, name=row.name)
 
 
-@strawberry.type
+@strawberry.type(description="A bookable room, piece of equipment or location.")
 class Resource(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
-    kind: ResourceKind  # type: ignore[valid-type]
-    allow_double_booking: bool
-    active: bool
+    name: str = strawberry.field(description="Display name.")
+    kind: ResourceKind = strawberry.field(  # type: ignore[valid-type]
+        description="What kind of resource it is."
+    )
+    allow_double_booking: bool = strawberry.field(
+        description="True when overlapping bookings are allowed (no conflict is reported)."
+    )
+    active: bool = strawberry.field(
+        description="False once deactivated in the CRM: kept for history, hidden from lists."
+    )
     group_id: strawberry.Private[int | None]
 
     @classmethod
@@ -327,19 +352,21 @@ class Resource(ModelNode):
             group_id=row.group_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The resource group; null when the resource has none.")
     async def resource_group(self, info: Info) -> ResourceGroup | None:
         row = await records.resource_groups.one(info, self.group_id)
         return ResourceGroup.from_model(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="A category of follow-ups (e.g. Sales meeting) with a colour.")
 class ActivityType(ModelNode):
-    id: relay.NodeID[int]
+    id: relay.NodeID[int] = strawberry.field(description=ID)
     external_id: str | None = strawberry.field(description=EXTERNAL_ID)
-    name: str
-    colour: str
-    default_kind: FollowUpKind  # type: ignore[valid-type]
+    name: str = strawberry.field(description="Display name.")
+    colour: str = strawberry.field(description="Display colour, as #RRGGBB.")
+    default_kind: FollowUpKind = strawberry.field(  # type: ignore[valid-type]
+        description="The kind a new follow-up of this type gets unless told otherwise."
+    )
 
     @classmethod
     def table(cls) -> Table:

@@ -15,11 +15,61 @@ import strawberry
 
 from resolvers import enums
 
+#: Descriptions of the row enums' values (``described`` without ``values`` reads them).
+VALUE_DESCRIPTIONS: dict[Enum, str] = {
+    enums.Kind.MEETING: "A meeting: a time span in the diary, with participants.",
+    enums.Kind.TASK: "A task: a to-do with a due time, listed in the todo list until done.",
+    enums.Kind.CALL: "A phone call to make or made, with a time.",
+    enums.PhoneKind.DIRECT: "A direct line at work.",
+    enums.PhoneKind.MOBILE: "A mobile phone.",
+    enums.PhoneKind.PRIVATE: "A private (home) number.",
+    enums.PhoneKind.WORK: "A work number (switchboard).",
+    enums.PhoneKind.FAX: "A fax number.",
+    enums.PhoneKind.OTHER: "Any other number.",
+    enums.ResourceKind.ROOM: "A meeting room: has a diary and can be booked.",
+    enums.ResourceKind.EQUIPMENT: "Equipment (a projector, a car) booked with a meeting.",
+    enums.ResourceKind.LOCATION: "A place outside the building.",
+    enums.ParticipantStatus.INVITED: "Invited; no answer yet.",
+    enums.ParticipantStatus.ACCEPTED: "Accepted the invitation.",
+    enums.ParticipantStatus.TENTATIVE: "Tentatively accepted.",
+    enums.ParticipantStatus.DECLINED: "Declined the invitation.",
+    enums.PreferenceScope.SYSTEM: "The installation-wide default.",
+    enums.PreferenceScope.GROUP: "Set for a user group; overrides the system default.",
+    enums.PreferenceScope.ASSOCIATE: "Set for one associate; overrides the group and system.",
+    enums.MailStatus.QUEUED: "Waiting in the outbox to be sent (or retried).",
+    enums.MailStatus.SENT: "Accepted by the SMTP server.",
+    enums.MailStatus.FAILED: "Given up: refused permanently, bounced, or out of retries.",
+    enums.MailStatus.SUPERSEDED: "Never sent: a newer mail for the same meeting, recipient and "
+    "occurrence was queued first.",
+    enums.MailStatus.DELAYED: "Sent, and a delivery status notification reported it delayed.",
+    enums.MailStatus.CONFIG_ERROR: "The SMTP server refused us for a configuration reason (no "
+    "STARTTLS, refused credentials); not retried until a worker starts with new settings.",
+    enums.ProposalStatus.PENDING: "Waiting for the organiser to accept or decline.",
+    enums.ProposalStatus.ACCEPTED: "The organiser accepted: the meeting moved.",
+    enums.ProposalStatus.DECLINED: "The organiser declined: the meeting kept its time.",
+    enums.MailboxState.OK: "The last poll succeeded (or none has run yet).",
+    enums.MailboxState.FAILED: "The last poll failed (see lastError); polled again next round.",
+    enums.AccountState.OK: "The last sync with the CalDAV server succeeded (or none has run yet).",
+    enums.AccountState.FAILED: "The last sync failed; see lastError.",
+    enums.ObjectState.PENDING: "Changed here, not yet written to the CalDAV server.",
+    enums.ObjectState.SYNCED: "The same on both sides as of the last sync.",
+    enums.ObjectState.FAILED: "Writing to the CalDAV server failed; retried by the sync worker.",
+}
+
 
 def described(
-    py_enum: type[Enum], description: str, values: Mapping[str, str], *, name: str | None = None
+    py_enum: type[Enum],
+    description: str,
+    values: Mapping[str, str] | None = None,
+    *,
+    name: str | None = None,
 ) -> Any:
-    """Declare ``py_enum`` as a GraphQL enum; ``values`` describes each member by name."""
+    """Declare ``py_enum`` as a GraphQL enum; ``values`` describes each member by name.
+
+    Without ``values`` the descriptions come from ``VALUE_DESCRIPTIONS``.
+    """
+    if values is None:
+        values = {m.name: VALUE_DESCRIPTIONS[m] for m in py_enum if m in VALUE_DESCRIPTIONS}
     members = {m.name for m in py_enum}
     if members != set(values):
         raise ValueError(

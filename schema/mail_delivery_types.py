@@ -10,12 +10,12 @@ import strawberry
 from resolvers import records
 from resolvers.context import Info
 from resolvers.enums import MailMethod, MailStatus
-from schema.enums import ItipMethod
+from schema.enums import ItipMethod, described
 
 if TYPE_CHECKING:
     from orm.outbox_models import MailOutbox
 
-MailDeliveryStatus = strawberry.enum(
+MailDeliveryStatus = described(
     MailStatus,
     name="MailDeliveryStatus",
     description=(
@@ -28,23 +28,35 @@ MailDeliveryStatus = strawberry.enum(
 
 @strawberry.type(description="The last invitation mail to a participant and how it went.")
 class MailDelivery:
-    status: MailDeliveryStatus  # type: ignore[valid-type]
+    status: MailDeliveryStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Where the mail stands in the outbox."
+    )
     method: str = strawberry.field(
-        description="REQUEST, CANCEL or DECLINECOUNTER",
+        description="iTIP method of the mail: REQUEST, CANCEL or DECLINECOUNTER.",
         deprecation_reason="Use itipMethod (the ItipMethod enum).",
     )
     itip_method: ItipMethod = strawberry.field(  # type: ignore[valid-type]
         description="What the mail does: an invitation or update, a cancellation, or a "
         "declined counter proposal."
     )
-    sequence: int
-    recipient: str
-    attempts: int
-    last_error: str | None
-    queued_at: datetime
-    sent_at: datetime | None
-    next_attempt_at: datetime | None = strawberry.field(description="While queued: next try")
-    recurrence_id: datetime | None
+    sequence: int = strawberry.field(
+        description="iCalendar SEQUENCE of the meeting the mail carried."
+    )
+    recipient: str = strawberry.field(description="E-mail address the mail went (goes) to.")
+    attempts: int = strawberry.field(description="SMTP attempts made so far (0 before the first).")
+    last_error: str | None = strawberry.field(
+        description="The SMTP or bounce error of the last failed attempt; null when none."
+    )
+    queued_at: datetime = strawberry.field(description="When it was queued (UTC, ISO 8601).")
+    sent_at: datetime | None = strawberry.field(
+        description="When the SMTP server accepted it (UTC, ISO 8601); null: not sent."
+    )
+    next_attempt_at: datetime | None = strawberry.field(
+        description="While QUEUED: when the next attempt is due (UTC, ISO 8601); otherwise null."
+    )
+    recurrence_id: datetime | None = strawberry.field(
+        description="The occurrence (RECURRENCE-ID, UTC) the mail was about; null: whole series."
+    )
 
     @classmethod
     def from_model(cls, row: MailOutbox) -> Self:

@@ -16,7 +16,7 @@ from resolvers.context import Info
 from resolvers.enums import InboundOutcomeCode as OutcomeCode
 from resolvers.enums import ProposalStatus
 from resolvers.records import Table
-from schema.enums import InboundOutcomeCode
+from schema.enums import InboundOutcomeCode, described
 from schema.ids import encode
 from schema.node import ModelNode
 from schema.participant_types import Participant
@@ -28,7 +28,11 @@ if TYPE_CHECKING:
 else:  # rows only annotate the private fields; schema loads them through resolvers
     ProposalRow = object
 
-ProposalStatusEnum = strawberry.enum(ProposalStatus, name="ProposalStatus")
+ProposalStatusEnum = described(
+    ProposalStatus,
+    name="ProposalStatus",
+    description="Where a participant's counter-proposal of a new time stands.",
+)
 
 
 #: FollowUp and Proposal refer to each other: ``followup_types`` imports this module, and
@@ -39,15 +43,25 @@ _FOLLOWUP: LazyType[Any, Any] = LazyType("FollowUp", "schema.followup_types")
 @strawberry.type(description="A COUNTER: an attendee proposes another time (or place).")
 class Proposal(ModelNode):
     id: relay.NodeID[int]
-    status: ProposalStatusEnum  # type: ignore[valid-type]
-    start: datetime
-    end: datetime | None
-    location: str | None
-    comment: str | None
-    attendee_email: str
+    status: ProposalStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the organiser has decided on it."
+    )
+    start: datetime = strawberry.field(description="Proposed start (UTC, ISO 8601).")
+    end: datetime | None = strawberry.field(
+        description="Proposed end (UTC, ISO 8601); null: the attendee proposed none."
+    )
+    location: str | None = strawberry.field(
+        description="Proposed location; null: the attendee proposed none."
+    )
+    comment: str | None = strawberry.field(
+        description="The attendee's comment (iCalendar COMMENT); null when none."
+    )
+    attendee_email: str = strawberry.field(description="E-mail address of the proposer.")
     recurrence_id: datetime | None = strawberry.field(description="For one occurrence only")
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: datetime = strawberry.field(description="When it was received (UTC, ISO 8601).")
+    decided_at: datetime | None = strawberry.field(
+        description="When it was accepted or declined (UTC, ISO 8601); null while PENDING."
+    )
     row: strawberry.Private[ProposalRow]
 
     @classmethod

@@ -15,6 +15,7 @@ from resolvers import mailboxes
 from resolvers.context import Info
 from resolvers.enums import MailboxState
 from schema import ids
+from schema.enums import described
 from schema.errors import UserError, atomically
 
 if TYPE_CHECKING:
@@ -23,19 +24,25 @@ if TYPE_CHECKING:
 else:
     MailboxRow = object  # the row type only annotates; schema loads no rows
 
-MailboxStateEnum = strawberry.enum(
-    MailboxState, name="MailboxState", description="FAILED: the login was refused"
+MailboxStateEnum = described(
+    MailboxState,
+    name="MailboxState",
+    description="State of an inbound mailbox after its last poll; FAILED: e.g. login refused.",
 )
 
 
 @strawberry.type(description="What one calendar mail found in a mailbox did.")
 class MailboxMessage:
-    uid: int
-    message_id: str | None
+    uid: int = strawberry.field(description="IMAP UID of the message in the folder.")
+    message_id: str | None = strawberry.field(
+        description="Message-ID header; null when the mail had none."
+    )
     outcome: str = strawberry.field(description="APPLIED, IGNORED or REJECTED")
-    reason: str
-    follow_up_id: strawberry.ID | None
-    processed_at: datetime
+    reason: str = strawberry.field(description="Why it had that outcome, in English.")
+    follow_up_id: strawberry.ID | None = strawberry.field(
+        description="Global ID of the FollowUp it concerned; null when none was matched."
+    )
+    processed_at: datetime = strawberry.field(description="When it was read (UTC, ISO 8601).")
 
     @classmethod
     def from_model(cls, row: MessageRow) -> Self:
@@ -52,18 +59,28 @@ class MailboxMessage:
 
 @strawberry.type(description="An IMAP mailbox whose replies, counters and bounces are read.")
 class Mailbox:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="Global ID of the mailbox.")
     shared: bool = strawberry.field(description="The mailbox of the IMAP_* settings")
-    host: str
-    port: int
-    tls: bool
-    username: str
-    folder: str
-    password_set: bool
-    state: MailboxStateEnum  # type: ignore[valid-type]
-    last_error: str | None
-    checked_at: datetime | None
-    last_uid: int
+    host: str = strawberry.field(description="IMAP server host name.")
+    port: int = strawberry.field(description="IMAP server TCP port.")
+    tls: bool = strawberry.field(description="True: implicit TLS (IMAPS); false: plain IMAP.")
+    username: str = strawberry.field(description="IMAP login name.")
+    folder: str = strawberry.field(description="The IMAP folder that is polled.")
+    password_set: bool = strawberry.field(
+        description="True when a password is stored (it is never returned)."
+    )
+    state: MailboxStateEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Result of the last poll."
+    )
+    last_error: str | None = strawberry.field(
+        description="Error of the last failed poll; null when it succeeded."
+    )
+    checked_at: datetime | None = strawberry.field(
+        description="When it was last polled (UTC, ISO 8601); null: never."
+    )
+    last_uid: int = strawberry.field(
+        description="Highest IMAP UID read so far; later polls read only newer messages."
+    )
     row: strawberry.Private[MailboxRow]
 
     @classmethod

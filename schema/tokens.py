@@ -18,14 +18,20 @@ if TYPE_CHECKING:
     from orm.models import ApiToken as TokenRow
 
 
-@strawberry.type
+@strawberry.type(description="A bearer token for the API; its clear text is never stored.")
 class ApiToken(ModelNode):
     id: relay.NodeID[int]
-    name: str
-    created_at: datetime
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
+    name: str = strawberry.field(description="The name its owner gave it.")
+    created_at: datetime = strawberry.field(description="When it was created (UTC, ISO 8601).")
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working (UTC, ISO 8601); null: never expires."
+    )
+    revoked_at: datetime | None = strawberry.field(
+        description="When it was revoked (UTC, ISO 8601); null: not revoked."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When it last authenticated a request (UTC, ISO 8601); null: never used."
+    )
 
     @classmethod
     def from_model(cls, row: TokenRow) -> Self:
@@ -47,17 +53,25 @@ class ApiToken(ModelNode):
         return [cls.from_model(row) if row is not None else None for row in rows]
 
 
-@strawberry.type
+@strawberry.type(description="Result of createApiToken: the token, or errors.")
 class CreateTokenPayload:
     token: str | None = strawberry.field(default=None, description="Shown once; keep it.")
-    api_token: ApiToken | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    api_token: ApiToken | None = strawberry.field(
+        default=None, description="The token; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was done; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of revokeApiToken: the revoked token, or errors.")
 class TokenPayload:
-    api_token: ApiToken | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    api_token: ApiToken | None = strawberry.field(
+        default=None, description="The token; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was done; empty on success."
+    )
 
 
 @strawberry.type
