@@ -15,49 +15,68 @@ from resolvers import errors as domain
 from resolvers import transaction
 
 
-@strawberry.enum
+@strawberry.enum(description="What kind of error a mutation's payload reports.")
 class ErrorCode(Enum):
-    VALIDATION = "VALIDATION"
-    NOT_FOUND = "NOT_FOUND"
-    FORBIDDEN = "FORBIDDEN"
-    VERSION_CONFLICT = "VERSION_CONFLICT"
-    CONFLICT = "CONFLICT"
-    MAIL_NOT_CONFIGURED = "MAIL_NOT_CONFIGURED"
+    VALIDATION = strawberry.enum_value(
+        "VALIDATION", description="An argument is invalid; `path` names it."
+    )
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND", description="A record an ID names does not exist or is not visible."
+    )
+    FORBIDDEN = strawberry.enum_value(
+        "FORBIDDEN", description="The caller may not do this (rights, privacy)."
+    )
+    VERSION_CONFLICT = strawberry.enum_value(
+        "VERSION_CONFLICT",
+        description="The record changed since the version given; reload and retry.",
+    )
+    CONFLICT = strawberry.enum_value(
+        "CONFLICT",
+        description="The change collides with another (a refusing room already booked, a "
+        "concurrent write that won).",
+    )
+    MAIL_NOT_CONFIGURED = strawberry.enum_value(
+        "MAIL_NOT_CONFIGURED", description="E-mail was asked for but SMTP is not configured."
+    )
 
 
-@strawberry.interface
+@strawberry.interface(
+    description="An error a mutation reports in its payload; nothing was changed."
+)
 class UserError:
-    code: ErrorCode
-    message: str
-    path: list[str]
+    code: ErrorCode = strawberry.field(description="What kind of error.")
+    message: str = strawberry.field(description="What went wrong, in a sentence for people.")
+    path: list[str] = strawberry.field(
+        description="The argument (and field inside it) the error is about; empty when none."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="An argument is invalid.")
 class ValidationError(UserError):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="A record an ID names does not exist or is not visible.")
 class NotFoundError(UserError):
-    id: str
+    id: str = strawberry.field(description="The ID (or record number) that was not found.")
 
 
-@strawberry.type
+@strawberry.type(description="The caller may not do this.")
 class ForbiddenError(UserError):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="The record changed since the version the client gave.")
 class VersionConflictError(UserError):
-    current_version: int
+    current_version: int = strawberry.field(description="The record's version now.")
 
 
-@strawberry.type
+@strawberry.type(description="The change collides with another booking or write.")
 class ConflictError(UserError):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="E-mail was asked for but outgoing mail is not configured.")
 class MailNotConfiguredError(UserError):
     pass
 
