@@ -26,7 +26,8 @@ def _control(ch: str) -> bool:
 
 
 def _plain(value: str) -> bool:
-    return all(" " <= ch < "\x7f" for ch in value)
+    """Printable ASCII only (space to ``~``): nothing to replace (checked in C)."""
+    return value.isascii() and value.isprintable()
 
 
 def one_line(value: str) -> str:
@@ -38,9 +39,9 @@ def one_line(value: str) -> str:
 
 def lines(value: str) -> str:
     """``value`` with LF line breaks and TABs, without other control characters."""
-    value = _BREAKS.sub("\n", value)
-    if all(" " <= ch < "\x7f" or ch in "\n\t" for ch in value):
+    if _plain(value.replace("\n", "").replace("\t", "")):
         return value
+    value = _BREAKS.sub("\n", value)
     return "".join(ch for ch in value if ch in "\n\t" or not _control(ch))
 
 
@@ -65,8 +66,26 @@ def safe_attendee(a: Attendee) -> Attendee:
     return replace(a, email=address(a.email), name=None if a.name is None else param(a.name))
 
 
+def _safe_already(s: EventSnapshot) -> bool:
+    """Every text of ``s`` is printable ASCII (LF and TAB allowed in TEXT values)."""
+    people: list[Person | Attendee] = [s.organizer] if s.organizer is not None else []
+    people += s.attendees
+    single = [s.uid, s.url or "", *s.categories, *(p.email for p in people)]
+    single += [p.name for p in people if p.name is not None]
+    multi = "".join((s.title, s.description, s.location or "")).replace("\n", "")
+    return (
+        all(_plain(v) and '"' not in v and "," not in v for v in single)
+        and all(v == v.strip() for v in (p.email for p in people))
+        and " " not in (s.url or "")
+        and _plain(multi.replace("\t", ""))
+        and all(_safe_already(o) for o in s.overrides)
+    )
+
+
 def safe_snapshot(s: EventSnapshot) -> EventSnapshot:
     """The snapshot with every text made safe (overrides included); ``s`` when it was."""
+    if _safe_already(s):
+        return s
     fixed = replace(
         s,
         uid=one_line(s.uid),

@@ -17,6 +17,10 @@ last committed state while a transaction is open on the write connection; writes
 everything inside a transaction keep the one write connection (one writer at a time is
 what SQLite allows anyway).  ``read_connections=0`` or an in-memory database: one
 connection, as Tortoise does it.
+
+Every write (a transaction, or a statement outside one) first takes this process's write
+turn (``orm.write_turns``), so processes that share the file write in turns instead of
+one starving the others behind SQLite's sleeping busy handler.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import aiosqlite
+from tortoise.backends.base.client import ConnectionWrapper
 from tortoise.backends.sqlite.client import (
     SqliteClient,
     SqliteTransactionContext,
@@ -36,6 +41,8 @@ from tortoise.backends.sqlite.client import (
 )
 from tortoise.exceptions import TransactionManagementError
 
+from orm.write_turns import WriteTurns
+
 #: How long a statement waits for another process's lock (``SQLITE_BUSY_TIMEOUT_MS``).
 DEFAULT_BUSY_TIMEOUT_MS = 5000
 #: Read-only connections beside the write connection (``SQLITE_READ_CONNECTIONS``).
@@ -43,12 +50,67 @@ DEFAULT_READ_CONNECTIONS = 4
 
 
 class _ImmediateTransaction(SqliteTransactionWrapper):
+    _turn: int | None = None
+
     async def begin(self) -> None:
+        turns: WriteTurns | None = getattr(self._parent, "write_turns", None)
         try:
+            if turns is not None:
+                self._turn = await turns.take()
             await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
+            self._end_turn()
             raise TransactionManagementError(exc) from exc
+        except BaseException:
+            self._end_turn()
+            raise
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            self._end_turn()
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self._end_turn()
+
+    def _end_turn(self) -> None:
+        turn, self._turn = self._turn, None
+        if turn is not None:
+            WriteTurns.give_back(turn)
+
+
+class _TurnConnection(ConnectionWrapper):
+    """The write connection for one statement outside a transaction, in a write turn."""
+
+    __slots__ = ("_turn", "_turns")
+
+    def __init__(self, lock: asyncio.Lock, client: ImmediateSqliteClient) -> None:
+        super().__init__(lock, client)
+        self._turns = client.write_turns
+        self._turn: int | None = None
+
+    async def __aenter__(self) -> Any:
+        connection = await super().__aenter__()
+        if self._turns is not None:
+            try:
+                self._turn = await self._turns.take()
+            except BaseException:
+                self._lock.release()
+                raise
+        return connection
+
+    async def __aexit__(self, exc_type: Any, exc_val: Any, exc_tb: Any) -> None:
+        turn, self._turn = self._turn, None
+        try:
+            if turn is not None:
+                WriteTurns.give_back(turn)
+        finally:
+            await super().__aexit__(exc_type, exc_val, exc_tb)
 
 
 class ImmediateSqliteClient(SqliteClient):
@@ -63,6 +125,15 @@ class ImmediateSqliteClient(SqliteClient):
         self.read_connections = 0 if in_memory else max(readers, 0)
         self._readers_free = asyncio.Semaphore(max(self.read_connections, 1))
         self._idle_readers: list[aiosqlite.Connection] = []
+        shared_file = not in_memory and not file_path.startswith("file:")
+        self.write_turns = (
+            WriteTurns(f"{file_path}-writelock", int(self.pragmas["busy_timeout"]) / 1000)
+            if shared_file
+            else None
+        )
+
+    def acquire_connection(self) -> ConnectionWrapper:
+        return _TurnConnection(self._lock, self)
 
     def _in_transaction(self) -> SqliteTransactionContext:
         return SqliteTransactionContext(_ImmediateTransaction(self), self._lock)
