@@ -133,7 +133,7 @@ class Recurrence:
     time_zone: str = strawberry.field(description="The zone whose wall clock the rule follows.")
     summary: str = strawberry.field(
         description="The rule in words, in the viewer's LANGUAGE preference (en, da or no), "
-        "e.g. \"Every 2 weeks on Monday and Wednesday\"."
+        'e.g. "Every 2 weeks on Monday and Wednesday".'
     )
 
 
@@ -239,8 +239,7 @@ class FollowUp(relay.Node):
         description="Free text, several lines, at most 20,000 characters; null when redacted."
     )
     location: str | None = strawberry.field(
-        description="Where it takes place, one line, at most 500 characters; null when "
-        "redacted."
+        description="Where it takes place, one line, at most 500 characters; null when redacted."
     )
     row: strawberry.Private[FollowUpRow]
     override: strawberry.Private[OccurrenceRow | None]

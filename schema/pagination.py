@@ -133,9 +133,7 @@ def _describe_specialisations(generic: type, describe: Callable[[str], str]) -> 
     def copy_with(type_var_map: Mapping[str, Any]) -> type:
         specialised = copy(type_var_map)
         (item,) = type_var_map.values()
-        specialised.__strawberry_definition__.description = describe(
-            names.get_name_from_type(item)
-        )
+        specialised.__strawberry_definition__.description = describe(names.get_name_from_type(item))
         return specialised
 
     definition.copy_with = copy_with
@@ -143,8 +141,10 @@ def _describe_specialisations(generic: type, describe: Callable[[str], str]) -> 
 
 _describe_specialisations(
     Connection,
-    lambda item: f"A page of {_plural(item)}: a Relay cursor connection over {item} items, "
-    "with the total count of the whole list.",
+    lambda item: (
+        f"A page of {_plural(item)}: a Relay cursor connection over {item} items, "
+        "with the total count of the whole list."
+    ),
 )
 _describe_specialisations(
     Edge,
