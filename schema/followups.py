@@ -164,8 +164,9 @@ class FollowUpInput:
     kind: FollowUpKind | None = strawberry.field(  # type: ignore[valid-type]
         default=strawberry.UNSET,
         description="MEETING, TASK or CALL; not null. On create the default is the default "
-        "kind of the activity type (typeId), else MEETING. A change carries the times over: a meeting "
-        "becomes a task due at its end, a planned call a meeting at its deadline.",
+        "kind of the activity type (typeId), else MEETING. A change carries the times "
+        "over: a meeting becomes a task due at its end, a planned call a meeting at its "
+        "deadline.",
     )
     title: str | None = strawberry.field(
         default=strawberry.UNSET,
@@ -177,28 +178,28 @@ class FollowUpInput:
     )
     type_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Global ID of the ActivityType (its activity type); null removes the link; an unknown ID is "
-        "a NOT_FOUND error.",
+        description="Global ID of its ActivityType; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
     )
     company_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Global ID of the Company it is about; null removes the link; an unknown ID is "
-        "a NOT_FOUND error.",
+        description="Global ID of the Company it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
     )
     person_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Global ID of the Person it is about; null removes the link; an unknown ID is "
-        "a NOT_FOUND error.",
+        description="Global ID of the Person it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
     )
     sale_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Global ID of the Sale it is about; null removes the link; an unknown ID is "
-        "a NOT_FOUND error.",
+        description="Global ID of the Sale it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
     )
     project_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Global ID of the Project it is about; null removes the link; an unknown ID is "
-        "a NOT_FOUND error.",
+        description="Global ID of the Project it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
     )
     owner_id: strawberry.ID | None = strawberry.field(
         default=strawberry.UNSET,
