@@ -106,13 +106,8 @@ class Connection(Generic[T]):
         return [edge.node for edge in self.edges]
 
 
-#: Plurals that are not the item type name plus "s" (or "y" made "ies").
-_PLURALS = {"Person": "Persons"}
-
-
 def _plural(name: str) -> str:
-    if name in _PLURALS:
-        return _PLURALS[name]
+    """The English plural of a type name (Company: Companies, Person: Persons)."""
     if name.endswith("y") and name[-2:-1] not in "aeiou":
         return name[:-1] + "ies"
     return name + ("es" if name.endswith(("s", "x", "ch", "sh")) else "s")
