@@ -11,6 +11,7 @@ from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
+from strawberry.types.base import get_object_definition
 
 from resolvers.context import Info
 from resolvers.errors import DomainError, ValidationFailed
@@ -42,7 +43,17 @@ async def _resolve(info: Info, gid: relay.GlobalID) -> relay.Node | None:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any record by its global ID; null when unknown or hidden.")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="A global ID of any node type (the id of a record, or of one "
+                "occurrence of a series); a malformed one answers null too."
+            ),
+        ],
+    ) -> relay.Node | None:
         try:
             gid = relay.GlobalID.from_id(id)
         except (ValueError, TypeError):
@@ -146,6 +157,18 @@ Mutation = merge_types(
         MailboxMutation,
         CrmAdminMutation,
     ),
+)
+
+get_object_definition(Query, strict=True).description = (
+    "The reads: follow-ups (diary, todos, activities), CRM records, participants and "
+    "availability, preferences, API tokens, mailboxes and calendar accounts, and any record "
+    "by its global ID (node, nodes). What the viewer may not see is null, left out of lists "
+    "or busy time only (a redacted follow-up)."
+)
+get_object_definition(Mutation, strict=True).description = (
+    "The changes. Each answers a payload: what was changed, or errors (code, message, path) "
+    "saying why nothing was (invalid input, missing rights, a version conflict), as data "
+    "rather than as GraphQL errors."
 )
 
 schema = strawberry.Schema(

@@ -51,10 +51,21 @@ async def visible_ids(info: Info, rows: Iterable[FollowUpRow]) -> set[int]:
     return await visibility.visible_ids(info.context.viewer, info.context.loaders, rows)
 
 
-@strawberry.enum
+@strawberry.enum(
+    description="Whether a follow-up blocks its time (iCalendar TRANSP): what freeBusy, "
+    "firstFreeSlots and conflicts count."
+)
 class Availability(Enum):
-    BUSY = "BUSY"
-    FREE = "FREE"
+    BUSY = strawberry.enum_value(
+        "BUSY",
+        description="Blocks the time (OPAQUE): counts as busy in freeBusy, firstFreeSlots "
+        "and conflicts. The default of timed items.",
+    )
+    FREE = strawberry.enum_value(
+        "FREE",
+        description="Shown, but leaves the time free (TRANSPARENT): never counts as busy. "
+        "The default of all-day items unless ALL_DAY_BUSY_DEFAULT is set.",
+    )
 
 
 @strawberry.type(description="One BYDAY entry of a recurrence rule: a weekday, maybe numbered.")
@@ -66,9 +77,15 @@ class RecurrenceDay:
     )
 
 
-@strawberry.type
+@strawberry.type(
+    description="How a series repeats: its RFC 5545 rule as text and as fields, evaluated "
+    "on the wall clock of timeZone (a weekly 09:00 meeting stays at 09:00 across DST)."
+)
 class Recurrence:
-    rrule: str
+    rrule: str = strawberry.field(
+        description="The rule as RRULE text without the RRULE: prefix, e.g. "
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,WE."
+    )
     freq: str = strawberry.field(
         description="The FREQ as text (HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY).",
         deprecation_reason="Use frequency (the Frequency enum).",
@@ -76,7 +93,9 @@ class Recurrence:
     frequency: Frequency = strawberry.field(  # type: ignore[valid-type]
         description="How often the series repeats (FREQ)."
     )
-    interval: int
+    interval: int = strawberry.field(
+        description="Every how many frequency units it repeats (INTERVAL; 1: every one)."
+    )
     by_day: list[str] = strawberry.field(
         description="The BYDAY entries as RRULE text (MO, 1MO, -1FR).",
         deprecation_reason="Use weekdays (Weekday enum values with their ordinal).",
@@ -84,49 +103,118 @@ class Recurrence:
     weekdays: list[RecurrenceDay] = strawberry.field(
         description="The days of the week it falls on (BYDAY), in the rule's order."
     )
-    by_month_day: list[int]
-    by_month: list[int]
-    by_set_pos: list[int]
-    count: int | None
-    until: datetime | None
-    rdates: list[datetime]
-    exdates: list[datetime]
+    by_month_day: list[int] = strawberry.field(
+        description="Days of the month it falls on (BYMONTHDAY: 1..31, -1 the last); empty: "
+        "not restricted."
+    )
+    by_month: list[int] = strawberry.field(
+        description="Months it falls in (BYMONTH: 1 January .. 12 December); empty: every month."
+    )
+    by_set_pos: list[int] = strawberry.field(
+        description="Which of the days the other BY fields give in each period it keeps "
+        "(BYSETPOS: 1 the first, -1 the last); empty: all of them."
+    )
+    count: int | None = strawberry.field(
+        description="How many occurrences the series has in all (COUNT); null when it ends "
+        "at until or never."
+    )
+    until: datetime | None = strawberry.field(
+        description="The last instant an occurrence may start, inclusive (UNTIL): in UTC, "
+        "or without an offset (the owner's wall clock) when the rule text gave it so; null "
+        "when the series never ends, ends by count, or its UNTIL is a date (see rrule)."
+    )
+    rdates: list[datetime] = strawberry.field(
+        description="Extra occurrence starts outside the rule (RDATE), in UTC."
+    )
+    exdates: list[datetime] = strawberry.field(
+        description="Excluded occurrence starts (EXDATE), in UTC: deleted occurrences "
+        "(deleteFollowUp with scope THIS) are listed here."
+    )
     time_zone: str = strawberry.field(description="The zone whose wall clock the rule follows.")
-    summary: str
+    summary: str = strawberry.field(
+        description="The rule in words, in the viewer's LANGUAGE preference (en, da or no), "
+        'e.g. "Every 2 weeks on Monday and Wednesday".'
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Someone or something on a follow-up that is busy with another follow-up "
+    "at the same time."
+)
 class ConflictEntry:
-    kind: EntityKind  # type: ignore[valid-type]
-    id: strawberry.ID
+    kind: EntityKind = strawberry.field(  # type: ignore[valid-type]
+        description="What id names: an associate, a person or a resource."
+    )
+    id: strawberry.ID = strawberry.field(
+        description="The global ID of the busy associate, person or resource."
+    )
 
 
-@strawberry.type
+@strawberry.type(
+    description="A meeting, task or call in the CRM, or one occurrence of a recurring series "
+    "(then its id names the series and the occurrence's original start). All times are "
+    "answered in UTC (ISO 8601 with offset +00:00). A private follow-up the viewer may not "
+    "read is busy time only: redacted is true and its details are null or empty."
+)
 class FollowUp(relay.Node):
     id: relay.NodeID[str]
-    kind: FollowUpKind  # type: ignore[valid-type]
-    start: datetime | None
-    end: datetime | None
-    deadline: datetime | None
+    kind: FollowUpKind = strawberry.field(  # type: ignore[valid-type]
+        description="Meeting, task or call; decides which of start, end and deadline are set."
+    )
+    start: datetime | None = strawberry.field(
+        description="When it starts, in UTC. Always set for a meeting and a made call; null "
+        "for a planned call and for a task without a time."
+    )
+    end: datetime | None = strawberry.field(
+        description="When it ends, exclusive, in UTC; set whenever start is (the default "
+        "length is the owner's MEETING_DURATION or CALL_DURATION preference)."
+    )
+    deadline: datetime | None = strawberry.field(
+        description="When a task or a planned call is due, in UTC; null for a meeting."
+    )
     all_day: bool = strawberry.field(
         description="Dates, not times: start/end are midnights in the owner's zone, end "
         "exclusive; startDate/endDate (inclusive)/deadlineDate are the owner's dates."
     )
-    start_date: date | None
-    end_date: date | None
-    deadline_date: date | None
-    availability: Availability
+    start_date: date | None = strawberry.field(
+        description="All-day items: the first day, in the owner's time zone; null otherwise."
+    )
+    end_date: date | None = strawberry.field(
+        description="All-day items: the last day (inclusive), in the owner's time zone; "
+        "null otherwise."
+    )
+    deadline_date: date | None = strawberry.field(
+        description="All-day tasks: the due day, in the owner's time zone; null otherwise."
+    )
+    availability: Availability = strawberry.field(
+        description="Whether it blocks its time (BUSY) or leaves it free (FREE)."
+    )
     alarm_minutes: int | None = strawberry.field(description="Null when redacted.")
-    private: bool
-    done: bool
-    done_at: datetime | None
+    private: bool = strawberry.field(
+        description="Only its owner, its associate participants and administrators see the "
+        "details; everyone else sees busy time (redacted)."
+    )
+    done: bool = strawberry.field(
+        description="Completed (completeFollowUp); for an occurrence, that occurrence only."
+    )
+    done_at: datetime | None = strawberry.field(
+        description="When it was marked done, in UTC; null while not done."
+    )
     uid: str = strawberry.field(
         description="The iCalendar UID; an empty string when redacted (no link to calendars)."
     )
-    sequence: int
-    version: int
-    created_at: datetime
-    updated_at: datetime
+    sequence: int = strawberry.field(
+        description="The iCalendar SEQUENCE: raised when the kind, times, all-day flag, "
+        "location or recurrence change, so that calendars take the new invitation."
+    )
+    version: int = strawberry.field(
+        description="Optimistic lock: raised by every change. Pass the version you read to "
+        "updateFollowUp (and optionally to completeFollowUp, makeCall, deleteFollowUp); "
+        "if it changed meanwhile the answer is a VERSION_CONFLICT error. An occurrence "
+        "carries its series' version."
+    )
+    created_at: datetime = strawberry.field(description="When it was created, in UTC.")
+    updated_at: datetime = strawberry.field(description="When it was last changed, in UTC.")
     series_id: strawberry.ID = strawberry.field(
         description="The global ID of the single follow-up or of the whole series."
     )
@@ -144,9 +232,15 @@ class FollowUp(relay.Node):
         )
     )
     # plain fields, not resolvers: the privacy check is made once per item, when built
-    title: str | None
-    agenda: str | None
-    location: str | None
+    title: str | None = strawberry.field(
+        description="One line, at most 500 characters; null when redacted."
+    )
+    agenda: str | None = strawberry.field(
+        description="Free text, several lines, at most 20,000 characters; null when redacted."
+    )
+    location: str | None = strawberry.field(
+        description="Where it takes place, one line, at most 500 characters; null when redacted."
+    )
     row: strawberry.Private[FollowUpRow]
     override: strawberry.Private[OccurrenceRow | None]
     visible: strawberry.Private[bool]
@@ -282,7 +376,11 @@ class FollowUp(relay.Node):
 
     # sync when the owner was prefetched, else a coroutine the executor awaits (see
     # ``Participant.associate``)
-    @strawberry.field(graphql_type=Associate)
+    @strawberry.field(
+        graphql_type=Associate,
+        description="Whose follow-up it is: the associate whose diary and to-do list it is "
+        "in, whose time zone and durations it follows. Shown also when redacted.",
+    )
     def owner(self, info: Info) -> Any:
         if self.owner_row is not None:
             return Associate.from_model(self.owner_row)
@@ -291,27 +389,27 @@ class FollowUp(relay.Node):
     async def _owner(self, info: Info) -> Associate:
         return Associate.from_model(await records.associates.one(info, self.row.owner_id))
 
-    @strawberry.field
+    @strawberry.field(description="Its activity type; null when none or redacted.")
     async def type(self, info: Info) -> ActivityType | None:
         row = await records.activity_types.one(info, self._detail(self.row.type_id))
         return ActivityType.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The company it is about; null when none or redacted.")
     async def company(self, info: Info) -> Company | None:
         row = await records.companies.one(info, self._detail(self.row.company_id))
         return Company.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The person it is about; null when none or redacted.")
     async def person(self, info: Info) -> Person | None:
         row = await records.persons.one(info, self._detail(self.row.person_id))
         return Person.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The sale it is about; null when none or redacted.")
     async def sale(self, info: Info) -> Sale | None:
         row = await records.sales.one(info, self._detail(self.row.sale_id))
         return Sale.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The project it is about; null when none or redacted.")
     async def project(self, info: Info) -> Project | None:
         row = await records.projects.one(info, self._detail(self.row.project_id))
         return Project.from_model(row) if row else None

@@ -16,7 +16,7 @@ from resolvers.errors import ValidationFailed
 from resolvers.series import RecurrenceSpec, parse_spec
 from schema import ids
 from schema.crm_types import FollowUpKind
-from schema.enums import Frequency, Weekday
+from schema.enums import Frequency, Weekday, described
 from schema.errors import UserError, atomically
 from schema.followup_types import Availability, FollowUp, visible_ids
 from schema.pagination import (
@@ -43,8 +43,15 @@ _REFS = {
 }
 
 
-EditScope = strawberry.enum(
-    mutations.EditScope, description="Which occurrences of a series a change or deletion affects."
+EditScope = described(
+    mutations.EditScope,
+    "Which occurrences of a series a change or deletion given an occurrence ID affects.",
+    {
+        "THIS": "This occurrence only (an override of it; deleting it adds an EXDATE).",
+        "FOLLOWING": "This occurrence and all later ones: the series is split here and "
+        "the later part changed (or, on delete, the series ends before it).",
+        "ALL": "The whole series; a change of times moves every occurrence by the same amount.",
+    },
 )
 
 
@@ -62,7 +69,13 @@ class RecurrenceDayInput:
     description="A recurrence rule, as RRULE text (rrule) or as fields (frequency, interval, ...)."
 )
 class RecurrenceInput:
-    rrule: str | None = None
+    rrule: str | None = strawberry.field(
+        default=None,
+        description="The rule as RRULE text without the RRULE: prefix (at most 1000 "
+        "characters), e.g. FREQ=MONTHLY;BYDAY=-1FR; not with frequency. FREQ=SECONDLY, "
+        "FREQ=MINUTELY and rules giving more than 24 occurrences a day are refused "
+        "(VALIDATION on recurrence.rrule).",
+    )
     freq: str | None = strawberry.field(
         default=None,
         description="FREQ as text (HOURLY, DAILY, WEEKLY, MONTHLY, YEARLY).",
@@ -73,7 +86,11 @@ class RecurrenceInput:
         description="How often the series repeats (FREQ); with it, the fields below "
         "make the rule (not with rrule).",
     )
-    interval: int = 1
+    interval: int = strawberry.field(
+        default=1,
+        description="Every how many frequency units it repeats (INTERVAL, 1 or more; "
+        "default 1). With frequency only.",
+    )
     by_day: list[str] = strawberry.field(
         default_factory=list,
         description="BYDAY entries as RRULE text (MO, 1MO, -1FR).",
@@ -82,13 +99,40 @@ class RecurrenceInput:
     weekdays: list[RecurrenceDayInput] = strawberry.field(
         default_factory=list, description="The days of the week it falls on (BYDAY)."
     )
-    by_month_day: list[int] = strawberry.field(default_factory=list)
-    by_month: list[int] = strawberry.field(default_factory=list)
-    by_set_pos: list[int] = strawberry.field(default_factory=list)
-    count: int | None = None
-    until: datetime | None = None
-    rdates: list[datetime] = strawberry.field(default_factory=list)
-    exdates: list[datetime] = strawberry.field(default_factory=list)
+    by_month_day: list[int] = strawberry.field(
+        default_factory=list,
+        description="Days of the month (BYMONTHDAY: 1..31, -1 the last). With frequency only.",
+    )
+    by_month: list[int] = strawberry.field(
+        default_factory=list,
+        description="Months (BYMONTH: 1 January .. 12 December). With frequency only.",
+    )
+    by_set_pos: list[int] = strawberry.field(
+        default_factory=list,
+        description="Which of the days the other BY fields give in each period to keep "
+        "(BYSETPOS: 1 the first, -1 the last); needs another BY field. With frequency only.",
+    )
+    count: int | None = strawberry.field(
+        default=None,
+        description="How many occurrences in all (COUNT, 1..MAX_OCCURRENCES_PER_SERIES); not "
+        "with until; null with until null: the series never ends.",
+    )
+    until: datetime | None = strawberry.field(
+        default=None,
+        description="The last instant an occurrence may start, inclusive (UNTIL); give it "
+        "with an offset (it is stored in UTC); not before the first occurrence; not with count.",
+    )
+    rdates: list[datetime] = strawberry.field(
+        default_factory=list,
+        description="Extra occurrence starts outside the rule (RDATE), each with a UTC "
+        "offset; at most 1000 together with exdates. In an all-day series each counts by "
+        "its date in the owner's zone.",
+    )
+    exdates: list[datetime] = strawberry.field(
+        default_factory=list,
+        description="Original starts of occurrences to leave out (EXDATE), each with a UTC "
+        "offset; at most 1000 together with rdates.",
+    )
 
 
 def to_spec(data: RecurrenceInput) -> RecurrenceSpec:
@@ -117,19 +161,74 @@ def to_spec(data: RecurrenceInput) -> RecurrenceSpec:
 
 @strawberry.input(description="Fields of a follow-up; leave a field out to keep it.")
 class FollowUpInput:
-    kind: FollowUpKind | None = strawberry.UNSET  # type: ignore[valid-type]
-    title: str | None = strawberry.UNSET
-    agenda: str | None = strawberry.UNSET
-    type_id: strawberry.ID | None = strawberry.UNSET
-    company_id: strawberry.ID | None = strawberry.UNSET
-    person_id: strawberry.ID | None = strawberry.UNSET
-    sale_id: strawberry.ID | None = strawberry.UNSET
-    project_id: strawberry.ID | None = strawberry.UNSET
-    owner_id: strawberry.ID | None = strawberry.UNSET
-    location: str | None = strawberry.UNSET
-    start: datetime | None = strawberry.UNSET
-    end: datetime | None = strawberry.UNSET
-    deadline: datetime | None = strawberry.UNSET
+    kind: FollowUpKind | None = strawberry.field(  # type: ignore[valid-type]
+        default=strawberry.UNSET,
+        description="MEETING, TASK or CALL; not null. On create the default is the default "
+        "kind of the activity type (typeId), else MEETING. A change carries the times "
+        "over: a meeting becomes a task due at its end, a planned call a meeting at its "
+        "deadline.",
+    )
+    title: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="One line, 1..500 characters after trimming; required on create, not null.",
+    )
+    agenda: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Free text, several lines, at most 20,000 characters; null clears it.",
+    )
+    type_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of its ActivityType; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
+    )
+    company_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of the Company it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of the Person it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
+    )
+    sale_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of the Sale it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
+    )
+    project_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of the Project it is about; null removes the link; "
+        "an unknown ID is a NOT_FOUND error.",
+    )
+    owner_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Global ID of the active Associate who owns it (default on create: the "
+        "viewer); the owner's preferences give the default durations and the time zone. "
+        "Unknown or inactive: NOT_FOUND.",
+    )
+    location: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Where, one line, at most 500 characters; null clears it.",
+    )
+    start: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When it starts: ISO 8601 with a UTC offset (one without is a VALIDATION "
+        "error), 1900..2200; stored and answered in UTC. A meeting needs one; a task may have "
+        "one (it is then in the diary too); a call with a start is a made call. Changing only "
+        "the start keeps the length.",
+    )
+    end: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When it ends, exclusive, with a UTC offset; needs a start and must be "
+        "after it. Left out: start plus the owner's MEETING_DURATION (for a call "
+        "CALL_DURATION) minutes.",
+    )
+    deadline: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="When a task or a planned call is due, with a UTC offset; a task needs "
+        "one, a meeting must not have one.",
+    )
     all_day: bool | None = strawberry.field(
         default=strawberry.UNSET,
         description="Dates, not times, in the owner's zone (free unless availability: BUSY)",
@@ -143,10 +242,26 @@ class FollowUpInput:
     deadline_date: date | None = strawberry.field(
         default=strawberry.UNSET, description="Due day of an all-day task"
     )
-    availability: Availability | None = strawberry.UNSET
-    alarm_minutes: int | None = strawberry.UNSET
-    private: bool | None = strawberry.UNSET
-    done: bool | None = strawberry.UNSET
+    availability: Availability | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="BUSY blocks the time, FREE does not. Default: BUSY for timed items; FREE "
+        "for all-day ones (BUSY when ALL_DAY_BUSY_DEFAULT is set); null counts as BUSY.",
+    )
+    alarm_minutes: int | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A reminder this many minutes before the start (a task: before it is "
+        "due), 0..40320 (four weeks), sent to calendars as a VALARM; null: none.",
+    )
+    private: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Details only for the owner, associate participants and administrators; "
+        "others see busy time (redacted). Not null.",
+    )
+    done: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Completed; not null. On create, true also sets doneAt; afterwards use "
+        "completeFollowUp, which sets and clears doneAt (this field does not).",
+    )
     recurrence: RecurrenceInput | None = strawberry.field(
         default=strawberry.UNSET, description="null makes a series a single follow-up again"
     )
@@ -178,16 +293,27 @@ def to_fields(data: FollowUpInput) -> dict[str, Any]:
     return fields
 
 
-@strawberry.type
+@strawberry.type(description="The answer of a follow-up mutation: the follow-up, or errors.")
 class FollowUpPayload:
-    follow_up: FollowUp | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    follow_up: FollowUp | None = strawberry.field(
+        default=None,
+        description="The follow-up (or occurrence) as it is now; null when errors is not empty.",
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Why nothing was changed (VALIDATION, NOT_FOUND, FORBIDDEN, "
+        "VERSION_CONFLICT, ...; path names the input field); empty on success.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The answer of deleteFollowUp: the deleted ID, or errors.")
 class DeletePayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The ID given, once deleted; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was deleted; empty on success."
+    )
 
 
 def _failed(errors: list[UserError]) -> FollowUpPayload:
@@ -220,9 +346,28 @@ class FollowUpQuery:
     async def diary(
         self,
         info: Info,
-        associate_ids: list[strawberry.ID],
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
+        associate_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(
+                description="Global IDs of the associates (the columns), at most "
+                "MAX_IDS_PER_QUERY (default 100)."
+            ),
+        ],
+        from_: Annotated[
+            datetime,
+            strawberry.argument(
+                name="from",
+                description="Window start, inclusive: ISO 8601 with a UTC offset (one "
+                "without is a VALIDATION error).",
+            ),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="Window end, exclusive, with a UTC offset: after from and at "
+                "most MAX_WINDOW_DAYS (default 400) days later."
+            ),
+        ],
     ) -> list[FollowUp]:
         settings = info.context.settings
         keys = ids.decode_many(
@@ -275,9 +420,20 @@ class FollowUpQuery:
     async def todo(
         self,
         info: Info,
-        associate_id: strawberry.ID | None = None,
-        include_done: bool = False,
-        first: int | None = None,
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Whose to-do list (default: the viewer's)."),
+        ] = None,
+        include_done: Annotated[
+            bool, strawberry.argument(description="Also list tasks and calls already done.")
+        ] = False,
+        first: Annotated[
+            int | None,
+            strawberry.argument(
+                description="How many, from the earliest deadline (1..MAX_PAGE_SIZE; "
+                "default DEFAULT_PAGE_SIZE)."
+            ),
+        ] = None,
     ) -> list[FollowUp]:
         key = (
             info.context.viewer.id
@@ -332,12 +488,41 @@ class FollowUpQuery:
     async def activities(
         self,
         info: Info,
-        company_id: strawberry.ID | None = None,
-        person_id: strawberry.ID | None = None,
-        sale_id: strawberry.ID | None = None,
-        project_id: strawberry.ID | None = None,
-        kinds: list[FollowUpKind] | None = None,  # type: ignore[valid-type]
-        include_done: bool = True,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global ID of the Company whose follow-ups to list. Give exactly one "
+                "of companyId, personId, saleId, projectId (else a VALIDATION error)."
+            ),
+        ] = None,
+        person_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global ID of the Person whose follow-ups to list. Give exactly one "
+                "of companyId, personId, saleId, projectId (else a VALIDATION error)."
+            ),
+        ] = None,
+        sale_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global ID of the Sale whose follow-ups to list. Give exactly one "
+                "of companyId, personId, saleId, projectId (else a VALIDATION error)."
+            ),
+        ] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Global ID of the Project whose follow-ups to list. Give exactly one "
+                "of companyId, personId, saleId, projectId (else a VALIDATION error)."
+            ),
+        ] = None,
+        kinds: Annotated[
+            list[FollowUpKind] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only these kinds; null or empty: all kinds."),
+        ] = None,
+        include_done: Annotated[
+            bool, strawberry.argument(description="Also list done ones (default true).")
+        ] = True,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -348,7 +533,13 @@ class FollowUpQuery:
                 name="from", description="With to: list occurrences of series in [from, to)"
             ),
         ] = None,
-        to: datetime | None = None,
+        to: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="With from: the window end, exclusive, with a UTC offset; at most "
+                "MAX_WINDOW_DAYS (default 400) days after from."
+            ),
+        ] = None,
     ) -> Connection[FollowUp]:
         given = {
             key: ids.decode(value, _REFS[key], camel(key))
@@ -404,8 +595,23 @@ def occurrence_id(value: str, path: str = "id") -> tuple[int, datetime | None]:
 
 @strawberry.type
 class FollowUpMutation:
-    @strawberry.mutation
-    async def create_follow_up(self, info: Info, input: FollowUpInput) -> FollowUpPayload:
+    @strawberry.mutation(
+        description="Create a meeting, task or call, owned by the viewer unless ownerId is "
+        "given. What is left out comes from the owner's preferences (the length from "
+        "MEETING_DURATION or CALL_DURATION); the owner's TIME_ZONE is kept as the zone of "
+        "its recurrence and all-day dates. Errors come in errors, not as GraphQL errors."
+    )
+    async def create_follow_up(
+        self,
+        info: Info,
+        input: Annotated[
+            FollowUpInput,
+            strawberry.argument(
+                description="Its fields: title, and the times its kind needs (a meeting: "
+                "start; a task: deadline; a call: deadline when planned, start when made)."
+            ),
+        ],
+    ) -> FollowUpPayload:
         settings = info.context.settings
         limit, busy = settings.max_occurrences_per_series, settings.all_day_busy_default
         return await run_followup(
@@ -420,10 +626,35 @@ class FollowUpMutation:
     async def update_follow_up(
         self,
         info: Info,
-        id: strawberry.ID,
-        version: int,
-        input: FollowUpInput,
-        scope: EditScope = EditScope.THIS,  # type: ignore[valid-type]
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of a follow-up, of a whole series, or of one occurrence "
+                "(as diary, todos and activities with from/to list them)."
+            ),
+        ],
+        version: Annotated[
+            int,
+            strawberry.argument(
+                description="The version read (of the series, for an occurrence); if it "
+                "changed since, nothing is done and the answer is a VERSION_CONFLICT error: "
+                "read it again."
+            ),
+        ],
+        input: Annotated[
+            FollowUpInput,
+            strawberry.argument(
+                description="Only the fields to change; a field left out is kept, null "
+                "clears it where it may be null."
+            ),
+        ],
+        scope: Annotated[
+            EditScope,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="For an occurrence ID: THIS (default), FOLLOWING or ALL. "
+                "Ignored for any other ID."
+            ),
+        ] = EditScope.THIS,  # type: ignore[valid-type]
     ) -> FollowUpPayload:
         async def work() -> FollowUp:
             settings = info.context.settings
@@ -438,7 +669,29 @@ class FollowUpMutation:
 
     @strawberry.mutation(description="Mark done (done: false reopens); one occurrence only.")
     async def complete_follow_up(
-        self, info: Info, id: strawberry.ID, done: bool = True, version: int | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of a follow-up, of a whole series, or of one occurrence "
+                "(as diary, todos and activities with from/to list them)."
+            ),
+        ],
+        done: Annotated[
+            bool,
+            strawberry.argument(
+                description="true (default): done, doneAt now; false: open again, doneAt null."
+            ),
+        ] = True,
+        version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Optional: the version read; if the follow-up changed since, "
+                "nothing is done and the answer is a VERSION_CONFLICT error. Not checked "
+                "for an occurrence."
+            ),
+        ] = None,
     ) -> FollowUpPayload:
         async def work() -> FollowUp:
             key = occurrence_id(id)
@@ -447,9 +700,27 @@ class FollowUpMutation:
 
         return await _present(work)
 
-    @strawberry.mutation(description="Make a planned call: it starts now.")
+    @strawberry.mutation(
+        description="Make a planned call: it starts now and lasts the owner's CALL_DURATION "
+        "minutes."
+    )
     async def make_call(
-        self, info: Info, id: strawberry.ID, version: int | None = None
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of a planned call (kind CALL, no start yet); another "
+                "kind or a made call is a VALIDATION error."
+            ),
+        ],
+        version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Optional: the version read; if the follow-up changed since, "
+                "nothing is done and the answer is a VERSION_CONFLICT error."
+            ),
+        ] = None,
     ) -> FollowUpPayload:
         async def work() -> Any:
             key = ids.decode(id, "FollowUp", "id")
@@ -461,9 +732,29 @@ class FollowUpMutation:
     async def delete_follow_up(
         self,
         info: Info,
-        id: strawberry.ID,
-        version: int | None = None,
-        scope: EditScope = EditScope.THIS,  # type: ignore[valid-type]
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of a follow-up, of a whole series, or of one occurrence "
+                "(as diary, todos and activities with from/to list them)."
+            ),
+        ],
+        version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Optional: the version read; if the follow-up changed since, "
+                "nothing is done and the answer is a VERSION_CONFLICT error. For an "
+                "occurrence: the series' version."
+            ),
+        ] = None,
+        scope: Annotated[
+            EditScope,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="For an occurrence ID: THIS (default: that occurrence), "
+                "FOLLOWING (it and the later ones) or ALL (the whole series). Ignored for "
+                "any other ID."
+            ),
+        ] = EditScope.THIS,  # type: ignore[valid-type]
     ) -> DeletePayload:
         async def job() -> DeletePayload:
             await mutations.delete(info.context.viewer, occurrence_id(id), version, scope)

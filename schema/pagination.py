@@ -7,10 +7,11 @@ Every connection takes ``first``/``after`` and ``last``/``before`` (the ``First`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
+from strawberry.schema.name_converter import NameConverter
 
 from resolvers.pages import Page, Window, keyset_page, list_window, page_size, window
 from resolvers.pages import encode as encode
@@ -80,19 +81,70 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Opaque cursor of this item: pass it as after (or before) to page on "
+        "from here. Valid for this list with the same arguments only."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(
+        description="The items of this page with their cursors, in list order."
+    )
+    page_info: PageInfo = strawberry.field(
+        description="Where this page lies in the list: its first and last cursors and "
+        "whether there are items before or after it."
+    )
+    total_count: int = strawberry.field(
+        description="How many items the whole list holds (all pages, not just this one)."
+    )
 
-    @strawberry.field
+    @strawberry.field(description="The items of this page, in list order (edges without cursors).")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
+
+
+def _plural(name: str) -> str:
+    """The English plural of a type name (Company: Companies, Person: Persons)."""
+    if name.endswith("y") and name[-2:-1] not in "aeiou":
+        return name[:-1] + "ies"
+    return name + ("es" if name.endswith(("s", "x", "ch", "sh")) else "s")
+
+
+def _describe_specialisations(generic: type, describe: Callable[[str], str]) -> None:
+    """Give each specialisation of ``generic`` (``CompanyConnection`` for
+    ``Connection[Company]``) a description naming its item type.
+
+    Strawberry copies the generic's definition for each specialisation (``copy_with``),
+    description included; this wraps that copy to describe the new type instead.  The
+    item name is the one strawberry puts into the specialised type name.
+    """
+    definition = generic.__strawberry_definition__  # type: ignore[attr-defined]
+    copy = definition.copy_with
+    names = NameConverter()
+
+    def copy_with(type_var_map: Mapping[str, Any]) -> type:
+        specialised = copy(type_var_map)
+        (item,) = type_var_map.values()
+        specialised.__strawberry_definition__.description = describe(names.get_name_from_type(item))
+        return specialised
+
+    definition.copy_with = copy_with
+
+
+_describe_specialisations(
+    Connection,
+    lambda item: (
+        f"A page of {_plural(item)}: a Relay cursor connection over {item} items, "
+        "with the total count of the whole list."
+    ),
+)
+_describe_specialisations(
+    Edge,
+    lambda item: f"One {item} in a page of {_plural(item)}, with its cursor.",
+)
 
 
 def _connection(edges: list[Edge[T]], previous: bool, more: bool, total: int) -> Connection[T]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from resolvers import phone_calls
@@ -12,11 +14,24 @@ from schema.errors import UserError, atomically
 from schema.followup_types import FollowUp
 
 
-@strawberry.type
+@strawberry.type(
+    description="The answer of callPhone: the link to dial and the call made, or errors."
+)
 class CallPayload:
-    link: str | None = None
-    follow_up: FollowUp | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    link: str | None = strawberry.field(
+        default=None,
+        description="The call link of the number from the viewer's PHONE_LINK_FORMAT "
+        "preference (e.g. tel:+4722334455): open it to dial. Null when errors is not empty.",
+    )
+    follow_up: FollowUp | None = strawberry.field(
+        default=None,
+        description="The CALL follow-up made, owned by the viewer; null when errors is not empty.",
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description="Why nothing was done (NOT_FOUND for an unknown phoneId, VALIDATION for "
+        "a bad title); empty on success.",
+    )
 
 
 @strawberry.type
@@ -26,7 +41,21 @@ class PhoneMutation:
         "follow-up (start now, the owner's call duration) linked to its person/company."
     )
     async def call_phone(
-        self, info: Info, phone_id: strawberry.ID, title: str | None = None
+        self,
+        info: Info,
+        phone_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="Global ID of the PhoneNumber (of a person or a company) to call."
+            ),
+        ],
+        title: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Title of the call follow-up, one line, at most 500 characters; "
+                'default: "Call" and the person\'s name, else the number.'
+            ),
+        ] = None,
     ) -> CallPayload:
         async def job() -> CallPayload:
             key = ids.decode(phone_id, "PhoneNumber", "phoneId")

@@ -77,3 +77,14 @@ def test_no_schema_element_is_undescribed_beyond_the_known_list() -> None:
     assert not new, f"{len(new)} new undescribed: " + ", ".join(new)
     done = sorted(known - missing)
     assert not done, f"described now, delete from {KNOWN.name}: " + ", ".join(done)
+
+
+def test_each_connection_and_edge_type_names_its_item_type() -> None:
+    types = schema._schema.type_map
+    specialised = [n for n in types if n.endswith(("Connection", "Edge")) and n != "Connection"]
+    assert "CompanyConnection" in specialised and "FollowUpEdge" in specialised
+    assert types["CompanyConnection"].description.startswith("A page of Companies:")
+    assert types["PersonEdge"].description == "One Person in a page of Persons, with its cursor."
+    for name in specialised:
+        item = name.removesuffix("Connection").removesuffix("Edge")
+        assert f" {item} " in (types[name].description or ""), name
