@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -42,7 +42,17 @@ async def _resolve(info: Info, gid: relay.GlobalID) -> relay.Node | None:
 @strawberry.type
 class NodeQuery:
     @strawberry.field(description="Any record by its global ID; null when unknown or hidden.")
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="A global ID of any node type; one that is not a global ID "
+                "answers null."
+            ),
+        ],
+    ) -> relay.Node | None:
         try:
             gid = relay.GlobalID.from_id(id)
         except (ValueError, TypeError):
@@ -146,6 +156,15 @@ Mutation = merge_types(
         MailboxMutation,
         CrmAdminMutation,
     ),
+)
+cast(
+    Any, Query
+).__strawberry_definition__.description = (
+    "Every read. Each needs a bearer token; what it returns is what the token's associate may see."
+)
+cast(Any, Mutation).__strawberry_definition__.description = (
+    "Every change. A mutation reports what a client can cause (invalid input, rights, "
+    "conflicts) as typed errors in its payload and then changes nothing."
 )
 
 schema = strawberry.Schema(

@@ -372,8 +372,8 @@ class CalendarSyncQuery:
         associate_id: Annotated[
             strawberry.ID | None,
             strawberry.argument(
-                description="An Associate's accounts (administrators only; an empty list for anyone "
-                "else); null: your own."
+                description="An Associate's accounts (administrators only; an empty list "
+                "for anyone else); null: your own."
             ),
         ] = None,
         resource_id: Annotated[
@@ -408,8 +408,8 @@ class CalendarSyncMutation:
         associate_id: Annotated[
             strawberry.ID | None,
             strawberry.argument(
-                description="The account is for this associate (administrators only; NOT_FOUND for anyone "
-                "else); null: for yourself."
+                description="The account is for this associate (administrators only; "
+                "NOT_FOUND for anyone else); null: for yourself."
             ),
         ] = None,
         resource_id: Annotated[

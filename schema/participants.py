@@ -319,7 +319,7 @@ class ParticipantQuery:
             selection_id, resource_group_id,
         )  # fmt: skip
         lo, hi = check_window(start, end, info.context.settings)
-        found = await part.candidates(source.value, ask.filters(), first)
+        found = await part.candidates(CandidateSource(source).value, ask.filters(), first)
         return await _candidates(info, found, lo, hi, follow_up_id)
 
     @strawberry.field(
@@ -395,7 +395,9 @@ class ParticipantQuery:
             selection_id, resource_group_id,
         )  # fmt: skip
         lo, hi = check_window(start, end, settings)
-        found = await part.candidates(source.value, ask.filters(), part.MAX_CANDIDATES, search)
+        found = await part.candidates(
+            CandidateSource(source).value, ask.filters(), part.MAX_CANDIDATES, search
+        )
         first_row, last_row = list_window(len(found), page)
         built = await _candidates(info, found[first_row:last_row], lo, hi, follow_up_id)
         shown = dict(zip(range(first_row, last_row), built, strict=True))
