@@ -64,9 +64,8 @@ class Candidate:
         description="E-mail address (a person's preferred one); null when none is known."
     )
     busy: bool = strawberry.field(
-        description="True when they have a busy booking overlapping the proposed time (a "
-        "CONFLICT on a resource that refuses double booking); the meeting given as "
-        "followUpId does not count."
+        description="True when another follow-up of theirs (busy or tentative) overlaps the "
+        "proposed time; the meeting given as followUpId does not count."
     )
     already_added: bool = strawberry.field(
         description="True when they are already on the follow-up given as followUpId."
