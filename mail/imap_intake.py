@@ -35,7 +35,7 @@ from config.settings import Settings
 from mail.inbound import _msgid
 from mail.outcomes import APPLIED, BOUNCE, PROPOSAL, REJECTED, Outcome
 from orm import models as m
-from orm.intake_models import Mailbox, MailboxMessage, MailboxState
+from orm.intake_models import Mailbox, MailboxMessage, MailboxState, MessageOutcome
 from orm.outbox import utcnow
 
 log = logging.getLogger("followups.imap")
@@ -116,15 +116,15 @@ async def ensure_shared(settings: Settings) -> Mailbox | None:
     return row
 
 
-def summarize(outcomes: list[Outcome]) -> tuple[str, str, int | None]:
+def summarize(outcomes: list[Outcome]) -> tuple[MessageOutcome, str, int | None]:
     """One outcome per message: APPLIED when anything took effect, REJECTED when all were."""
     kinds = {o.kind for o in outcomes}
     if kinds & {APPLIED, PROPOSAL, BOUNCE}:
-        kind = "APPLIED"
+        kind = MessageOutcome.APPLIED
     elif kinds == {REJECTED}:
-        kind = "REJECTED"
+        kind = MessageOutcome.REJECTED
     else:
-        kind = "IGNORED"
+        kind = MessageOutcome.IGNORED
     reason = "; ".join(o.reason for o in outcomes)[:4000] or "nothing to do"
     fid = next((o.followup_id for o in outcomes if o.followup_id is not None), None)
     return kind, reason, fid
@@ -237,13 +237,13 @@ class MailboxReader:
             kind = await self._apply(row, owner, uid, raw)
             if kind is not None:
                 result.handled += 1
-                result.applied += kind == "APPLIED"
+                result.applied += kind is MessageOutcome.APPLIED
             await self._mark(uid)
         return result
 
     async def _apply(
         self, row: Mailbox, owner: m.Associate | None, uid: int, raw: bytes
-    ) -> str | None:
+    ) -> MessageOutcome | None:
         """Apply one message and record it with the last UID, all in one transaction."""
         message_id = _message_id(raw)
         async with in_transaction():
@@ -260,12 +260,12 @@ class MailboxReader:
                 uidvalidity=self.uidvalidity or 0,
                 uid=uid,
                 message_id=message_id,
-                outcome=kind,
+                outcome=kind.value,
                 reason=reason,
                 followup_id=fid,
             )
             await Mailbox.filter(id=row.id, last_uid__lt=uid).update(last_uid=uid)
-        log.info("mailbox %s message %s: %s (%s)", row.id, uid, kind, reason)
+        log.info("mailbox %s message %s: %s (%s)", row.id, uid, kind.value, reason)
         return kind
 
     async def _mark(self, uid: int) -> None:

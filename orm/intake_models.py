@@ -21,6 +21,14 @@ class MailboxState(str, Enum):
     FAILED = "FAILED"
 
 
+class MessageOutcome(str, Enum):
+    """What one handled message did, as ``MailboxMessage.outcome`` stores it."""
+
+    APPLIED = "APPLIED"
+    IGNORED = "IGNORED"
+    REJECTED = "REJECTED"
+
+
 class Mailbox(Model):
     """An IMAP mailbox whose calendar mails (replies, counters, bounces) the service reads."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import Enum
 
 from calcore.rrule_model import Freq
-from orm.intake_models import MailboxState
+from orm.intake_models import MailboxState, MessageOutcome
 from orm.models import (
     Kind,
     ParticipantStatus,
@@ -32,6 +32,7 @@ __all__ = [
     "MailMethod",
     "MailStatus",
     "MailboxState",
+    "MessageOutcome",
     "ObjectState",
     "ParticipantStatus",
     "PhoneKind",

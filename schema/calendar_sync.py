@@ -97,11 +97,15 @@ class CalendarPull:
         )
 
 
-@strawberry.enum
+@strawberry.enum(description="Where a calendar account's password comes from.")
 class PasswordSource(Enum):
-    STORED = "STORED"
-    ENVIRONMENT = "ENVIRONMENT"
-    NONE = "NONE"
+    STORED = strawberry.enum_value(
+        "STORED", description="Stored here, encrypted with SECRET_KEY (never returned)."
+    )
+    ENVIRONMENT = strawberry.enum_value(
+        "ENVIRONMENT", description="Read from the environment variable passwordEnv names."
+    )
+    NONE = strawberry.enum_value("NONE", description="No password is stored or named.")
 
 
 @strawberry.type(description="A CalDAV calendar of an associate or a resource.")
@@ -123,7 +127,9 @@ class CalendarAccount(relay.Node):
         description="When the last sync failed (UTC, ISO 8601); null while OK."
     )
     supports_tasks: bool | None = strawberry.field(description="VTODO accepted; null: unknown")
-    password_source: PasswordSource
+    password_source: PasswordSource = strawberry.field(
+        description="Whether a password is stored, read from an environment variable, or none."
+    )
     password_env: str | None = strawberry.field(description="The variable holding the password")
     reconciled_at: datetime | None = strawberry.field(
         description="When both sides were last compared in full (UTC, ISO 8601); null: never."
@@ -174,12 +180,14 @@ class CalendarAccount(relay.Node):
         rows = await accounts.visible(info, node_ids)
         return [cls.from_model(r) if r is not None else None for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="The associate whose diary it mirrors; null for a resource's.")
     async def associate(self, info: Info) -> Associate | None:
         row = await records.associates.one(info, self.row.associate_id)
         return Associate.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="The resource whose bookings it mirrors; null for an associate's."
+    )
     async def resource(self, info: Info) -> Resource | None:
         row = await records.resources.one(info, self.row.resource_id)
         return Resource.from_model(row) if row else None
@@ -203,10 +211,16 @@ async def calendar_pulls_of(
 
 @strawberry.type(description="How a follow-up stands in one calendar.")
 class CalendarSync:
-    account: CalendarAccount
-    state: CalendarSyncState  # type: ignore[valid-type]
-    error: str | None
-    synced_at: datetime | None
+    account: CalendarAccount = strawberry.field(description="The calendar account.")
+    state: CalendarSyncState = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the follow-up is written there."
+    )
+    error: str | None = strawberry.field(
+        description="What the server answered to the last failed write; null when none."
+    )
+    synced_at: datetime | None = strawberry.field(
+        description="When it was last written to the calendar (UTC, ISO 8601); null: not yet."
+    )
 
 
 async def calendar_sync_of(info: Info, followup_id: int) -> list[CalendarSync]:
@@ -222,15 +236,27 @@ async def calendar_sync_of(info: Info, followup_id: int) -> list[CalendarSync]:
     ]
 
 
-@strawberry.input
+@strawberry.input(
+    description="A CalDAV account's settings. Creating one needs serverUrl and username; in "
+    "an update, fields left out stay as they are."
+)
 class CalendarAccountInput:
-    server_url: str | None = strawberry.UNSET
-    username: str | None = strawberry.UNSET
+    server_url: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="http(s) URL of the CalDAV server or principal (VALIDATION otherwise). "
+        "It must resolve to a public address (or one CALDAV_ALLOWED_HOSTS opens), else "
+        "VALIDATION 'server unreachable'.",
+    )
+    username: str | None = strawberry.field(
+        default=strawberry.UNSET, description="CalDAV login name."
+    )
     password: str | None = strawberry.field(
         default=strawberry.UNSET, description="Stored encrypted; never shown again"
     )
     password_env: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Read the password from this environment variable"
+        default=strawberry.UNSET,
+        description="Read the password from this environment variable instead "
+        "(administrators only, else FORBIDDEN)",
     )
     calendar_url: str | None = strawberry.field(
         default=strawberry.UNSET, description="The calendar; omitted: found by discovery"
@@ -260,38 +286,63 @@ class CalendarAccountInput:
         return data
 
 
-@strawberry.type
+@strawberry.type(
+    description="Result of createCalendarAccount or updateCalendarAccount: the account, or errors."
+)
 class CalendarAccountPayload:
-    account: CalendarAccount | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    account: CalendarAccount | None = strawberry.field(
+        default=None, description="The account as saved; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was saved; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of deleteCalendarAccount: the deleted ID, or errors.")
 class DeleteCalendarAccountPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global ID of the deleted account; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was deleted; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="A calendar the server offered in a connection test.")
 class DiscoveredCalendar:
-    url: str
-    name: str | None
-    supports_tasks: bool
+    url: str = strawberry.field(description="The calendar's URL (a calendarUrl to choose).")
+    name: str | None = strawberry.field(
+        description="Its display name (a calendarName to choose); null when it has none."
+    )
+    supports_tasks: bool = strawberry.field(description="Whether it accepts tasks (VTODO).")
 
 
 @strawberry.type(description="What the server answered to a connection test.")
 class ConnectionTest:
-    ok: bool
-    status: int | None
-    message: str
-    principal_url: str | None
-    calendars: list[DiscoveredCalendar]
+    ok: bool = strawberry.field(
+        description="True when the server accepted the login (and the chosen calendar answered)."
+    )
+    status: int | None = strawberry.field(
+        description="The HTTP status of the server's answer; null when none came (e.g. no "
+        "connection, or the password is unavailable)."
+    )
+    message: str = strawberry.field(description="What happened, in English, for people.")
+    principal_url: str | None = strawberry.field(
+        description="The principal URL the server named for the login; null when unknown."
+    )
+    calendars: list[DiscoveredCalendar] = strawberry.field(
+        description="The calendars found; empty when the login failed or discovery did."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of testCalendarAccount: what the server said, or errors.")
 class ConnectionTestPayload:
-    result: ConnectionTest | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    result: ConnectionTest | None = strawberry.field(
+        default=None, description="The server's answer; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why no test was made (e.g. NOT_FOUND); empty otherwise."
+    )
 
 
 T = TypeVar("T")
@@ -318,8 +369,20 @@ class CalendarSyncQuery:
     async def calendar_accounts(
         self,
         info: Info,
-        associate_id: strawberry.ID | None = None,
-        resource_id: strawberry.ID | None = None,
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An Associate's accounts (administrators only; an empty list "
+                "for anyone else); null: your own."
+            ),
+        ] = None,
+        resource_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="A Resource's accounts instead (administrators only; an empty list for "
+                "anyone else)."
+            ),
+        ] = None,
     ) -> list[CalendarAccount]:
         rows = await accounts.listing(
             info.context.viewer,
@@ -338,9 +401,24 @@ class CalendarSyncMutation:
     async def create_calendar_account(
         self,
         info: Info,
-        input: CalendarAccountInput,
-        associate_id: strawberry.ID | None = None,
-        resource_id: strawberry.ID | None = None,
+        input: Annotated[
+            CalendarAccountInput,
+            strawberry.argument(description="The settings; serverUrl and username needed."),
+        ],
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The account is for this associate (administrators only; "
+                "NOT_FOUND for anyone else); null: for yourself."
+            ),
+        ] = None,
+        resource_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="For this Resource instead (administrators only; NOT_FOUND for "
+                "anyone else)."
+            ),
+        ] = None,
     ) -> CalendarAccountPayload:
         async def work() -> CalendarAccountPayload:
             row = await accounts.create(
@@ -356,7 +434,17 @@ class CalendarSyncMutation:
 
     @strawberry.mutation(description="Change an account; a FAILED account is retried after it.")
     async def update_calendar_account(
-        self, info: Info, id: strawberry.ID, input: CalendarAccountInput
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The CalendarAccount (yours; administrators: any; else NOT_FOUND)."
+            ),
+        ],
+        input: Annotated[
+            CalendarAccountInput, strawberry.argument(description="The fields to change.")
+        ],
     ) -> CalendarAccountPayload:
         async def work() -> CalendarAccountPayload:
             key = ids.decode(id, "CalendarAccount", "id")
@@ -372,7 +460,22 @@ class CalendarSyncMutation:
         "unless keepObjects is true."
     )
     async def delete_calendar_account(
-        self, info: Info, id: strawberry.ID, keep_objects: bool = False
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The CalendarAccount (yours; administrators: any; else NOT_FOUND)."
+            ),
+        ],
+        keep_objects: Annotated[
+            bool,
+            strawberry.argument(
+                description="True: leave our events and tasks in the calendar. False (the "
+                "default): remove them first; when the server cannot be reached or refuses, "
+                "nothing is deleted (VALIDATION on keepObjects)."
+            ),
+        ] = False,
     ) -> DeleteCalendarAccountPayload:
         async def work() -> DeleteCalendarAccountPayload:
             key = await accounts.delete(
@@ -387,8 +490,21 @@ class CalendarSyncMutation:
 
         return await guarded(work, lambda e: DeleteCalendarAccountPayload(errors=e))
 
-    @strawberry.mutation(description="Ask the server; report what it answered.")
-    async def test_calendar_account(self, info: Info, id: strawberry.ID) -> ConnectionTestPayload:
+    @strawberry.mutation(
+        description="Log in to the account's server and list its calendars; report what it "
+        "answered (a failed login is a result with ok false, not an error). Also refreshes "
+        "supportsTasks."
+    )
+    async def test_calendar_account(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The CalendarAccount (yours; administrators: any; else NOT_FOUND)."
+            ),
+        ],
+    ) -> ConnectionTestPayload:
         async def work() -> ConnectionTestPayload:
             key = ids.decode(id, "CalendarAccount", "id")
             r = await accounts.test(info.context.viewer, key, info.context.settings)

@@ -94,12 +94,16 @@ class Proposal(ModelNode):
         allowed = await visibility.visible_proposals(viewer, loaders, rows)
         return [cls.from_model(r) if r is not None else None for r in allowed]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The participant who proposed it; null when they have been removed since."
+    )
     async def participant(self, info: Info) -> Participant | None:
         row = await records.participants.one(info, self.row.participant_id)
         return Participant.from_model(row) if row else None
 
-    @strawberry.field(name="followUp")
+    @strawberry.field(
+        name="followUp", description="The meeting it proposes to move; null when deleted since."
+    )
     async def follow_up(
         self, info: Info
     ) -> Annotated[FollowUp, strawberry.lazy("schema.followup_types")] | None:
@@ -115,18 +119,32 @@ async def proposals_of(info: Info, row: FollowUpRow) -> list[Proposal]:
     return [Proposal.from_model(p) for p in reversed(found)][:100]
 
 
-@strawberry.enum
+@strawberry.enum(description="What one part of an inbound mail did.")
 class InboundOutcomeKind(Enum):
-    APPLIED = inbound_mail.APPLIED
-    IGNORED = inbound_mail.IGNORED
-    REJECTED = inbound_mail.REJECTED
-    PROPOSAL = inbound_mail.PROPOSAL
-    BOUNCE = inbound_mail.BOUNCE
+    APPLIED = strawberry.enum_value(
+        inbound_mail.APPLIED,
+        description="An answer was recorded: the participant's status (or one occurrence's).",
+    )
+    IGNORED = strawberry.enum_value(
+        inbound_mail.IGNORED,
+        description="Nothing to do: e.g. a stale answer (reasonCode says why).",
+    )
+    REJECTED = strawberry.enum_value(
+        inbound_mail.REJECTED, description="Refused (reasonCode and reason say why)."
+    )
+    PROPOSAL = strawberry.enum_value(
+        inbound_mail.PROPOSAL,
+        description="A COUNTER was stored as a Proposal for the organiser to decide.",
+    )
+    BOUNCE = strawberry.enum_value(
+        inbound_mail.BOUNCE,
+        description="A delivery report: the invitation mail it names is marked FAILED or DELAYED.",
+    )
 
 
 @strawberry.type(description="What one part of an inbound mail did; reason says why.")
 class InboundOutcome:
-    kind: InboundOutcomeKind
+    kind: InboundOutcomeKind = strawberry.field(description="What it did.")
     code: str | None = strawberry.field(
         description="Why it was refused or ignored (a lower-case code such as not-invited).",
         deprecation_reason="Use reasonCode (the InboundOutcomeCode enum).",
@@ -134,9 +152,13 @@ class InboundOutcome:
     reason_code: InboundOutcomeCode | None = strawberry.field(  # type: ignore[valid-type]
         description="Why it was refused or ignored (null when it was applied)."
     )
-    reason: str
-    follow_up_id: strawberry.ID | None
-    recurrence_id: datetime | None
+    reason: str = strawberry.field(description="What happened or why, in English, for people.")
+    follow_up_id: strawberry.ID | None = strawberry.field(
+        description="Global ID of the FollowUp it concerned; null when none was matched."
+    )
+    recurrence_id: datetime | None = strawberry.field(
+        description="The occurrence (RECURRENCE-ID, UTC) it was about; null: the whole series."
+    )
     proposal_id: strawberry.Private[int | None]
 
     @classmethod
@@ -152,7 +174,9 @@ class InboundOutcome:
             proposal_id=o.proposal_id,
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The stored Proposal when kind is PROPOSAL (and you may see it); else null."
+    )
     async def proposal(self, info: Info) -> Proposal | None:
         row = await records.proposals.one(info, self.proposal_id)
         viewer, loaders = info.context.viewer, info.context.loaders

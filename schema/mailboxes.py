@@ -7,13 +7,13 @@ Declarations only; the rules are in ``resolvers.mailboxes``.  The password is wr
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
 from resolvers import mailboxes
 from resolvers.context import Info
-from resolvers.enums import MailboxState
+from resolvers.enums import MailboxState, MessageOutcome
 from schema import ids
 from schema.enums import described
 from schema.errors import UserError, atomically
@@ -29,6 +29,19 @@ MailboxStateEnum = described(
     name="MailboxState",
     description="State of an inbound mailbox after its last poll; FAILED: e.g. login refused.",
 )
+MailboxMessageOutcome = described(
+    MessageOutcome,
+    name="MailboxMessageOutcome",
+    description="What one calendar mail read from a mailbox did, all its parts taken together.",
+    values={
+        "APPLIED": "Something took effect: an answer was recorded, a counter proposal stored "
+        "or a bounce marked a delivery failed (other parts may have been refused).",
+        "IGNORED": "Nothing to do: e.g. a stale answer, or a delivery report naming no failed "
+        "recipient.",
+        "REJECTED": "Every part was refused (reason says why): e.g. an unknown meeting, a "
+        "sender who is not invited, or a meeting the mailbox's associate does not organise.",
+    },
+)
 
 
 @strawberry.type(description="What one calendar mail found in a mailbox did.")
@@ -37,8 +50,17 @@ class MailboxMessage:
     message_id: str | None = strawberry.field(
         description="Message-ID header; null when the mail had none."
     )
-    outcome: str = strawberry.field(description="APPLIED, IGNORED or REJECTED")
-    reason: str = strawberry.field(description="Why it had that outcome, in English.")
+    outcome: str = strawberry.field(
+        description="What the message did: APPLIED, IGNORED or REJECTED.",
+        deprecation_reason="Use outcomeKind (the MailboxMessageOutcome enum).",
+    )
+    outcome_kind: MailboxMessageOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="What the message did."
+    )
+    reason: str = strawberry.field(
+        description="Why it had that outcome, in English: the reasons of its parts joined by "
+        "'; ' (at most 4,000 characters)."
+    )
     follow_up_id: strawberry.ID | None = strawberry.field(
         description="Global ID of the FollowUp it concerned; null when none was matched."
     )
@@ -51,6 +73,7 @@ class MailboxMessage:
             uid=row.uid,
             message_id=row.message_id,
             outcome=row.outcome,
+            outcome_kind=MessageOutcome(row.outcome),
             reason=row.reason,
             follow_up_id=fid,
             processed_at=row.processed_at,
@@ -60,7 +83,10 @@ class MailboxMessage:
 @strawberry.type(description="An IMAP mailbox whose replies, counters and bounces are read.")
 class Mailbox:
     id: strawberry.ID = strawberry.field(description="Global ID of the mailbox.")
-    shared: bool = strawberry.field(description="The mailbox of the IMAP_* settings")
+    shared: bool = strawberry.field(
+        description="True for the installation's shared mailbox, configured by the IMAP_* "
+        "settings (read-only here); false for an associate's own mailbox."
+    )
     host: str = strawberry.field(description="IMAP server host name.")
     port: int = strawberry.field(description="IMAP server TCP port.")
     tls: bool = strawberry.field(description="True: implicit TLS (IMAPS); false: plain IMAP.")
@@ -101,21 +127,53 @@ class Mailbox:
             row=row,
         )
 
-    @strawberry.field(description="The latest handled messages, newest first.")
-    async def messages(self, first: int = 20) -> list[MailboxMessage]:
+    @strawberry.field(
+        description="The latest handled calendar mails, newest first (mails without a "
+        "calendar or delivery report are not recorded)."
+    )
+    async def messages(
+        self,
+        first: Annotated[
+            int,
+            strawberry.argument(
+                description="How many to return; values below 1 count as 1, above 200 as 200."
+            ),
+        ] = 20,
+    ) -> list[MailboxMessage]:
         return [MailboxMessage.from_model(r) for r in await mailboxes.messages(self.row, first)]
 
 
-@strawberry.input
+@strawberry.input(
+    description="An IMAP mailbox's settings. Creating one needs host, username and password; "
+    "in an update, fields left out (or null) stay as they are."
+)
 class MailboxInput:
-    host: str | None = strawberry.UNSET
-    port: int | None = strawberry.UNSET
-    tls: bool | None = strawberry.field(default=strawberry.UNSET, description="IMAPS (993)")
-    username: str | None = strawberry.UNSET
-    password: str | None = strawberry.field(
-        default=strawberry.UNSET, description="Stored encrypted; never shown again"
+    host: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IMAP server host name or IP address. It must resolve to a public "
+        "address (or one CALDAV_ALLOWED_HOSTS opens), else VALIDATION 'server unreachable'.",
     )
-    folder: str | None = strawberry.UNSET
+    port: int | None = strawberry.field(
+        default=strawberry.UNSET, description="IMAP server TCP port, 1..65535; default 993."
+    )
+    tls: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="True: implicit TLS (IMAPS, usually port 993); false: plain IMAP. "
+        "Default true.",
+    )
+    username: str | None = strawberry.field(
+        default=strawberry.UNSET, description="IMAP login name (1 to 255 characters)."
+    )
+    password: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IMAP password; not empty. Stored encrypted with SECRET_KEY (VALIDATION "
+        "when it is unset) and never shown again.",
+    )
+    folder: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The folder to poll (1 to 255 characters); default INBOX. Changing host, "
+        "username or folder starts reading that mailbox afresh.",
+    )
 
     def to_domain(self) -> mailboxes.MailboxInput:
         data = mailboxes.MailboxInput()
@@ -126,16 +184,24 @@ class MailboxInput:
         return data
 
 
-@strawberry.type
+@strawberry.type(description="Result of createMailbox or updateMailbox: the mailbox, or errors.")
 class MailboxPayload:
-    mailbox: Mailbox | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    mailbox: Mailbox | None = strawberry.field(
+        default=None, description="The mailbox as saved; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was saved; empty on success."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Result of deleteMailbox: the deleted mailbox's ID, or errors.")
 class DeleteMailboxPayload:
-    deleted_id: strawberry.ID | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    deleted_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Global ID of the deleted mailbox; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was deleted; empty on success."
+    )
 
 
 @strawberry.type
@@ -145,7 +211,22 @@ class MailboxQuery:
         "shared one (others get an empty list)."
     )
     async def mailboxes(
-        self, info: Info, associate_id: strawberry.ID | None = None, shared: bool = False
+        self,
+        info: Info,
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An Associate whose mailboxes to list (administrators only; for "
+                "anyone else an empty list); null: your own."
+            ),
+        ] = None,
+        shared: Annotated[
+            bool,
+            strawberry.argument(
+                description="True: list the shared mailbox of the IMAP_* settings instead "
+                "(administrators only; empty when it is not configured)."
+            ),
+        ] = False,
     ) -> list[Mailbox]:
         who = ids.decode(associate_id, "Associate", "associateId") if associate_id else None
         rows = await mailboxes.listing(info.context.viewer, who, shared)
@@ -155,10 +236,24 @@ class MailboxQuery:
 @strawberry.type
 class MailboxMutation:
     @strawberry.mutation(
-        description="Add an IMAP mailbox for yourself (administrators: for an associate)."
+        description="Add an IMAP mailbox for yourself (administrators: for an associate); the "
+        "intake then reads replies, counter proposals and bounces from it. At most 5 "
+        "mailboxes per associate (VALIDATION beyond)."
     )
     async def create_mailbox(
-        self, info: Info, input: MailboxInput, associate_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        input: Annotated[
+            MailboxInput,
+            strawberry.argument(description="The settings; host, username and password needed."),
+        ],
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The Associate it is for (administrators only; NOT_FOUND for "
+                "anyone else); null: yourself."
+            ),
+        ] = None,
     ) -> MailboxPayload:
         async def work() -> MailboxPayload:
             who = ids.decode(associate_id, "Associate", "associateId") if associate_id else None
@@ -169,9 +264,16 @@ class MailboxMutation:
 
         return await atomically(work, lambda e: MailboxPayload(errors=e))
 
-    @strawberry.mutation(description="Change a mailbox; a FAILED one is tried again.")
+    @strawberry.mutation(
+        description="Change a mailbox (yours; administrators: anyone's); its state goes back "
+        "to OK, so a FAILED one is tried again. The shared mailbox cannot be changed here "
+        "(VALIDATION); an unknown or someone else's mailbox is NOT_FOUND."
+    )
     async def update_mailbox(
-        self, info: Info, id: strawberry.ID, input: MailboxInput
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Mailbox to change.")],
+        input: Annotated[MailboxInput, strawberry.argument(description="The fields to change.")],
     ) -> MailboxPayload:
         async def work() -> MailboxPayload:
             key = ids.decode(id, "Mailbox", "id")
@@ -182,8 +284,16 @@ class MailboxMutation:
 
         return await atomically(work, lambda e: MailboxPayload(errors=e))
 
-    @strawberry.mutation(description="Stop reading a mailbox (its mail stays as it is).")
-    async def delete_mailbox(self, info: Info, id: strawberry.ID) -> DeleteMailboxPayload:
+    @strawberry.mutation(
+        description="Stop reading a mailbox (yours; administrators: anyone's) and forget its "
+        "recorded outcomes; the mail on the server stays as it is. The shared mailbox cannot "
+        "be deleted (VALIDATION)."
+    )
+    async def delete_mailbox(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The Mailbox to delete.")],
+    ) -> DeleteMailboxPayload:
         async def work() -> DeleteMailboxPayload:
             key = await mailboxes.delete(info.context.viewer, ids.decode(id, "Mailbox", "id"))
             return DeleteMailboxPayload(deleted_id=strawberry.ID(ids.encode("Mailbox", key)))

@@ -14,7 +14,7 @@ from resolvers.availability import Entity
 from resolvers.context import Info
 from resolvers.records import Table
 from schema.crm_types import Associate, Person
-from schema.enums import EmailUnavailableReason, StatusVia
+from schema.enums import EmailUnavailableReason, StatusVia, described
 from schema.mail_delivery_types import MailDelivery, deliveries_of, delivery_of
 from schema.node import ModelNode
 
@@ -25,14 +25,27 @@ if TYPE_CHECKING:
 else:  # rows only annotate the private fields; schema loads them through resolvers
     AssociateRow = ParticipantRow = PersonRow = object
 
-ParticipantStatus = strawberry.enum(enums.ParticipantStatus)
-EntityKind = strawberry.enum(Entity, name="EntityKind")
+ParticipantStatus = described(
+    enums.ParticipantStatus, "A participant's answer to a meeting invitation (iCalendar PARTSTAT)."
+)
+EntityKind = described(
+    Entity,
+    "What an ID in the invitation dialog names: an associate, a contact person or a resource.",
+    {
+        "ASSOCIATE": "An associate (user of the CRM): the ID is an Associate's.",
+        "PERSON": "A contact person: the ID is a Person's.",
+        "RESOURCE": "A room, piece of equipment or location: the ID is a Resource's.",
+    },
+    name="EntityKind",
+)
 
 
-@strawberry.type
+@strawberry.type(description="One change of a participant's status, as recorded.")
 class StatusChange:
-    status: ParticipantStatus  # type: ignore[valid-type]
-    set_at: datetime
+    status: ParticipantStatus = strawberry.field(  # type: ignore[valid-type]
+        description="The status it was set to."
+    )
+    set_at: datetime = strawberry.field(description="When it was set (UTC, ISO 8601).")
     via: str = strawberry.field(
         description="How it came in: API, EMAIL, LINK or CALDAV.",
         deprecation_reason="Use setVia (the StatusVia enum).",
@@ -45,20 +58,38 @@ class StatusChange:
     )
     set_by_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        description="The associate who set it through the API; null when it came by e-mail, "
+        "reply link or CalDAV (the attendee answered)."
+    )
     async def set_by(self, info: Info) -> Associate | None:
         row = await records.associates.one(info, self.set_by_id)
         return Associate.from_model(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="Someone on a follow-up: an associate or a contact person, with their answer. "
+    "Visible to those who see the follow-up in full."
+)
 class Participant(ModelNode):
     id: relay.NodeID[int]
-    status: ParticipantStatus  # type: ignore[valid-type]
-    status_set_at: datetime | None
-    organiser: bool
-    email: str | None
-    email_invitation: bool
+    status: ParticipantStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Their answer; INVITED until they answer (the organiser: ACCEPTED)."
+    )
+    status_set_at: datetime | None = strawberry.field(
+        description="When the status was last set (UTC, ISO 8601); null: never answered."
+    )
+    organiser: bool = strawberry.field(
+        description="True for the organiser (the follow-up's owner), added implicitly; their "
+        "status cannot be changed and they get no invitation mail."
+    )
+    email: str | None = strawberry.field(
+        description="The address invitations go to: the associate's, or the person's "
+        "preferred one, as of the last saveParticipants; null when none is known."
+    )
+    email_invitation: bool = strawberry.field(
+        description="Whether invitation mails (REQUEST, CANCEL) are sent to them."
+    )
     row: strawberry.Private[ParticipantRow]
     #: (associate, person) rows when whoever built this loaded them already
     #: (``FollowUp.participants``): then ``associate`` and ``person`` await nothing
@@ -98,7 +129,10 @@ class Participant(ModelNode):
     # Sync resolvers that return the value when it was prefetched and a coroutine (which
     # the executor awaits) otherwise: an awaited field costs the executor a task, and a
     # diary has hundreds of participants.
-    @strawberry.field(graphql_type=Associate | None)
+    @strawberry.field(
+        graphql_type=Associate | None,
+        description="The associate; null when the participant is a contact person.",
+    )
     def associate(self, info: Info) -> Any:
         if self.prefetched is not None:
             found = self.prefetched[0]
@@ -109,7 +143,10 @@ class Participant(ModelNode):
         row = await records.associates.one(info, self.row.associate_id)
         return Associate.from_model(row) if row else None
 
-    @strawberry.field(graphql_type=Person | None)
+    @strawberry.field(
+        graphql_type=Person | None,
+        description="The contact person; null when the participant is an associate.",
+    )
     def person(self, info: Info) -> Any:
         if self.prefetched is not None:
             found = self.prefetched[1]
@@ -120,7 +157,10 @@ class Participant(ModelNode):
         row = await records.persons.one(info, self.row.person_id)
         return Person.from_model(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Who last set the status through the API (the participant or the "
+        "organiser); null when it came by e-mail or was never set."
+    )
     async def status_set_by(self, info: Info) -> Associate | None:
         row = await records.associates.one(info, self.row.status_set_by_id)
         return Associate.from_model(row) if row else None

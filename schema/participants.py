@@ -18,14 +18,13 @@ from resolvers.diary import check_window
 from resolvers.errors import ValidationFailed
 from resolvers.text_input import single_line
 from schema import ids
-from schema.enums import EmailUnavailableReason
+from schema.enums import EmailUnavailableReason, described
 from schema.errors import UserError, atomically
 from schema.followups import FollowUpPayload, occurrence_id, run_followup
 from schema.pagination import After, Before, Connection, First, Last, list_page, list_window, window
 from schema.participant_types import EntityKind, Participant, ParticipantStatus
 
 
-@strawberry.enum
 class CandidateSource(Enum):
     ASSOCIATES = "ASSOCIATES"
     CONTACTS = "CONTACTS"
@@ -34,14 +33,43 @@ class CandidateSource(Enum):
     RESOURCES = "RESOURCES"
 
 
-@strawberry.type
+CandidateSourceEnum = described(
+    CandidateSource,
+    "Where the invitation dialog's candidates come from.",
+    {
+        "ASSOCIATES": "Active associates, optionally of one user group (userGroupId).",
+        "CONTACTS": "The persons of a company: companyId, or personId's company (a person "
+        "without a company alone); VALIDATION without either.",
+        "PROJECT": "The members of a project (projectId): its active associates, then its persons.",
+        "SELECTION": "The persons of a selection (selectionId), including the persons of its "
+        "member companies.",
+        "RESOURCES": "Active resources, optionally of one resource group (resourceGroupId).",
+    },
+    name="CandidateSource",
+)
+
+
+@strawberry.type(description="Someone or something the invitation dialog offers to add.")
 class Candidate:
-    kind: EntityKind  # type: ignore[valid-type]
-    id: strawberry.ID
-    name: str
-    email: str | None
-    busy: bool = strawberry.field(description="CONFLICT: busy during the proposed time")
-    already_added: bool
+    kind: EntityKind = strawberry.field(  # type: ignore[valid-type]
+        description="Whether id is an Associate's, a Person's or a Resource's."
+    )
+    id: strawberry.ID = strawberry.field(
+        description="Global ID of the associate, person or resource."
+    )
+    name: str = strawberry.field(
+        description="Display name; for a person first and last name joined by a space."
+    )
+    email: str | None = strawberry.field(
+        description="E-mail address (a person's preferred one); null when none is known."
+    )
+    busy: bool = strawberry.field(
+        description="True when another follow-up of theirs (busy or tentative) overlaps the "
+        "proposed time; the meeting given as followUpId does not count."
+    )
+    already_added: bool = strawberry.field(
+        description="True when they are already on the follow-up given as followUpId."
+    )
     email_unavailable: EmailUnavailableReason | None = strawberry.field(  # type: ignore[valid-type]
         description="Why no e-mail invitation is possible (null: it is)."
     )
@@ -53,7 +81,9 @@ class Candidate:
     def email_unavailable_reason(self) -> str | None:
         return self.email_unavailable.value if self.email_unavailable else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="True when an e-mail invitation is possible (emailUnavailable is null)."
+    )
     def can_receive_email(self) -> bool:
         return self.email_unavailable is None
 
@@ -71,35 +101,49 @@ Periods = strawberry.scalar(
 )
 
 
-@strawberry.type
+@strawberry.type(description="The busy times of one associate, person or resource in a window.")
 class EntityBusy:
-    kind: EntityKind  # type: ignore[valid-type]
-    id: strawberry.ID
+    kind: EntityKind = strawberry.field(  # type: ignore[valid-type]
+        description="Whether id is an Associate's, a Person's or a Resource's."
+    )
+    id: strawberry.ID = strawberry.field(description="Global ID, as it was asked for.")
     busy: Periods = strawberry.field(description="Merged busy periods")  # type: ignore[valid-type]
     tentative: Periods = strawberry.field(  # type: ignore[valid-type]
         description="Tentative periods not already busy"
     )
 
 
-@strawberry.type
+@strawberry.type(description="A free time span, durationMinutes long.")
 class Slot:
-    start: datetime
-    end: datetime
+    start: datetime = strawberry.field(description="Start (UTC, ISO 8601).")
+    end: datetime = strawberry.field(description="End (UTC, ISO 8601), exclusive.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="One participant of saveParticipants: exactly one of associateId and personId."
+)
 class ParticipantInput:
-    associate_id: strawberry.ID | None = None
-    person_id: strawberry.ID | None = None
+    associate_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="An active Associate (NOT_FOUND when unknown or inactive); the "
+        "follow-up's owner is skipped (always there as organiser).",
+    )
+    person_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A contact Person (NOT_FOUND when unknown)."
+    )
     email_invitation: bool | None = strawberry.field(
         default=None, description="null: follow emailInvitations (or keep)"
     )
 
 
-@strawberry.type
+@strawberry.type(description="Result of a participant mutation: the participant, or errors.")
 class ParticipantPayload:
-    participant: Participant | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    participant: Participant | None = strawberry.field(
+        default=None, description="The participant as saved; null when errors is not empty."
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why nothing was changed; empty on success."
+    )
 
 
 def _period(pair: tuple[datetime, datetime]) -> str:
@@ -218,17 +262,54 @@ class ParticipantQuery:
     async def participant_candidates(
         self,
         info: Info,
-        source: CandidateSource,
-        start: datetime,
-        end: datetime,
-        follow_up_id: strawberry.ID | None = None,
-        user_group_id: strawberry.ID | None = None,
-        company_id: strawberry.ID | None = None,
-        person_id: strawberry.ID | None = None,
-        project_id: strawberry.ID | None = None,
-        selection_id: strawberry.ID | None = None,
-        resource_group_id: strawberry.ID | None = None,
-        first: int = 200,
+        source: Annotated[
+            CandidateSourceEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="Where the candidates come from."),
+        ],
+        start: Annotated[
+            datetime, strawberry.argument(description="Start of the proposed time (UTC).")
+        ],
+        end: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the proposed time (UTC); after start, at most "
+                "MAX_WINDOW_DAYS later."
+            ),
+        ],
+        follow_up_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="The meeting being edited: its own time does not make anyone "
+                "busy, and those on it are marked alreadyAdded."
+            ),
+        ] = None,
+        user_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="ASSOCIATES: only this user group."),
+        ] = None,
+        company_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="CONTACTS: the persons of this company."),
+        ] = None,
+        person_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="CONTACTS: this person's company (or the person)."),
+        ] = None,
+        project_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="PROJECT: the members of this project."),
+        ] = None,
+        selection_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="SELECTION: the persons of this selection."),
+        ] = None,
+        resource_group_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="RESOURCES: only this resource group."),
+        ] = None,
+        first: Annotated[
+            int, strawberry.argument(description="How many at most, 1..500 (else VALIDATION).")
+        ] = 200,
     ) -> list[Candidate]:
         if not 1 <= first <= 500:
             raise ValidationFailed("first", "first must be 1..500")
@@ -237,7 +318,7 @@ class ParticipantQuery:
             selection_id, resource_group_id,
         )  # fmt: skip
         lo, hi = check_window(start, end, info.context.settings)
-        found = await part.candidates(source.value, ask.filters(), first)
+        found = await part.candidates(CandidateSource(source).value, ask.filters(), first)
         return await _candidates(info, found, lo, hi, follow_up_id)
 
     @strawberry.field(
@@ -250,7 +331,8 @@ class ParticipantQuery:
         self,
         info: Info,
         source: Annotated[
-            CandidateSource, strawberry.argument(description="Where the candidates come from.")
+            CandidateSourceEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="Where the candidates come from."),
         ],
         start: Annotated[
             datetime, strawberry.argument(description="Start of the proposed time (UTC).")
@@ -312,7 +394,9 @@ class ParticipantQuery:
             selection_id, resource_group_id,
         )  # fmt: skip
         lo, hi = check_window(start, end, settings)
-        found = await part.candidates(source.value, ask.filters(), part.MAX_CANDIDATES, search)
+        found = await part.candidates(
+            CandidateSource(source).value, ask.filters(), part.MAX_CANDIDATES, search
+        )
         first_row, last_row = list_window(len(found), page)
         built = await _candidates(info, found[first_row:last_row], lo, hi, follow_up_id)
         shown = dict(zip(range(first_row, last_row), built, strict=True))
@@ -323,11 +407,31 @@ class ParticipantQuery:
     async def free_busy(
         self,
         info: Info,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        associate_ids: list[strawberry.ID] | None = None,
-        resource_ids: list[strawberry.ID] | None = None,
-        person_ids: list[strawberry.ID] | None = None,
+        from_: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="Start of the window (UTC)."),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the window (UTC); after from, at most MAX_WINDOW_DAYS later."
+            ),
+        ],
+        associate_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Associates (at most MAX_IDS_PER_QUERY IDs)."),
+        ] = None,
+        resource_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Resources (at most MAX_IDS_PER_QUERY IDs)."),
+        ] = None,
+        person_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Contact persons, busy with the meetings they take part in (at "
+                "most MAX_IDS_PER_QUERY IDs)."
+            ),
+        ] = None,
     ) -> list[EntityBusy]:
         settings = info.context.settings
         lo, hi = check_window(from_, to, settings)
@@ -353,14 +457,43 @@ class ParticipantQuery:
     async def first_free_slots(
         self,
         info: Info,
-        duration_minutes: int,
-        from_: Annotated[datetime, strawberry.argument(name="from")],
-        to: datetime,
-        associate_ids: list[strawberry.ID] | None = None,
-        resource_ids: list[strawberry.ID] | None = None,
-        person_ids: list[strawberry.ID] | None = None,
-        limit: int = 5,
-        step_minutes: int = 15,
+        duration_minutes: Annotated[
+            int, strawberry.argument(description="Length of a slot in minutes, 1..1440.")
+        ],
+        from_: Annotated[
+            datetime,
+            strawberry.argument(name="from", description="Start of the window (UTC)."),
+        ],
+        to: Annotated[
+            datetime,
+            strawberry.argument(
+                description="End of the window (UTC); after from, at most MAX_WINDOW_DAYS later."
+            ),
+        ],
+        associate_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Associates (at most MAX_IDS_PER_QUERY IDs)."),
+        ] = None,
+        resource_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(description="Resources (at most MAX_IDS_PER_QUERY IDs)."),
+        ] = None,
+        person_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="Contact persons, busy with the meetings they take part in (at "
+                "most MAX_IDS_PER_QUERY IDs)."
+            ),
+        ] = None,
+        limit: Annotated[
+            int, strawberry.argument(description="How many slots at most, 1..100.")
+        ] = 5,
+        step_minutes: Annotated[
+            int,
+            strawberry.argument(
+                description="Slots start on this grid of minutes, 5..240 (else VALIDATION)."
+            ),
+        ] = 15,
     ) -> list[Slot]:
         settings = info.context.settings
         lo, hi = check_window(from_, to, settings)
@@ -403,11 +536,44 @@ class ParticipantMutation:
     async def save_participants(
         self,
         info: Info,
-        follow_up_id: strawberry.ID,
-        version: int,
-        participants: list[ParticipantInput],
-        resource_ids: list[strawberry.ID] | None = None,
-        email_invitations: bool | None = None,
+        follow_up_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The FollowUp (the whole series for an occurrence's ID); only its "
+                "owner or an administrator may save (FORBIDDEN)."
+            ),
+        ],
+        version: Annotated[
+            int,
+            strawberry.argument(
+                description="The follow-up's version as last read; VERSION_CONFLICT when it "
+                "changed since."
+            ),
+        ],
+        participants: Annotated[
+            list[ParticipantInput],
+            strawberry.argument(
+                description="Everyone to be on it besides the organiser (at most 500); "
+                "anyone left out is removed. An empty list (and no resources) removes the "
+                "organiser too. VALIDATION for anyone given twice."
+            ),
+        ],
+        resource_ids: Annotated[
+            list[strawberry.ID] | None,
+            strawberry.argument(
+                description="The resources to book (at most MAX_IDS_PER_QUERY); replaces the "
+                "bookings, null books none. CONFLICT when one that refuses double booking is "
+                "taken."
+            ),
+        ] = None,
+        email_invitations: Annotated[
+            bool | None,
+            strawberry.argument(
+                description="Invitation mails for everyone whose emailInvitation is null: "
+                "true sends to those with a valid address (MAIL_NOT_CONFIGURED without SMTP), "
+                "false to none; null keeps each one's switch (new ones: off)."
+            ),
+        ] = None,
     ) -> FollowUpPayload:
         async def work() -> Any:
             settings = info.context.settings
@@ -446,30 +612,70 @@ class ParticipantMutation:
 
         return await run_followup(info, work)
 
-    @strawberry.mutation(description="Answer for a participant (organiser) or for oneself.")
+    @strawberry.mutation(
+        description="Answer for a participant (the organiser or an administrator) or for "
+        "oneself; recorded in statusHistory with who and when. FORBIDDEN for anyone else who "
+        "sees the meeting; VALIDATION for the organiser's own participant."
+    )
     async def set_participant_status(
         self,
         info: Info,
-        participant_id: strawberry.ID,
-        status: ParticipantStatus,  # type: ignore[valid-type]
+        participant_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Participant (NOT_FOUND when unknown or not visible to you)."
+            ),
+        ],
+        status: Annotated[
+            ParticipantStatus,  # type: ignore[valid-type]
+            strawberry.argument(description="The new status."),
+        ],
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
             key, lambda: part.set_status(info.context.viewer, key, status)
         )
 
-    @strawberry.mutation(description="Cycle the status: accepted, then declined, then invited.")
+    @strawberry.mutation(
+        description="Cycle the status: INVITED or TENTATIVE to ACCEPTED, ACCEPTED to DECLINED, "
+        "DECLINED to INVITED; the same rights and errors as setParticipantStatus."
+    )
     async def toggle_participant_status(
-        self, info: Info, participant_id: strawberry.ID
+        self,
+        info: Info,
+        participant_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Participant (NOT_FOUND when unknown or not visible to you)."
+            ),
+        ],
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
             key, lambda: part.set_status(info.context.viewer, key, None)
         )
 
-    @strawberry.mutation(description="One participant's e-mail invitation switch.")
+    @strawberry.mutation(
+        description="One participant's e-mail invitation switch; the organiser or an "
+        "administrator only (FORBIDDEN)."
+    )
     async def set_email_invitation(
-        self, info: Info, participant_id: strawberry.ID, enabled: bool
+        self,
+        info: Info,
+        participant_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The Participant (NOT_FOUND when unknown or not visible to you)."
+            ),
+        ],
+        enabled: Annotated[
+            bool,
+            strawberry.argument(
+                description="True: send them invitation mails (MAIL_NOT_CONFIGURED without "
+                "SMTP; VALIDATION when they cannot get one, see emailUnavailable); false: "
+                "stop."
+            ),
+        ],
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
@@ -477,9 +683,24 @@ class ParticipantMutation:
             lambda: part.set_email_switch(info.context.viewer, key, enabled, info.context.settings),
         )
 
-    @strawberry.mutation(description="The e-mail invitation switch for all but the organiser.")
+    @strawberry.mutation(
+        description="The e-mail invitation switch for all but the organiser; the follow-up's "
+        "owner or an administrator only (FORBIDDEN)."
+    )
     async def set_email_invitations(
-        self, info: Info, follow_up_id: strawberry.ID, enabled: bool
+        self,
+        info: Info,
+        follow_up_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The FollowUp (the whole series for an occurrence)."),
+        ],
+        enabled: Annotated[
+            bool,
+            strawberry.argument(
+                description="True: on for everyone with a valid address (the others stay "
+                "off; MAIL_NOT_CONFIGURED without SMTP); false: off for all."
+            ),
+        ],
     ) -> FollowUpPayload:
         series_id, _ = occurrence_id(follow_up_id)
         return await run_followup(

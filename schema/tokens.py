@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Self
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 from strawberry import relay
@@ -76,9 +76,20 @@ class TokenPayload:
 
 @strawberry.type
 class TokenQuery:
-    @strawberry.field(description="The viewer's tokens (admins: any associate's).")
+    @strawberry.field(
+        description="The viewer's tokens (admins: any associate's), newest first, revoked and "
+        "expired ones too (at most 500)."
+    )
     async def api_tokens(
-        self, info: Info, associate_id: strawberry.ID | None = None
+        self,
+        info: Info,
+        associate_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="An Associate whose tokens to list (administrators only; for "
+                "anyone else an empty list); null: your own."
+            ),
+        ] = None,
     ) -> list[ApiToken]:
         owner = None
         if associate_id is not None:
@@ -89,9 +100,26 @@ class TokenQuery:
 
 @strawberry.type
 class TokenMutation:
-    @strawberry.mutation(description="Create a token for oneself; the clear text is returned once.")
+    @strawberry.mutation(
+        description="Create a token for oneself; the clear text is returned once. An "
+        "associate holds at most MAX_TOKENS_PER_ASSOCIATE active tokens (VALIDATION beyond: "
+        "revoke one first)."
+    )
     async def create_api_token(
-        self, info: Info, name: str, expires_in_days: int | None = None
+        self,
+        info: Info,
+        name: Annotated[
+            str,
+            strawberry.argument(
+                description="A name to recognise it by, 1..200 characters (trimmed)."
+            ),
+        ],
+        expires_in_days: Annotated[
+            int | None,
+            strawberry.argument(
+                description="Lifetime in days from now, 1..3650; null: never expires."
+            ),
+        ] = None,
     ) -> CreateTokenPayload:
         async def job() -> CreateTokenPayload:
             limit = info.context.settings.max_tokens_per_associate
@@ -100,8 +128,20 @@ class TokenMutation:
 
         return await atomically(job, lambda errors: CreateTokenPayload(errors=errors))
 
-    @strawberry.mutation(description="Revoke one of one's tokens (admins: anyone's).")
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> TokenPayload:
+    @strawberry.mutation(
+        description="Revoke one of one's tokens (admins: anyone's); it stops working at once. "
+        "Revoking a revoked token changes nothing."
+    )
+    async def revoke_api_token(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The ApiToken (NOT_FOUND when unknown or someone else's)."
+            ),
+        ],
+    ) -> TokenPayload:
         async def job() -> TokenPayload:
             key = ids.decode(id, "ApiToken", "id")
             row = await api_tokens.revoke(info.context.viewer, key, id)

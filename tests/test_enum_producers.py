@@ -14,6 +14,8 @@ from pathlib import Path
 from calcore import itip
 from calcore.rrule_model import WEEKDAYS, Freq
 from config.settings import Settings
+from mail import outcomes
+from mail.imap_intake import summarize
 from mail.replies import RejectCode
 from resolvers import enums
 from resolvers.participants import email_unavailable
@@ -89,6 +91,28 @@ def test_inbound_codes_written_are_members() -> None:
     assert not _offences(enums.InboundOutcomeCode, "code", {"Outcome", "_reject"}, 2)
     assert not _offences(enums.InboundOutcomeCode, "code", {"_reject"}, 0)
     assert {c.value for c in RejectCode} <= {c.value for c in enums.InboundOutcomeCode}
+
+
+def test_mailbox_outcomes_written_are_members() -> None:
+    # MailboxMessage.outcome (MailboxMessage.outcomeKind): written only from summarize
+    calls = {"create", "MailboxMessage", "update"}
+    assert not _offences(enums.MessageOutcome, "outcome", calls, None)
+    tree = ast.parse('MailboxMessage.create(mailbox_id=1, outcome="DONE")')
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call))
+    assert _bad(call.keywords[1].value, enums.MessageOutcome, {})
+    assert not _bad(ast.parse('"REJECTED"', mode="eval").body, enums.MessageOutcome, {})
+
+
+def test_summarize_gives_a_member_for_every_mix_of_kinds() -> None:
+    kinds = (outcomes.APPLIED, outcomes.IGNORED, outcomes.REJECTED, outcomes.PROPOSAL,
+             outcomes.BOUNCE)  # fmt: skip
+    seen = set()
+    for mask in range(1 << len(kinds)):
+        found = [outcomes.Outcome(k, "r") for i, k in enumerate(kinds) if mask >> i & 1]
+        kind, _, _ = summarize(found)
+        assert isinstance(kind, enums.MessageOutcome)
+        seen.add(kind)
+    assert seen == set(enums.MessageOutcome)
 
 
 def test_the_scan_sees_a_literal() -> None:

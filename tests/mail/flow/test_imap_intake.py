@@ -187,7 +187,7 @@ async def test_refused_login_marks_the_mailbox_failed(
 CREATE_BOX = """mutation($input: MailboxInput!, $a: ID) { createMailbox(input: $input, associateId: $a) {
   mailbox { id host port tls username folder passwordSet state } errors { code message path } } }"""
 BOXES = """query($a: ID, $s: Boolean! = false) { mailboxes(associateId: $a, shared: $s) {
-  id shared username state lastError lastUid messages { uid outcome reason followUpId } } }"""
+  id shared username state lastError lastUid messages { uid outcome outcomeKind reason followUpId } } }"""
 UPDATE_BOX = """mutation($id: ID!, $input: MailboxInput!) { updateMailbox(id: $id, input: $input) {
   mailbox { id state } errors { code message path } } }"""
 
@@ -253,6 +253,12 @@ async def test_mailbox_api_and_outcomes(
     outcomes = {msg["uid"]: msg for msg in shown["messages"]}
     assert outcomes[1]["outcome"] == "APPLIED" and outcomes[1]["followUpId"] == fu["id"]
     assert outcomes[2]["outcome"] == "REJECTED" and outcomes[2]["reason"]
+    # the enum field reads the same stored outcome as the deprecated string
+    assert [outcomes[u]["outcomeKind"] for u in (1, 2)] == ["APPLIED", "REJECTED"]
+    stored_outcomes = (
+        await MailboxMessage.filter().order_by("uid").values_list("outcome", flat=True)
+    )
+    assert stored_outcomes == ["APPLIED", "REJECTED"]
     text = str(await gql.raw(BOXES, {}))
     assert ANN_PW not in text
     renamed = await gql(UPDATE_BOX, {"id": box["id"], "input": {"password": "new-one"}})
