@@ -65,7 +65,7 @@ class CalendarAccount(Model):
         default=False, description="events made in the calendar app become meetings"
     )
     pull_delete = fields.TextField(
-        null=True, description="safe, unlink or restore; null: CALDAV_PULL_DELETE"
+        null=True, description="safe, unlink or restore (null: CALDAV_PULL_DELETE)"
     )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -120,7 +120,7 @@ class CalendarPull(Model):
         "models.CalendarAccount", related_name="pulls", on_delete=fields.CASCADE
     )
     followup_id = fields.IntField(
-        null=True, description="the follow-up the object belongs to; null: none was made"
+        null=True, description="the follow-up the object belongs to (null: none was made)"
     )
     name = fields.CharField(max_length=200, description="object name in the calendar")
     outcome = fields.CharEnumField(PullOutcome)

@@ -29,12 +29,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='CalendarAccount',
             name='pull_delete',
-            field=fields.TextField(null=True, description='safe, unlink or restore; null: CALDAV_PULL_DELETE', unique=False),
+            field=fields.TextField(null=True, description='safe, unlink or restore (null: CALDAV_PULL_DELETE)', unique=False),
         ),
         ops.AlterField(
             model_name='CalendarPull',
             name='followup_id',
-            field=fields.IntField(null=True, description='the follow-up the object belongs to; null: none was made'),
+            field=fields.IntField(null=True, description='the follow-up the object belongs to (null: none was made)'),
         ),
         ops.AlterField(
             model_name='CalendarPull',
