@@ -12,10 +12,10 @@
 - A participant's copy: their PARTSTAT sets their status (history ``via`` CALDAV); any
   other change there, and every change in a room's copy, is put back (REVERTED).
 
-Deleted in the calendar app (CALDAV_PULL_DELETE): ``safe`` deletes a follow-up of the
-owner's that has not started and only unlinks one that has (it stays, and is not put into
-that calendar again: ``sync.outbox.UNLINKED``); ``unlink`` always unlinks; ``restore`` puts
-it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
+Deleted in the calendar app (the account's ``pull_delete``, else CALDAV_PULL_DELETE):
+``safe`` deletes a follow-up of the owner's that has not started and only unlinks one that
+has (it stays, and is not put into that calendar again: ``sync.outbox.UNLINKED``);
+``unlink`` always unlinks; ``restore`` puts it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
 refused (put back, with the reason).
 
 New events (``create``, the account's ``import_new_events``): an event made in the
@@ -187,7 +187,7 @@ async def _participant(change: ObjectChange, row: m.FollowUp) -> str:
 
 
 async def _deleted(change: ObjectChange, row: m.FollowUp | None) -> str:
-    """The object was deleted in the calendar: CALDAV_PULL_DELETE decides (module doc)."""
+    """The object was deleted in the calendar: the account's policy decides (module doc)."""
     obj = change.obj
     if row is None:
         return ""

@@ -93,7 +93,7 @@ class ObjectChange:
     data: bytes | None
     #: the account is its owner's calendar (else a participant's or a room's copy)
     owner: bool
-    #: the object is gone from the calendar; ``policy`` is CALDAV_PULL_DELETE
+    #: the object is gone from the calendar; ``policy``: the account's, else CALDAV_PULL_DELETE
     deleted: bool = False
     policy: str = "safe"
 
