@@ -15,8 +15,8 @@
 Deleted in the calendar app (the account's ``pull_delete``, else CALDAV_PULL_DELETE):
 ``safe`` deletes a follow-up of the owner's that has not started and only unlinks one that
 has (it stays, and is not put into that calendar again: ``sync.outbox.UNLINKED``);
-``unlink`` always unlinks; ``restore`` puts it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
-refused (put back, with the reason).
+``unlink`` always unlinks; ``restore`` puts it back; a participant's or room's copy is
+always put back.  An RRULE cut short by UNTIL is refused (put back, with the reason).
 
 New events (``create``, the account's ``import_new_events``): an event made in the
 associate's own calendar app becomes a meeting of theirs through ``followups.create`` (the
