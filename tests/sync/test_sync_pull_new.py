@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -274,3 +275,30 @@ async def test_turning_import_on_makes_the_next_pull_list_the_whole_calendar(
     await set_account(gql, importNewEvents=True)
     assert (await CalendarAccount.get()).sync_token is None  # the next pull lists all
     assert (await CalendarAccount.get()).import_new_events is True
+
+
+async def test_all_day_event_imported_as_all_day_dates_in_the_owners_zone(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    _ann, gql, cal = await setup(http, dav_server, settings)
+    await set_account(gql, importNewEvents=True)
+    data = event(
+        "holiday@app",
+        "SUMMARY:Holiday",
+        "DTSTART;VALUE=DATE:20300304",
+        "DTEND;VALUE=DATE:20300306",
+        "TRANSP:TRANSPARENT",
+        start=None,
+    )
+    assert put(dav_server, cal, "holiday.ics", data) < 300
+    found = await pull(settings)
+    assert found[0].applied == {"IMPORTED": 1}, found
+    row = await m.FollowUp.get(uid="holiday@app")
+    zone = ZoneInfo(row.tzid)
+    assert row.all_day and not row.busy
+    assert row.start_at == datetime(2030, 3, 4, tzinfo=zone)
+    assert row.end_at == datetime(2030, 3, 6, tzinfo=zone)  # exclusive, two days
+    await h.drain(settings)
+    on_server = await objects(dav_server, cal)
+    assert list(on_server) == ["holiday.ics"]
+    assert b"DTSTART;VALUE=DATE:20300304" in on_server["holiday.ics"]
