@@ -40,7 +40,7 @@ def install_change_handlers(settings: Settings) -> None:
 def pull_hooks(settings: Settings) -> PullHooks:
     """What the sync worker applies changes pulled from calendars with."""
     install_change_handlers(settings)
-    return PullHooks(apply=calendar_pull.apply)
+    return PullHooks(apply=calendar_pull.apply, create=calendar_pull.create)
 
 
 def start_mail(settings: Settings) -> Background | None:

@@ -61,6 +61,12 @@ class CalendarAccount(Model):
     pull = fields.BooleanField(default=True, description="changes made in the calendar come back")
     pulled_at = fields.DatetimeField(null=True, description="last pull pass that found a change")
     pull_error = fields.TextField(null=True, description="why the last pull pass failed")
+    import_new_events = fields.BooleanField(
+        default=False, description="events made in the calendar app become meetings"
+    )
+    pull_delete = fields.TextField(
+        null=True, description="safe, unlink or restore (null: CALDAV_PULL_DELETE)"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -103,6 +109,7 @@ class PullOutcome(str, Enum):
     STATUS = "STATUS"
     REVERTED = "REVERTED"
     CONFLICT = "CONFLICT"
+    IMPORTED = "IMPORTED"
 
 
 class CalendarPull(Model):
@@ -112,7 +119,9 @@ class CalendarPull(Model):
     account: fields.ForeignKeyRelation[CalendarAccount] = fields.ForeignKeyField(
         "models.CalendarAccount", related_name="pulls", on_delete=fields.CASCADE
     )
-    followup_id = fields.IntField(description="the follow-up the object belongs to")
+    followup_id = fields.IntField(
+        null=True, description="the follow-up the object belongs to (null: none was made)"
+    )
     name = fields.CharField(max_length=200, description="object name in the calendar")
     outcome = fields.CharEnumField(PullOutcome)
     fields_changed: list[str] = fields.JSONField(  # type: ignore[assignment]
@@ -129,6 +138,27 @@ class CalendarPull(Model):
     class Meta:
         table = "calendar_pull"
         indexes = (("followup_id", "id"), ("account_id", "id"))
+
+
+class ForeignObject(Model):
+    """An object in a calendar that is not ours and was looked at, not imported.
+
+    Remembered by ETag so that a pull does not fetch it again until it changes
+    (``CalendarAccount.import_new_events``).
+    """
+
+    id = fields.IntField(primary_key=True)
+    account: fields.ForeignKeyRelation[CalendarAccount] = fields.ForeignKeyField(
+        "models.CalendarAccount", related_name="foreign_objects", on_delete=fields.CASCADE
+    )
+    name = fields.CharField(max_length=200, description="object name in the calendar")
+    etag = fields.CharField(max_length=255, description="the ETag it had when looked at")
+
+    account_id: int
+
+    class Meta:
+        table = "calendar_foreign_object"
+        unique_together = (("account", "name"),)
 
 
 class SyncJob(Model):

@@ -70,6 +70,12 @@ class AccountInput:
     calendar_url: Any = UNSET
     calendar_name: Any = UNSET
     pull: Any = UNSET
+    import_new_events: Any = UNSET
+    #: "safe", "unlink", "restore"; None: CALDAV_PULL_DELETE
+    pull_delete: Any = UNSET
+
+
+PULL_DELETE_POLICIES = ("safe", "unlink", "restore")
 
 
 @dataclass
@@ -184,6 +190,14 @@ def _apply(
         row.calendar_name = data.calendar_name or None
     if data.pull is not UNSET and data.pull is not None:
         row.pull = bool(data.pull)
+    if data.import_new_events is not UNSET and data.import_new_events is not None:
+        if data.import_new_events and not row.import_new_events:
+            row.sync_token = None  # type: ignore[assignment]  # the next pull lists everything
+        row.import_new_events = bool(data.import_new_events)
+    if data.pull_delete is not UNSET:
+        if data.pull_delete is not None and data.pull_delete not in PULL_DELETE_POLICIES:
+            raise ValidationFailed("pullDelete", "pullDelete must be SAFE, UNLINK or RESTORE")
+        row.pull_delete = data.pull_delete
 
 
 def _url_or_path(value: str) -> str:

@@ -12,11 +12,25 @@
 - A participant's copy: their PARTSTAT sets their status (history ``via`` CALDAV); any
   other change there, and every change in a room's copy, is put back (REVERTED).
 
-Deleted in the calendar app (CALDAV_PULL_DELETE): ``safe`` deletes a follow-up of the
-owner's that has not started and only unlinks one that has (it stays, and is not put into
-that calendar again: ``sync.outbox.UNLINKED``); ``unlink`` always unlinks; ``restore`` puts
-it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
-refused (put back, with the reason).
+Deleted in the calendar app (the account's ``pull_delete``, else CALDAV_PULL_DELETE):
+``safe`` deletes a follow-up of the owner's that has not started and only unlinks one that
+has (it stays, and is not put into that calendar again: ``sync.outbox.UNLINKED``);
+``unlink`` always unlinks; ``restore`` puts it back; a participant's or room's copy is
+always put back.  An RRULE cut short by UNTIL is refused (put back, with the reason).
+
+New events (``create``, the account's ``import_new_events``): an event made in the
+associate's own calendar app becomes a meeting of theirs through ``followups.create`` (the
+validation of createFollowUp), keeping the event's UID; the object is then ours, under its
+own name in that calendar, and our writes go to it (``If-Match`` on its ETag).  Taken:
+SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION, all-day dates, LOCATION,
+DESCRIPTION, the first VALARM, TRANSP, CLASS and RRULE/RDATE/EXDATE.  Not imported:
+tasks, cancelled events, someone else's invitation (ORGANIZER another address, the
+associate an ATTENDEE), events over before the account's first-push window
+(CALDAV_INITIAL_WINDOW_DAYS) - all ignored; refused, with the reason recorded
+(``CalendarPull`` REFUSED, no follow-up): unreadable data, several events in one object,
+no DTSTART, other attendees (their invitations are the app's; invite them in the diary),
+changed single occurrences (RECURRENCE-ID), a UID longer than 255 characters, and
+whatever createFollowUp refuses.
 
 Each object is applied once: its stored ETag is moved to the server's in the same
 transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
@@ -26,20 +40,30 @@ next write to it is an ``If-Match`` on that ETag.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
+from calcore.ical_import import CalendarImportError, import_calendar
+from calcore.model import EventSnapshot
+from calcore.model import Kind as SnapKind
 from orm import changes
 from orm import models as m
-from orm.sync_models import CalendarObject, CalendarPull, PullOutcome
+from orm.occurrences import local_date
+from orm.outbox import utcnow
+from orm.outbox_models import OutboxStatus
+from orm.sync_models import CalendarObject, CalendarPull, ObjectState, PullOutcome, SyncJob
 from resolvers import followup_mutations as mutations
-from resolvers import followups, participants
+from resolvers import followups, participants, series
 from resolvers.errors import DomainError, ValidationFailed
-from resolvers.followups import DEFAULT_LIMIT
+from resolvers.followups import DEFAULT_LIMIT, MAX_ALARM_MINUTES
+from resolvers.ical_series import RDATE_ONLY_RULE
+from resolvers.preference_keys import PreferenceKey
+from resolvers.preferences import effective_for
 from sync import outbox
-from sync.pull import Found, ObjectChange
+from sync.pull import Found, NewObject, ObjectChange
 
 log = logging.getLogger("followups.sync.pull")
 VIA = m.StatusVia.CALDAV
@@ -163,7 +187,7 @@ async def _participant(change: ObjectChange, row: m.FollowUp) -> str:
 
 
 async def _deleted(change: ObjectChange, row: m.FollowUp | None) -> str:
-    """The object was deleted in the calendar: CALDAV_PULL_DELETE decides (module doc)."""
+    """The object was deleted in the calendar: the account's policy decides (module doc)."""
     obj = change.obj
     if row is None:
         return ""
@@ -212,3 +236,163 @@ async def apply(change: ObjectChange) -> str | None:
         if change.owner:
             return await _owner(change, row)
         return await _participant(change, row)
+
+
+# -- new events made in the calendar app --------------------------------------------------
+
+UID_SUFFIX = "@followups"
+NO_TITLE = "(no title)"
+
+
+class Ignored(Exception):
+    """The object is not an event to import (not an error: nothing is recorded)."""
+
+
+async def _refused(new: NewObject, reason: str) -> str:
+    await CalendarPull.create(
+        account_id=new.account.id,
+        followup_id=None,
+        name=new.name,
+        outcome=PullOutcome.REFUSED,
+        fields_changed=["created"],
+        reason=f"not imported: {reason}"[:2000],
+    )
+    return PullOutcome.REFUSED.value
+
+
+def _event(new: NewObject, zone: str, owner: m.Associate) -> EventSnapshot:
+    """The one event of the object; ``Ignored`` or ``ValidationFailed`` (the reason)."""
+    try:
+        snaps = import_calendar(new.data, default_tzid=zone)
+    except CalendarImportError as exc:
+        raise ValidationFailed("data", exc.reason) from exc
+    except Exception as exc:  # hostile data: whatever the parser raises is a refusal
+        raise ValidationFailed("data", "the calendar data cannot be read") from exc
+    if not snaps:
+        raise Ignored
+    if len(snaps) > 1:
+        raise ValidationFailed("data", "more than one event in one calendar object")
+    snap = snaps[0]
+    if snap.kind is not SnapKind.MEETING or snap.cancelled:
+        raise Ignored
+    if snap.uid.endswith(UID_SUFFIX):
+        raise Ignored  # one of ours (reconcile removes those the service no longer has)
+    mine = (owner.email or "").lower()
+    others = [a for a in snap.attendees if a.email.lower() != mine]
+    theirs = snap.organizer is not None and snap.organizer.email.lower() != mine
+    if theirs and len(others) < len(snap.attendees):
+        raise Ignored  # someone else's invitation
+    if snap.recurrence_id is not None:
+        raise ValidationFailed("data", "a single occurrence without its series")
+    if snap.start is None:
+        raise ValidationFailed("start", "the event has no DTSTART")
+    if others:
+        raise ValidationFailed(
+            "participants", "the event has attendees: invite them in the diary instead"
+        )
+    if snap.overrides:
+        raise ValidationFailed("recurrence", "single occurrences of the series were changed")
+    if len(snap.uid) > 255:
+        raise ValidationFailed("data", "the UID is longer than 255 characters")
+    return snap
+
+
+def _fields(snap: EventSnapshot) -> dict[str, Any]:
+    """The createFollowUp input of an event (model column names)."""
+    assert snap.start is not None
+    data: dict[str, Any] = {
+        "kind": m.Kind.MEETING,
+        "title": snap.title.strip() or NO_TITLE,
+        "location": snap.location,
+        "agenda": snap.description,
+        "busy": not snap.transparent,
+        "private": snap.private,
+    }
+    if snap.alarm_minutes is not None:
+        data["alarm_minutes"] = min(max(snap.alarm_minutes, 0), MAX_ALARM_MINUTES)
+    if snap.all_day:
+        data["all_day"] = True
+        first = local_date(snap.start, snap.tzid)
+        end = local_date(snap.end, snap.tzid) if snap.end else first + timedelta(days=1)
+        data["start_date"] = first
+        data["end_date"] = max(first, end - timedelta(days=1))  # the API's end is inclusive
+    else:
+        data["start_at"] = snap.start
+        data["end_at"] = snap.end or snap.start
+    if snap.rrule or snap.rdates:
+        data["recurrence"] = series.parse_spec(
+            snap.rrule or RDATE_ONLY_RULE, None, list(snap.rdates), list(snap.exdates)
+        )
+    return data
+
+
+def _over(snap: EventSnapshot, since: datetime | None) -> bool:
+    """An event without recurrence that ended before the account's first-push window."""
+    if since is None or snap.rrule or snap.rdates:
+        return False
+    return (snap.end or snap.start or since) < since
+
+
+async def _link(new: NewObject, row: m.FollowUp) -> None:
+    """Make the calendar's object the follow-up's: its name, ETag; the queued PUT goes there."""
+    account = new.account
+    obj = await CalendarObject.get_or_none(account_id=account.id, followup_id=row.id)
+    text = new.data.decode("utf-8", "replace")
+    if obj is None:
+        await CalendarObject.create(
+            account_id=account.id,
+            followup_id=row.id,
+            uid=row.uid,
+            name=new.name,
+            state=ObjectState.SYNCED,
+            synced_at=utcnow(),
+            etag=new.etag,
+            pushed_ics=text,
+        )
+        return
+    if obj.name != new.name:
+        await SyncJob.filter(
+            account_id=account.id, name=obj.name, status=OutboxStatus.QUEUED
+        ).update(name=new.name)
+    await CalendarObject.filter(id=obj.id).update(name=new.name, etag=new.etag, pushed_ics=text)
+
+
+async def create(new: NewObject) -> str:
+    """Make a new event of the associate's own calendar a meeting (``PullHooks.create``)."""
+    account = new.account
+    owner = await m.Associate.get_or_none(id=account.associate_id)
+    if owner is None or not owner.active:
+        return ""
+    zone = (await effective_for([owner]))[owner.id][PreferenceKey.TIME_ZONE].value
+    try:
+        snap = _event(new, zone, owner)
+        if await m.FollowUp.exists(uid=snap.uid):
+            return ""  # already in the diary (another calendar, or another puller)
+        if _over(snap, outbox.window_start(account, new.settings.caldav_initial_window_days)):
+            return ""
+        data = _fields(snap)
+        s = new.settings
+        async with in_transaction():  # a savepoint: a refusal leaves nothing behind
+            row = await followups.create(
+                owner,
+                data,
+                s.max_occurrences_per_series,
+                all_day_busy=s.all_day_busy_default,
+                uid=snap.uid,
+            )
+            await _link(new, row)
+    except Ignored:
+        return ""
+    except DomainError as exc:
+        return await _refused(new, exc.message)
+    except IntegrityError:
+        return ""  # the UID or the object was taken meanwhile
+    await CalendarPull.create(
+        account_id=account.id,
+        followup_id=row.id,
+        name=new.name,
+        outcome=PullOutcome.IMPORTED,
+        fields_changed=sorted(API_NAME.get(k, k) for k in data if data[k] is not None),
+        reason=None,
+    )
+    return PullOutcome.IMPORTED.value

@@ -62,6 +62,24 @@ class CalendarPullOutcome(Enum):
         "CONFLICT",
         description="Changed on both sides: the CRM's value kept, the calendar's kept here",
     )
+    IMPORTED = strawberry.enum_value(
+        "IMPORTED",
+        description="An event made in the calendar app became a meeting (importNewEvents)",
+    )
+
+
+@strawberry.enum(description="What deleting our object in the owner's calendar app does")
+class PullDeletePolicy(Enum):
+    SAFE = strawberry.enum_value(
+        "safe",
+        description="Delete the follow-up if it has not started yet, else only unlink it",
+    )
+    UNLINK = strawberry.enum_value(
+        "unlink",
+        description="Unlink: the follow-up stays in the CRM and is not put into that calendar "
+        "again",
+    )
+    RESTORE = strawberry.enum_value("restore", description="Put the object back")
 
 
 @strawberry.type(description="A field value a calendar app wrote, kept because of a conflict.")
@@ -142,6 +160,14 @@ class CalendarAccount(relay.Node):
         description="The last pull that found a change (quiet pulls refresh it every 10 min)"
     )
     last_pull_error: str | None = strawberry.field(description="Why the last pull failed")
+    import_new_events: bool = strawberry.field(
+        description="Whether events made in this calendar's app (not ours) become meetings of "
+        "the associate (never for a resource's calendar)"
+    )
+    pull_delete: PullDeletePolicy | None = strawberry.field(
+        description="What deleting our object in this calendar does; null: the service's "
+        "setting (CALDAV_PULL_DELETE)"
+    )
     row: strawberry.Private[AccountRow]
 
     @classmethod
@@ -170,6 +196,8 @@ class CalendarAccount(relay.Node):
             pulls=row.pull,
             last_pull_at=row.pulled_at,
             last_pull_error=row.pull_error,
+            import_new_events=row.import_new_events,
+            pull_delete=PullDeletePolicy(row.pull_delete) if row.pull_delete else None,
             row=row,
         )
 
@@ -268,6 +296,16 @@ class CalendarAccountInput:
         default=strawberry.UNSET,
         description="Take changes made in this calendar back into the diary (default true)",
     )
+    import_new_events: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="Make events created in this calendar's app meetings of the associate "
+        "(default false; an associate's own calendar only)",
+    )
+    pull_delete: PullDeletePolicy | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="What deleting our object in this calendar does; null: the service's "
+        "setting (CALDAV_PULL_DELETE)",
+    )
 
     def to_domain(self) -> accounts.AccountInput:
         data = accounts.AccountInput()
@@ -279,10 +317,13 @@ class CalendarAccountInput:
             "calendar_url",
             "calendar_name",
             "pull",
+            "import_new_events",
         ):
             value = getattr(self, name)
             if value is not strawberry.UNSET:
                 setattr(data, name, value)
+        if self.pull_delete is not strawberry.UNSET:
+            data.pull_delete = None if self.pull_delete is None else self.pull_delete.value
         return data
 
 

@@ -19,11 +19,20 @@ with what the service has now (rendered from the current follow-up), so that:
 What is found is handed to ``PullHooks.apply`` (given by ``app``: ``resolvers.calendar_pull``
 applies it through the mutations, as the owner or participant would through GraphQL, and
 puts the object back when it is refused); this module never writes follow-ups.  Deleted
-objects go to ``PullHooks.deleted``.
+objects are handed to ``PullHooks.apply`` too (``deleted``), with the account's deletion
+policy (``CalendarAccount.pull_delete``, else CALDAV_PULL_DELETE).
+
+New events: in an associate's own account with ``import_new_events`` on, an object whose
+name we do not know is fetched (in the same multiget) and handed to ``PullHooks.create``
+(``resolvers.calendar_pull.create``), which makes it a meeting or refuses it.  What is
+not imported (someone else's invitation, a task, invalid data, an event that is over...)
+is remembered with its ETag (``ForeignObject``) and not fetched again until it changes.
+A room's account never imports.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,13 +42,21 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 from icalendar.cal.component import Component
+from tortoise.exceptions import IntegrityError
 
 from config.settings import Settings
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.snapshots import snapshots
-from orm.sync_models import AccountState, CalendarAccount, CalendarObject, ObjectState, SyncJob
+from orm.sync_models import (
+    AccountState,
+    CalendarAccount,
+    CalendarObject,
+    ForeignObject,
+    ObjectState,
+    SyncJob,
+)
 from sync import outbox
 from sync.account_client import client_for
 from sync.client import CalendarClient
@@ -76,9 +93,20 @@ class ObjectChange:
     data: bytes | None
     #: the account is its owner's calendar (else a participant's or a room's copy)
     owner: bool
-    #: the object is gone from the calendar; ``policy`` is CALDAV_PULL_DELETE
+    #: the object is gone from the calendar; ``policy``: the account's, else CALDAV_PULL_DELETE
     deleted: bool = False
     policy: str = "safe"
+
+
+@dataclass
+class NewObject:
+    """An object in an associate's own calendar that is not one of ours."""
+
+    account: CalendarAccount
+    name: str
+    etag: str
+    data: bytes
+    settings: Settings
 
 
 @dataclass
@@ -86,6 +114,23 @@ class PullHooks:
     """What a pull applies changes with (``app.workers`` fills it from ``resolvers``)."""
 
     apply: Callable[[ObjectChange], Awaitable[str | None]]
+    #: makes a new event a meeting; returns the outcome (IMPORTED, REFUSED, "": ignored)
+    create: Callable[[NewObject], Awaitable[str]] | None = None
+
+
+def delete_policy(account: CalendarAccount, settings: Settings) -> str:
+    """The account's deletion policy: its own, else CALDAV_PULL_DELETE."""
+    return account.pull_delete or settings.caldav_pull_delete
+
+
+def imports(account: CalendarAccount, hooks: PullHooks) -> bool:
+    """Tell whether a pull of the account looks for new events."""
+    return bool(
+        account.import_new_events
+        and account.associate_id is not None
+        and account.resource_id is None
+        and hooks.create is not None
+    )
 
 
 @dataclass
@@ -306,19 +351,24 @@ async def pull_account(
         )
         stale = [n for n, etag in listing.items() if n in rows and rows[n].etag != etag]
         report.echoes = sum(1 for n in listing if n in rows and rows[n].etag == listing[n])
-        fetched = await client.multiget(stale) if stale else {}
+        new = await _new_names(account, listing, deleted, full) if imports(account, hooks) else []
+        fetched = await client.multiget(stale + new) if stale or new else {}
         gone = await _gone(account, listing, deleted, full)
     finally:
         report.requests = client.request_count - start
         if own:
             await client.aclose()
     if fetched:
-        await _compare(account, rows, fetched, hooks, report)
+        await _compare(account, rows, {n: fetched[n] for n in stale if n in fetched}, hooks, report)
+    for name in new:
+        if name in fetched:
+            await _create(account, name, fetched[name], settings, hooks, report)
     for obj in gone:
         report.changed += 1
         row = await m.FollowUp.get_or_none(id=obj.followup_id)
         owner = row is not None and account.associate_id == row.owner_id
-        change = ObjectChange(account, obj, "", [], None, owner, True, settings.caldav_pull_delete)
+        policy = delete_policy(account, settings)
+        change = ObjectChange(account, obj, "", [], None, owner, True, policy)
         outcome = await hooks.apply(change)
         if outcome:
             report.applied[outcome] = report.applied.get(outcome, 0) + 1
@@ -351,6 +401,70 @@ async def _gone(
         ).values_list("name", flat=True)
     )
     return [o for o in rows if o.name not in busy]
+
+
+async def _new_names(
+    account: CalendarAccount, listing: dict[str, str], deleted: set[str], full: bool
+) -> list[str]:
+    """Names in the listing that are none of ours and changed since they were looked at."""
+    memory = ForeignObject.filter(account_id=account.id)
+    if full and listing:
+        await memory.filter(name__not_in=list(listing)).delete()
+    elif full:
+        await memory.delete()
+    elif deleted:
+        await memory.filter(name__in=list(deleted)).delete()
+    names = list(listing)
+    if not names:
+        return []
+    known = set(
+        await CalendarObject.filter(account_id=account.id, name__in=names).values_list(
+            "name", flat=True
+        )
+    )
+    queued = set(
+        await SyncJob.filter(
+            account_id=account.id, status=OutboxStatus.QUEUED, name__in=names
+        ).values_list("name", flat=True)
+    )
+    seen = {
+        n: e
+        for n, e in await ForeignObject.filter(account_id=account.id, name__in=names).values_list(
+            "name", "etag"
+        )
+    }
+    return [
+        n
+        for n, etag in listing.items()
+        if n not in known and n not in queued and seen.get(n) != etag
+    ]
+
+
+async def _create(
+    account: CalendarAccount,
+    name: str,
+    got: tuple[bytes, str],
+    settings: Settings,
+    hooks: PullHooks,
+    report: PullReport,
+) -> None:
+    """Hand a new object up; remember it (by ETag) unless it became a meeting."""
+    assert hooks.create is not None
+    data, etag = got
+    report.changed += 1
+    try:
+        outcome = await hooks.create(NewObject(account, name, etag, data, settings))
+    except Exception:  # one object never stops the pass; it is tried again when it changes
+        log.exception("new object %s of calendar account %s failed", name, account.id)
+        outcome = "FAILED"
+    if outcome:
+        report.applied[outcome] = report.applied.get(outcome, 0) + 1
+    if outcome == "IMPORTED":
+        return
+    updated = await ForeignObject.filter(account_id=account.id, name=name).update(etag=etag)
+    if not updated:
+        with contextlib.suppress(IntegrityError):  # another puller remembered it first
+            await ForeignObject.create(account_id=account.id, name=name, etag=etag)
 
 
 def _stale_heartbeat(account: CalendarAccount, now: datetime) -> bool:
@@ -403,10 +517,12 @@ async def pull_all(settings: Settings, hooks: PullHooks) -> list[PullReport]:
 __all__ = [
     "FIELDS",
     "Found",
+    "NewObject",
     "ObjectChange",
     "ObjectState",
     "PullHooks",
     "PullReport",
+    "delete_policy",
     "diff",
     "pull_account",
     "pull_all",
