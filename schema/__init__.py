@@ -26,7 +26,7 @@ from schema.mailboxes import MailboxMutation, MailboxQuery
 from schema.participants import ParticipantMutation, ParticipantQuery
 from schema.phone import PhoneMutation
 from schema.preferences import PreferenceMutation, PreferenceQuery
-from schema.text_boundary import MutationText
+from schema.text_boundary import guard_mutations
 from schema.tokens import TokenMutation, TokenQuery
 
 
@@ -175,5 +175,6 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     types=list(ALL_ERROR_TYPES),
-    extensions=[*limits.extensions(), DomainErrors, MutationText],  # type: ignore[list-item]
+    extensions=[*limits.extensions(), DomainErrors],  # type: ignore[list-item]
 )
+guard_mutations(schema._schema)
