@@ -261,6 +261,8 @@ async def update(
         )
     if spec is not None:
         changes.update(_series_columns(spec, timing, row.tzid, limit, whole_days))
+    if "done" in changes and bool(changes["done"]) != row.done:  # as completeFollowUp does
+        changes["done_at"] = now() if changes["done"] else None
     saved = await _save(row, version, changes)
     if saved.sequence != row.sequence:
         await bookings.recheck_bookings(saved)

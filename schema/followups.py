@@ -259,8 +259,8 @@ class FollowUpInput:
     )
     done: bool | None = strawberry.field(
         default=strawberry.UNSET,
-        description="Completed; not null. On create, true also sets doneAt; afterwards use "
-        "completeFollowUp, which sets and clears doneAt (this field does not).",
+        description="Completed; not null. true sets doneAt to now (when it was not done), "
+        "false clears it (completeFollowUp does the same).",
     )
     recurrence: RecurrenceInput | None = strawberry.field(
         default=strawberry.UNSET, description="null makes a series a single follow-up again"

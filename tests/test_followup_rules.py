@@ -312,3 +312,16 @@ async def test_missing_or_wrong_token_is_401(http: Any, ann: m.Associate) -> Non
         assert response.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     page = await http.get("/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200 and "graphiql" in page.text.lower()
+
+
+async def test_update_done_sets_and_clears_done_at(gql: Any) -> None:
+    task = (await create(gql, kind="TASK", title="Call back", deadline=iso(T0)))["followUp"]
+    update = (
+        "mutation($id: ID!, $v: Int!, $d: Boolean!) { updateFollowUp(id: $id, version: $v,"
+        " input: {done: $d}) { followUp { done doneAt version } errors { code } } }"
+    )
+    done = (await gql(update, {"id": task["id"], "v": 1, "d": True}))["updateFollowUp"]
+    assert done["errors"] == [] and done["followUp"]["done"] is True
+    assert done["followUp"]["doneAt"] is not None
+    again = await gql(update, {"id": task["id"], "v": done["followUp"]["version"], "d": False})
+    assert again["updateFollowUp"]["followUp"]["doneAt"] is None
