@@ -54,19 +54,18 @@ async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
     for b in await m.ResourceBooking.filter(followup_id__in=ids).prefetch_related("resource"):
         bookings[b.followup_id].append(b.resource)
     overrides: dict[int, list[m.Occurrence]] = defaultdict(list)
-    for o in await m.Occurrence.filter(series_id__in=ids).order_by("recurrence_id"):
+    series = [r.id for r in rows if r.rrule is not None]  # only a series has overrides
+    for o in await _rows(m.Occurrence.filter(series_id__in=series), series, "recurrence_id"):
         overrides[o.series_id].append(o)
-    owners = {a.id: a for a in await m.Associate.filter(id__in={r.owner_id for r in rows})}
-    types = {
-        t.id: t.name
-        for t in await m.ActivityType.filter(id__in={r.type_id for r in rows if r.type_id})
-    }
+    type_ids = {r.type_id for r in rows if r.type_id}
+    types = {t.id: t.name for t in await _rows(m.ActivityType.filter(id__in=type_ids), type_ids)}
     a_ids = {p.associate_id for ps in participants.values() for p in ps if p.associate_id}
+    a_ids |= {r.owner_id for r in rows}  # owners and attending associates in one query
+    associates = {a.id: a for a in await m.Associate.filter(id__in=a_ids)}
+    owners = {r.owner_id: associates[r.owner_id] for r in rows}
+    names: dict[tuple[str, int], str] = {("a", a.id): a.name for a in associates.values()}
     p_ids = {p.person_id for ps in participants.values() for p in ps if p.person_id}
-    names: dict[tuple[str, int], str] = {
-        ("a", a.id): a.name for a in await m.Associate.filter(id__in=a_ids)
-    }
-    for person in await m.Person.filter(id__in=p_ids):
+    for person in await _rows(m.Person.filter(id__in=p_ids), p_ids):
         names[("p", person.id)] = f"{person.first_name} {person.last_name}".strip()
     out: dict[int, EventSnapshot] = {}
     for row in rows:
@@ -89,6 +88,13 @@ async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
             overrides=tuple(_override(row, o, base) for o in overrides[row.id] if not o.cancelled),
         )
     return out
+
+
+async def _rows(query: Any, keys: Any, *order: str) -> list[Any]:
+    """The rows of ``query``, or none without a query when there are no ``keys``."""
+    if not keys:
+        return []
+    return list(await (query.order_by(*order) if order else query))
 
 
 def _base(
