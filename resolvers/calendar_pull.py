@@ -40,6 +40,7 @@ next write to it is an ``If-Match`` on that ETag.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,7 +48,8 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from calcore.ical_import import CalendarImportError, import_calendar
-from calcore.model import EventSnapshot
+from calcore.ical_tz import iana_zone
+from calcore.model import Attendee, CuType, EventSnapshot
 from calcore.model import Kind as SnapKind
 from orm import changes
 from orm import models as m
@@ -55,9 +57,9 @@ from orm.occurrences import local_date
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarObject, CalendarPull, ObjectState, PullOutcome, SyncJob
+from resolvers import bookings, followups, participants, series
 from resolvers import followup_mutations as mutations
-from resolvers import followups, participants, series
-from resolvers.errors import DomainError, ValidationFailed
+from resolvers.errors import BookingConflict, DomainError, ValidationFailed
 from resolvers.followups import DEFAULT_LIMIT, MAX_ALARM_MINUTES
 from resolvers.ical_series import RDATE_ONLY_RULE
 from resolvers.preference_keys import PreferenceKey
@@ -242,6 +244,8 @@ async def apply(change: ObjectChange) -> str | None:
 
 UID_SUFFIX = "@followups"
 NO_TITLE = "(no title)"
+MAX_ATTENDEES = 500  # as saveParticipants
+ROOMS = (CuType.ROOM, CuType.RESOURCE)
 
 
 class Ignored(Exception):
@@ -286,10 +290,10 @@ def _event(new: NewObject, zone: str, owner: m.Associate) -> EventSnapshot:
         raise ValidationFailed("data", "a single occurrence without its series")
     if snap.start is None:
         raise ValidationFailed("start", "the event has no DTSTART")
-    if others:
-        raise ValidationFailed(
-            "participants", "the event has attendees: invite them in the diary instead"
-        )
+    if theirs and others:
+        raise ValidationFailed("participants", "the ORGANIZER is someone else's address")
+    if len(others) > MAX_ATTENDEES:
+        raise ValidationFailed("participants", f"more than {MAX_ATTENDEES} attendees")
     if snap.overrides:
         raise ValidationFailed("recurrence", "single occurrences of the series were changed")
     if len(snap.uid) > 255:
@@ -333,6 +337,99 @@ def _over(snap: EventSnapshot, since: datetime | None) -> bool:
     return (snap.end or snap.start or since) < since
 
 
+def _zone_of(snap: EventSnapshot, owner_zone: str) -> str:
+    """The zone of a timed event: its DTSTART's TZID when that is an IANA zone, else the
+    owner's (UTC and floating times too: their rule then follows the owner's clock)."""
+    if snap.all_day or snap.tzid == "UTC" or iana_zone(snap.tzid) is None:
+        return owner_zone
+    return snap.tzid
+
+
+@dataclass
+class People:
+    """The attendees of an imported event as saveParticipants takes them."""
+
+    wanted: list[participants.Wanted] = field(default_factory=list)
+    status: dict[Any, m.ParticipantStatus] = field(default_factory=dict)
+    rooms: list[m.Resource] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+
+
+async def _people(attendees: list[Attendee]) -> People:
+    """Match ATTENDEEs (not the owner) to associates, contact persons, resources, addresses."""
+    out = People()
+    seen: set[Any] = set()
+    for a in attendees:
+        address = a.email.strip()
+        wanted: participants.Wanted | None = None
+        key: Any = None
+        resource = await m.Resource.filter(email__iexact=address, active=True).first()
+        if resource is None and a.cutype in ROOMS:
+            out.left_out.append(f"{address}: no resource has this address")
+            continue
+        if resource is not None and (a.cutype in ROOMS or not await _known(address)):
+            if ("r", resource.id) not in seen:
+                seen.add(("r", resource.id))
+                out.rooms.append(resource)
+            continue
+        who = await m.Associate.filter(email__iexact=address, active=True).order_by("id").first()
+        if who is not None:
+            wanted, key = participants.Wanted(associate_id=who.id), ("a", who.id)
+        else:
+            mails = m.EmailAddress.filter(address__iexact=address)
+            mail = await mails.order_by("person_id").first()
+            if mail is not None:
+                wanted, key = participants.Wanted(person_id=mail.person_id), ("p", mail.person_id)
+            elif participants.valid_email(address):
+                wanted, key = participants.Wanted(email=address), ("e", address.lower())
+        if wanted is None:
+            out.left_out.append(f"{address[:80]}: not an e-mail address")
+            continue
+        if key in seen:
+            continue
+        seen.add(key)
+        out.wanted.append(wanted)
+        out.status[key] = PARTSTAT.get(a.partstat.value, m.ParticipantStatus.INVITED)
+    return out
+
+
+async def _known(address: str) -> bool:
+    return (
+        await m.Associate.filter(email__iexact=address, active=True).exists()
+        or await m.EmailAddress.filter(address__iexact=address).exists()
+    )
+
+
+async def _invite(
+    owner: m.Associate, row: m.FollowUp, people: People, settings: Any
+) -> tuple[list[str], bool]:
+    """Put the attendees on the new meeting through saveParticipants (no invitation mails:
+    the calendar app sent its own), with their PARTSTAT; returns what was left out and
+    whether a resource was booked."""
+    left_out = list(people.left_out)
+    rooms: list[int] = []
+    for resource in people.rooms:
+        if not resource.allow_double_booking:
+            try:
+                await bookings.check_refusals(row, [resource])
+            except BookingConflict as exc:
+                left_out.append(f"{resource.name}: {exc.message}")
+                continue
+        rooms.append(resource.id)
+    if not people.wanted and not rooms:
+        return left_out, False
+    async with changes.track(row.id):
+        row = await participants.save(
+            owner, row.id, row.version, people.wanted, rooms, False, settings
+        )
+        for p in await m.Participant.filter(followup_id=row.id, organiser=False):
+            key = participants.participant_key(p)
+            status = people.status.get(key, m.ParticipantStatus.INVITED)
+            if status is not m.ParticipantStatus.INVITED:
+                await participants.set_status(owner, p.id, status, via=VIA)
+    return left_out, bool(rooms)
+
+
 async def _link(new: NewObject, row: m.FollowUp) -> None:
     """Make the calendar's object the follow-up's: its name, ETag; the queued PUT goes there."""
     account = new.account
@@ -372,6 +469,8 @@ async def create(new: NewObject) -> str:
             return ""
         data = _fields(snap)
         s = new.settings
+        mine = (owner.email or "").lower()
+        people = await _people([a for a in snap.attendees if a.email.lower() != mine])
         async with in_transaction():  # a savepoint: a refusal leaves nothing behind
             row = await followups.create(
                 owner,
@@ -379,7 +478,9 @@ async def create(new: NewObject) -> str:
                 s.max_occurrences_per_series,
                 all_day_busy=s.all_day_busy_default,
                 uid=snap.uid,
+                tzid=_zone_of(snap, zone),
             )
+            left_out, booked = await _invite(owner, row, people, s)
             await _link(new, row)
     except Ignored:
         return ""
@@ -392,7 +493,11 @@ async def create(new: NewObject) -> str:
         followup_id=row.id,
         name=new.name,
         outcome=PullOutcome.IMPORTED,
-        fields_changed=sorted(API_NAME.get(k, k) for k in data if data[k] is not None),
-        reason=None,
+        fields_changed=sorted(
+            [API_NAME.get(k, k) for k in data if data[k] is not None]
+            + (["participants"] if people.wanted else [])
+            + (["resources"] if booked else [])
+        ),
+        reason=("left out: " + "; ".join(left_out))[:2000] if left_out else None,
     )
     return PullOutcome.IMPORTED.value

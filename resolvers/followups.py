@@ -141,11 +141,14 @@ async def create(
     *,
     all_day_busy: bool = False,
     uid: str | None = None,
+    tzid: str | None = None,
 ) -> m.FollowUp:
     """Create a follow-up from the fields given; defaults from the owner's preferences.
 
     ``all_day_busy``: whether an all-day item is busy when no availability is given.
-    ``uid``: the iCalendar UID to keep (an event made in a calendar app); else a new one."""
+    ``uid``: the iCalendar UID to keep (an event made in a calendar app); else a new one.
+    ``tzid``: the IANA zone its times and rule are in (that event's TZID); else the
+    owner's (all-day dates are always the owner's)."""
     if "title" not in data:
         raise ValidationFailed("title", "title must not be empty")
     whole_days = bool(data.get("all_day"))
@@ -170,7 +173,7 @@ async def create(
     )
     spec = data.pop("recurrence", None)
     fields = _columns(data, timing, owner)
-    fields.update(uid=uid or f"{uuid.uuid4()}@followups", tzid=zone)
+    fields.update(uid=uid or f"{uuid.uuid4()}@followups", tzid=zone if whole_days else tzid or zone)
     if spec is not None:
         fields.update(_series_columns(spec, timing, fields["tzid"], limit, whole_days))
     if fields.get("done"):

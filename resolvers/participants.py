@@ -64,6 +64,22 @@ class Wanted:
     associate_id: int | None = None
     person_id: int | None = None
     email_invitation: bool | None = None
+    #: someone known by address only (neither an associate nor a contact person): an
+    #: attendee of an event imported from a calendar app (``calendar_pull``)
+    email: str | None = None
+
+
+def participant_key(p: m.Participant) -> Any:
+    """("a", associate), ("p", person) or ("e", address in lower case)."""
+    return _key(p.associate_id, p.person_id, p.email)
+
+
+def _key(associate_id: int | None, person_id: int | None, email: str | None) -> Any:
+    if associate_id:
+        return ("a", associate_id)
+    if person_id:
+        return ("p", person_id)
+    return ("e", (email or "").lower())
 
 
 async def preferred_emails(person_ids: list[int]) -> dict[int, str]:
@@ -98,6 +114,9 @@ async def save(
 ) -> m.FollowUp:
     """Replace the participants and resources of a follow-up in one go.
 
+    A participant known by address only (``Wanted.email``, neither associate nor person)
+    is matched on its address, case-insensitively.
+
     The version is claimed first (a conditional UPDATE, ``followups.touch``): on
     PostgreSQL it row-locks the follow-up, so a concurrent save with the same version
     waits and then gets VERSION_CONFLICT instead of racing on the participant rows.
@@ -107,20 +126,25 @@ async def save(
     row = await followups.touch(row, version)
     addresses = await _addresses(wanted)
     existing = {
-        (p.associate_id, p.person_id): p for p in await m.Participant.filter(followup_id=row.id)
+        _key(p.associate_id, p.person_id, p.email): p
+        for p in await m.Participant.filter(followup_id=row.id)
     }
     keep: set[int] = set()
     for i, w in enumerate(wanted):
-        if (w.associate_id is None) == (w.person_id is None):
+        if sum(x is not None for x in (w.associate_id, w.person_id, w.email)) != 1:
             raise ValidationFailed(f"participants.{i}", "give exactly one of associateId, personId")
-        key = ("a", w.associate_id) if w.associate_id else ("p", w.person_id)
+        key = _key(w.associate_id, w.person_id, w.email)
+        if w.email is not None:
+            if not valid_email(w.email):
+                raise ValidationFailed(f"participants.{i}.email", "not a valid e-mail address")
+            addresses[key] = w.email
         if key not in addresses:
             kind = "Associate" if w.associate_id else "Person"
             raise NotFound(kind, key[1], f"participants.{i}.{kind.lower()}Id")
         if w.associate_id == row.owner_id:
             continue
         address = addresses[key]
-        current = existing.get((w.associate_id, w.person_id))
+        current = existing.get(key)
         flag = w.email_invitation if w.email_invitation is not None else all_email
         if flag is None:
             flag = current.email_invitation if current else False
@@ -146,7 +170,7 @@ async def save(
             await m.Participant.filter(id=current.id).update(email=address, email_invitation=flag)
         keep.add(current.id)
     if keep or resource_ids:
-        organiser = existing.get((row.owner_id, None))
+        organiser = existing.get(("a", row.owner_id))
         if organiser is None:
             owner = await m.Associate.get(id=row.owner_id)
             organiser = await m.Participant.create(
@@ -164,10 +188,15 @@ async def save(
 
 def _refuse_duplicates(wanted: list[Wanted], resource_ids: list[int]) -> None:
     """One VALIDATION error, on the second mention, for anyone or anything given twice."""
-    seen: dict[tuple[str, int | None], int] = {}
+    seen: dict[tuple[str, int | str | None], int] = {}
     for i, w in enumerate(wanted):
         field = "associateId" if w.associate_id is not None else "personId"
-        key = (field, w.associate_id if w.associate_id is not None else w.person_id)
+        key: tuple[str, int | str | None] = (
+            field,
+            w.associate_id if w.associate_id is not None else w.person_id,
+        )
+        if w.email is not None and w.associate_id is None and w.person_id is None:
+            field, key = "email", ("email", w.email.lower())
         if key[1] is not None and key in seen:
             raise ValidationFailed(
                 f"participants.{i}.{field}", f"participant {i} repeats participant {seen[key]}"
