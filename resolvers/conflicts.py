@@ -18,6 +18,8 @@ async def in_conflict(keys: list[SpanKey], limit: int) -> list[list[tuple[Entity
     for p in await m.Participant.filter(followup_id__in=ids).exclude(
         status=m.ParticipantStatus.DECLINED
     ):
+        if p.associate_id is None and p.person_id is None:
+            continue  # an address only: no diary of theirs to conflict with
         entity = (
             (Entity.ASSOCIATE, p.associate_id) if p.associate_id else (Entity.PERSON, p.person_id)
         )

@@ -132,7 +132,9 @@ async def save(
     keep: set[int] = set()
     for i, w in enumerate(wanted):
         if sum(x is not None for x in (w.associate_id, w.person_id, w.email)) != 1:
-            raise ValidationFailed(f"participants.{i}", "give exactly one of associateId, personId")
+            raise ValidationFailed(
+                f"participants.{i}", "give exactly one of associateId, personId, email"
+            )
         key = _key(w.associate_id, w.person_id, w.email)
         if w.email is not None:
             if not valid_email(w.email):

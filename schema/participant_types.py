@@ -68,7 +68,8 @@ class StatusChange:
 
 
 @strawberry.type(
-    description="Someone on a follow-up: an associate or a contact person, with their answer. "
+    description="Someone on a follow-up: an associate, a contact person or an address only "
+    "(an attendee of an event imported from a calendar app), with their answer. "
     "Visible to those who see the follow-up in full."
 )
 class Participant(ModelNode):
@@ -131,7 +132,7 @@ class Participant(ModelNode):
     # diary has hundreds of participants.
     @strawberry.field(
         graphql_type=Associate | None,
-        description="The associate; null when the participant is a contact person.",
+        description="The associate; null for a contact person or an address only.",
     )
     def associate(self, info: Info) -> Any:
         if self.prefetched is not None:
@@ -145,7 +146,7 @@ class Participant(ModelNode):
 
     @strawberry.field(
         graphql_type=Person | None,
-        description="The contact person; null when the participant is an associate.",
+        description="The contact person; null for an associate or an address only.",
     )
     def person(self, info: Info) -> Any:
         if self.prefetched is not None:

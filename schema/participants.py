@@ -120,7 +120,8 @@ class Slot:
 
 
 @strawberry.input(
-    description="One participant of saveParticipants: exactly one of associateId and personId."
+    description="One participant of saveParticipants: exactly one of associateId, personId "
+    "and email."
 )
 class ParticipantInput:
     associate_id: strawberry.ID | None = strawberry.field(
@@ -130,6 +131,12 @@ class ParticipantInput:
     )
     person_id: strawberry.ID | None = strawberry.field(
         default=None, description="A contact Person (NOT_FOUND when unknown)."
+    )
+    email: str | None = strawberry.field(
+        default=None,
+        description="Someone known by address only, neither associate nor contact person "
+        "(as attendees of events imported from calendar apps are); matched with the "
+        "participants there by address, case-insensitively. VALIDATION when not an address.",
     )
     email_invitation: bool | None = strawberry.field(
         default=None, description="null: follow emailInvitations (or keep)"
@@ -590,6 +597,7 @@ class ParticipantMutation:
                     if x.person_id
                     else None,
                     email_invitation=x.email_invitation,
+                    email=x.email.strip() if x.email is not None else None,
                 )
                 for i, x in enumerate(participants)
             ]

@@ -460,9 +460,7 @@ async def test_duplicates_are_one_validation_error_with_a_path(
     assert await snapshot() == before
 
 
-async def test_concurrent_saves_with_one_version_one_wins(
-    http: Any, world: dict[str, Any]
-) -> None:
+async def test_concurrent_saves_with_one_version_one_wins(http: Any, world: dict[str, Any]) -> None:
     gql = await client_for(http, world["ann"])
     row = await meeting(world["ann"])
     fid = gid("FollowUp", row.id)
@@ -484,3 +482,43 @@ async def test_concurrent_saves_with_one_version_one_wins(
     assert await m.Participant.filter(followup_id=row.id).count() == 3
     assert await m.ResourceBooking.filter(followup_id=row.id).count() == 1
     assert (await m.FollowUp.get(id=row.id)).version == 2
+
+
+async def test_participants_by_address_only_kept_matched_and_validated(
+    http: Any, world: dict[str, Any]
+) -> None:
+    """``email``: someone who is neither associate nor contact (an imported attendee)."""
+    w = world
+    gql = await client_for(http, w["ann"])
+    row = await meeting(w["ann"])
+    f = gid("FollowUp", row.id)
+    first = await gql(SAVE, {"f": f, "v": row.version, "p": [{"email": "zoe@out.example"}]})
+    assert not first["saveParticipants"]["errors"], first
+    made = await m.Participant.get(followup_id=row.id, organiser=False)
+    assert (made.associate_id, made.person_id, made.email) == (None, None, "zoe@out.example")
+    shown = first["saveParticipants"]["followUp"]["participants"]
+    assert [(p["associate"], p["person"]) for p in shown if not p["organiser"]] == [(None, None)]
+    version = first["saveParticipants"]["followUp"]["version"]
+    again = await gql(
+        SAVE,
+        {
+            "f": f,
+            "v": version,
+            "p": [{"email": " ZOE@out.example "}, {"personId": gid("Person", w["kari"].id)}],
+        },
+    )
+    assert not again["saveParticipants"]["errors"], again
+    kept = await m.Participant.get(followup_id=row.id, email__iexact="zoe@out.example")
+    assert kept.id == made.id  # the same participant (status and history stay)
+    version = again["saveParticipants"]["followUp"]["version"]
+    for bad, path in (
+        ([{"email": "not an address"}], "participants.0.email"),
+        ([{"email": "a@b.example", "personId": gid("Person", w["kari"].id)}], "participants.0"),
+        ([{"email": "a@b.example"}, {"email": "A@b.example"}], "participants.1.email"),
+    ):
+        refused = await gql(SAVE, {"f": f, "v": version, "p": bad})
+        errors = refused["saveParticipants"]["errors"]
+        assert [(e["code"], ".".join(e["path"])) for e in errors] == [("VALIDATION", path)], refused
+    dropped = await gql(SAVE, {"f": f, "v": version, "p": []})
+    assert not dropped["saveParticipants"]["errors"]
+    assert not await m.Participant.filter(followup_id=row.id).exists()

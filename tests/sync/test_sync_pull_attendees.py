@@ -111,7 +111,7 @@ async def test_attendees_become_participants_and_bookings_without_invitations(
         (p.associate_id, p.person_id, p.email): (p.status, p.email_invitation, p.organiser)
         for p in await m.Participant.filter(followup_id=row.id)
     }
-    A, T, D, I = (
+    A, T, D, N = (
         m.ParticipantStatus.ACCEPTED,
         m.ParticipantStatus.TENTATIVE,
         m.ParticipantStatus.DECLINED,
@@ -122,7 +122,7 @@ async def test_attendees_become_participants_and_bookings_without_invitations(
         (bob.id, None, bob.email): (A, False, False),
         (None, carl.id, "carl@client.example"): (T, False, False),
         (None, None, "zoe@elsewhere.example"): (D, False, False),
-        (None, None, "yan@elsewhere.example"): (I, False, False),
+        (None, None, "yan@elsewhere.example"): (N, False, False),
     }
     booked = await m.ResourceBooking.filter(followup_id=row.id).values_list(
         "resource_id", flat=True
