@@ -23,14 +23,20 @@ associate's own calendar app becomes a meeting of theirs through ``followups.cre
 validation of createFollowUp), keeping the event's UID; the object is then ours, under its
 own name in that calendar, and our writes go to it (``If-Match`` on its ETag).  Taken:
 SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION, all-day dates, LOCATION,
-DESCRIPTION, the first VALARM, TRANSP, CLASS and RRULE/RDATE/EXDATE.  Not imported:
-tasks, cancelled events, someone else's invitation (ORGANIZER another address, the
-associate an ATTENDEE), events over before the account's first-push window
-(CALDAV_INITIAL_WINDOW_DAYS) - all ignored; refused, with the reason recorded
-(``CalendarPull`` REFUSED, no follow-up): unreadable data, several events in one object,
-no DTSTART, other attendees (their invitations are the app's; invite them in the diary),
-changed single occurrences (RECURRENCE-ID), a UID longer than 255 characters, and
-whatever createFollowUp refuses.
+DESCRIPTION, the first VALARM, TRANSP, CLASS, RRULE/RDATE/EXDATE and the DTSTART's TZID
+(an IANA zone; else, and for floating, UTC and all-day times, the owner's zone).
+ATTENDEEs go through ``participants.save`` (saveParticipants' rules) with e-mail
+invitations off (the app invited them) and then their PARTSTAT (``set_status``, via
+CALDAV): an active associate's or a contact person's address links to that record,
+another valid address is a participant by address only, a room's (CUTYPE ROOM/RESOURCE,
+or an address only a resource has) is booked unless it refuses double booking and is
+taken (left out, named in the IMPORTED record's reason).  Not imported: tasks, cancelled
+events, someone else's invitation (ORGANIZER another address, the associate an ATTENDEE),
+events over before the account's first-push window (CALDAV_INITIAL_WINDOW_DAYS) - all
+ignored; refused, with the reason recorded (``CalendarPull`` REFUSED, no follow-up):
+unreadable data, several events in one object, no DTSTART, another ORGANIZER with
+attendees, more than 500 attendees, changed single occurrences (RECURRENCE-ID), a UID
+longer than 255 characters, and whatever createFollowUp or saveParticipants refuses.
 
 Each object is applied once: its stored ETag is moved to the server's in the same
 transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
