@@ -133,6 +133,20 @@ async def _edit(viewer: m.Associate, fid: int, found: Found) -> None:
         await mutations.delete(viewer, (fid, found.rid), row.version, mutations.EditScope.THIS)
 
 
+async def _answer(viewer: m.Associate, row: m.FollowUp, found: Found) -> bool:
+    """An attendee's answer as the owner's calendar server took it in (their reply)."""
+    address = str(found.fields.get("attendee") or "")
+    status = PARTSTAT.get(found.partstat or "", m.ParticipantStatus.INVITED)
+    p = await m.Participant.filter(
+        followup_id=row.id, organiser=False, email__iexact=address
+    ).first()
+    if p is None or p.status == status:
+        return False
+    async with changes.track(row.id):
+        await participants.set_status(viewer, p.id, status, via=VIA)
+    return True
+
+
 async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
     viewer = await m.Associate.get(id=row.owner_id)
     names: list[str] = []
@@ -152,6 +166,8 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
                 if found.kind in ("edit", "delete"):
                     await _edit(viewer, row.id, found)
                     names += list(found.fields) or ["occurrence"]
+                if found.kind == "partstat" and await _answer(viewer, row, found):
+                    names += [] if "status" in names else ["status"]
     except DomainError as exc:
         await _record(change, PullOutcome.REFUSED, names, exc.message)
         await _put_back(change)

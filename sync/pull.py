@@ -224,6 +224,16 @@ def _partstat(comp: Component, email: str | None) -> str | None:
     return None
 
 
+def _answers(comp: Component) -> dict[str, str]:
+    """Every ATTENDEE's PARTSTAT, by address in lower case."""
+    attendees = comp.get("ATTENDEE", [])
+    out: dict[str, str] = {}
+    for a in attendees if isinstance(attendees, list) else [attendees]:
+        answer = str(a.params.get("PARTSTAT", "NEEDS-ACTION")).upper()
+        out[str(a).lower().removeprefix("mailto:")] = answer
+    return out
+
+
 def _components(data: bytes | str | None, tzid: str) -> dict[datetime | None, Component]:
     if not data:
         return {}
@@ -246,8 +256,13 @@ def diff(
     ours: bytes | str | None,
     tzid: str,
     email: str | None = None,
+    answers: bool = False,
 ) -> list[Found]:
-    """Compare the calendar's copy with the last synced one and with the service's now."""
+    """Compare the calendar's copy with the last synced one and with the service's now.
+
+    ``email``: the participant whose PARTSTAT is their answer; ``answers`` (the owner's
+    calendar): every attendee's changed PARTSTAT (``fields``: ``{"attendee": address}``),
+    the replies the calendar server took in for the organiser."""
     b, t, o = (_components(x, tzid) for x in (base, theirs, ours))
     out: list[Found] = []
     for rid, comp in t.items():
@@ -283,6 +298,11 @@ def diff(
         answer, before = _partstat(comp, email), _partstat(was, email)
         if answer is not None and answer != before and rid is None:
             out.append(Found("partstat", None, partstat=answer))
+        if answers and rid is None:
+            old_answers = _answers(was)
+            for address, value in sorted(_answers(comp).items()):
+                if old_answers.get(address, value) != value:
+                    out.append(Found("partstat", None, {"attendee": address}, partstat=value))
     return out
 
 
@@ -490,7 +510,7 @@ async def _compare(
             continue
         ours, _ = outbox.render_for(account, snap, {})
         owner = account.associate_id == row.owner_id
-        found = diff(obj.pushed_ics, data, ours, row.tzid, None if owner else email)
+        found = diff(obj.pushed_ics, data, ours, row.tzid, None if owner else email, owner)
         report.changed += 1
         change = ObjectChange(account, obj, etag, found, data, owner)
         outcome = await hooks.apply(change)

@@ -64,6 +64,33 @@ async def in_oslo(who: m.Associate) -> None:
     )
 
 
+def partstats(data: bytes) -> dict[str, str]:
+    found = h.master(Calendar.from_ical(data)).get("ATTENDEE", [])
+    return {
+        str(a).lower().removeprefix("mailto:").split("@")[0]: str(a.params.get("PARTSTAT"))
+        for a in (found if isinstance(found, list) else [found])
+    }
+
+
+def answer_in_app(server: DavServer, url: str, answers: dict[str, str]) -> None:
+    """Set PARTSTATs in the organiser's copy, as a server taking in iMIP replies does."""
+    got = httpx.get(url, auth=server.auth(), timeout=10)
+    assert got.status_code == 200, got.text
+    cal = Calendar.from_ical(got.content)
+    for a in h.master(cal).get("ATTENDEE", []):
+        who = str(a).lower().removeprefix("mailto:").split("@")[0]
+        if who in answers:
+            a.params["PARTSTAT"] = answers[who]
+    put = httpx.put(
+        url,
+        content=cal.to_ical(),
+        headers={"If-Match": got.headers["ETag"], "Content-Type": "text/calendar"},
+        auth=server.auth(),
+        timeout=10,
+    )
+    assert put.status_code in (200, 201, 204), put.text
+
+
 def attendees_of(data: bytes) -> set[str]:
     found = h.master(Calendar.from_ical(data)).get("ATTENDEE", [])
     return {str(a).lower() for a in (found if isinstance(found, list) else [found])}
@@ -151,6 +178,18 @@ async def test_attendees_become_participants_and_bookings_without_invitations(
     }
     assert attendees_of((await objects(dav_server, cal))["team.ics"]) == expected
     assert (await pull(settings))[0].changed == 0
+
+    # replies the calendar server took in for the organiser are the attendees' answers
+    answer_in_app(dav_server, cal + "team.ics", {"zoe": "ACCEPTED", "yan": "TENTATIVE"})
+    replied = await pull(settings)
+    assert replied[0].applied == {"APPLIED": 1}, replied
+    now = {p.email: p.status for p in await m.Participant.filter(followup_id=row.id, person=None)}
+    assert now["zoe@elsewhere.example"] == A and now["yan@elsewhere.example"] == T
+    assert await MailOutbox.filter(followup_id=row.id).count() == 0
+    await h.drain(settings)
+    back = (await objects(dav_server, cal))["team.ics"]
+    assert {"zoe": "ACCEPTED", "yan": "TENTATIVE"}.items() <= partstats(back).items()
+
     row = await m.FollowUp.get(uid=uid)
     moved = await gql(
         h.UPDATE, {"id": gid("FollowUp", row.id), "v": row.version, "input": {"title": "Team!"}}
