@@ -9,6 +9,8 @@
   the reason is recorded (``CalendarPull`` REFUSED, shown on the follow-up).
 - A field changed on both sides keeps the service's value; the calendar's is recorded
   (``CalendarPull`` CONFLICT with ``calendar_values``).
+- The owner's calendar: an attendee's changed PARTSTAT (a reply the calendar server took
+  in for the organiser) sets that participant's status (``via`` CALDAV).
 - A participant's copy: their PARTSTAT sets their status (history ``via`` CALDAV); any
   other change there, and every change in a room's copy, is put back (REVERTED).
 
