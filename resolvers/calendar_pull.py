@@ -15,8 +15,9 @@
 Deleted in the calendar app (CALDAV_PULL_DELETE): ``safe`` deletes a follow-up of the
 owner's that has not started and only unlinks one that has (it stays, and is not put into
 that calendar again: ``sync.outbox.UNLINKED``); ``unlink`` always unlinks; ``restore`` puts
-it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL is
-refused (put back, with the reason).
+it back; a participant's or room's copy is always put back.  An RRULE cut short by UNTIL
+(the apps' own "this and following" split: the rest goes to a new UID) is a FOLLOWING delete
+from the first occurrence after UNTIL.
 
 Each object is applied once: its stored ETag is moved to the server's in the same
 transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
@@ -26,17 +27,19 @@ next write to it is an ``If-Match`` on that ETag.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.transactions import in_transaction
 
-from orm import changes
+from calcore.recurrence import expand_capped, parse_rrule
+from orm import changes, occurrences
 from orm import models as m
 from orm.sync_models import CalendarObject, CalendarPull, PullOutcome
 from resolvers import followup_mutations as mutations
 from resolvers import followups, participants
-from resolvers.errors import DomainError, ValidationFailed
+from resolvers.errors import DomainError
 from resolvers.followups import DEFAULT_LIMIT
 from sync import outbox
 from sync.pull import Found, ObjectChange
@@ -101,6 +104,32 @@ async def _edit(viewer: m.Associate, fid: int, found: Found) -> None:
         await mutations.delete(viewer, (fid, found.rid), row.version, mutations.EditScope.THIS)
 
 
+async def _cut(viewer: m.Associate, fid: int, found: Found) -> bool:
+    """An RRULE cut short by UNTIL: a FOLLOWING delete from the first occurrence after it.
+
+    This is how calendar apps split a series ("this and following"): the old UID ends at
+    UNTIL and a new event (a new UID) holds the rest - a new event of the calendar, not
+    part of this follow-up.  False when no occurrence lies after UNTIL (nothing to cut).
+    """
+    row = await m.FollowUp.get(id=fid)
+    if row.rrule is None or found.rid is None:
+        return False
+    after = found.rid + timedelta(seconds=1)  # UNTIL is inclusive (RFC 5545 3.3.10)
+    starts, _ = expand_capped(
+        occurrences.anchor(row).astimezone(ZoneInfo(row.tzid)),
+        parse_rrule(row.rrule),
+        rdates=[datetime.fromisoformat(v) for v in row.rdates or []],
+        exdates=[datetime.fromisoformat(v) for v in row.exdates or []],
+        window_start=after,
+        window_end=after + timedelta(days=366 * 100),
+        limit=1,
+    )
+    if not starts:
+        return False
+    await mutations.delete(viewer, (fid, starts[0]), row.version, mutations.EditScope.FOLLOWING)
+    return True
+
+
 async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
     viewer = await m.Associate.get(id=row.owner_id)
     names: list[str] = []
@@ -112,11 +141,9 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
                 if found.kind == "edit" and not found.fields:
                     continue
                 if found.kind == "delete-following":
-                    raise ValidationFailed(
-                        "recurrence",
-                        "cutting the series short in the calendar is not taken: "
-                        "delete the following occurrences in the diary",
-                    )
+                    if await _cut(viewer, row.id, found):
+                        names.append("following")
+                    continue
                 if found.kind in ("edit", "delete"):
                     await _edit(viewer, row.id, found)
                     names += list(found.fields) or ["occurrence"]
