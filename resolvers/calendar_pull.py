@@ -73,8 +73,11 @@ async def _record(
     names: list[str],
     reason: str | None = None,
     values: dict[str, Any] | None = None,
+    found: Found | None = None,
 ) -> None:
     await CalendarPull.create(
+        recurrence_id=found.rid if found is not None else None,
+        following=found.following if found is not None else False,
         account_id=change.account.id,
         followup_id=change.obj.followup_id,
         name=change.obj.name,
@@ -133,11 +136,10 @@ async def _cut(viewer: m.Associate, fid: int, found: Found) -> bool:
 async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
     viewer = await m.Associate.get(id=row.owner_id)
     names: list[str] = []
-    conflicts: dict[str, Any] = {}
+    conflicts = [f for f in change.found if f.conflicts]
     try:
         async with in_transaction():  # a savepoint: a refusal undoes every part
             for found in change.found:
-                conflicts.update(found.conflicts)
                 if found.kind == "edit" and not found.fields:
                     continue
                 if found.kind == "delete-following":
@@ -155,8 +157,11 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
         await CalendarObject.filter(id=change.obj.id).update(
             pushed_ics=change.data.decode("utf-8", "replace")
         )
+    for found in conflicts:  # one per component: resolving it knows which occurrence
+        await _record(
+            change, PullOutcome.CONFLICT, list(found.conflicts), None, found.conflicts, found
+        )
     if conflicts:
-        await _record(change, PullOutcome.CONFLICT, list(conflicts), None, conflicts)
         await _put_back(change)
     if names:
         await _record(change, PullOutcome.APPLIED, names)

@@ -15,6 +15,7 @@ from strawberry.tools import merge_types
 from resolvers.context import Info
 from resolvers.errors import DomainError, ValidationFailed
 from schema import limits
+from schema.calendar_conflicts import CalendarConflictMutation, CalendarConflictQuery
 from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
 from schema.crm_admin import CrmAdminMutation
@@ -130,6 +131,7 @@ Query = merge_types(
         PreferenceQuery,
         TokenQuery,
         CalendarSyncQuery,
+        CalendarConflictQuery,
         MailboxQuery,
     ),
 )
@@ -143,6 +145,7 @@ Mutation = merge_types(
         MailMutation,
         TokenMutation,
         CalendarSyncMutation,
+        CalendarConflictMutation,
         MailboxMutation,
         CrmAdminMutation,
     ),

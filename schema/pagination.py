@@ -78,19 +78,21 @@ class PageInfo:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Where this item lies in the list: give it as after or before."
+    )
+    node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list (Relay cursor connection).")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
-    total_count: int
+    edges: list[Edge[T]] = strawberry.field(description="The page's items with their cursors.")
+    page_info: PageInfo = strawberry.field(description="Where the page lies in its list.")
+    total_count: int = strawberry.field(description="How many items the whole list holds.")
 
-    @strawberry.field
+    @strawberry.field(description="The page's items (the edges' nodes).")
     def nodes(self) -> list[T]:
         return [edge.node for edge in self.edges]
 
