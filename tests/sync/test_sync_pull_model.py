@@ -83,7 +83,7 @@ class TwoWay(RuleBasedStateMachine):
         #: the calendar values that lost, in the order pulls recorded them
         self.conflicts: list[tuple[str, str]] = []
         #: the model's open conflicts: (CalendarPull id, field, value), oldest first
-        self.open: list[tuple[int, str, str]] = []
+        self.open: list[tuple[int, dict[str, str]]] = []  # one per conflict: its fields
 
     async def _meeting(self) -> None:
         await CalendarAccount.all().delete()  # one account pulls: this run's
@@ -136,7 +136,11 @@ class TwoWay(RuleBasedStateMachine):
         for f in FIELDS:  # no calendar value lost without a recorded conflict
             assert side[f] in (self.crm[f], self.base[f]) or (f, side[f]) in lost, f
         self.conflicts += lost
-        self.open += new
+        for key, f, v in new:  # a pull records one conflict per component, several fields
+            if self.open and self.open[-1][0] == key:
+                self.open[-1][1][f] = v
+            else:
+                self.open.append((key, {f: v}))
         self.base, self.side = dict(self.crm), dict(self.crm)
         self.busy = False
 
@@ -158,13 +162,14 @@ class TwoWay(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.open))
     @rule()
     def take_the_calendars_value(self) -> None:
-        key, name, value = self.open.pop(0)
+        key, values = self.open.pop(0)
         body = self.run(self.gql(RESOLVE, {"id": gid("CalendarConflict", key)}))
         self.busy = True
         payload = body["resolveCalendarConflict"]
         assert not payload["errors"], payload
-        assert payload["followUp"][name] == value
-        self.crm[name] = value  # a CRM change like any other, to be synced
+        for name, value in values.items():  # every field of that conflict
+            assert payload["followUp"][name] == value
+            self.crm[name] = value  # a CRM change like any other, to be synced
         self.busy = False
 
     @invariant()
@@ -173,7 +178,7 @@ class TwoWay(RuleBasedStateMachine):
         self.busy = True
         assert [(f, v) for _, f, v in recorded] == self.conflicts
         still = self.run(self._open())
-        assert list(still) == [k for k, _, _ in self.open]
+        assert list(still) == [k for k, _ in self.open]
         self.busy = False
 
     def teardown(self) -> None:
