@@ -132,6 +132,17 @@ class CalendarPull(Model):
         null=True, description="CONFLICT: the calendar's value of each field the CRM kept"
     )
     created_at = fields.DatetimeField(auto_now_add=True)
+    recurrence_id = fields.DatetimeField(
+        null=True, description="CONFLICT: the occurrence the calendar changed (null: all)"
+    )
+    following = fields.BooleanField(
+        default=False, description="CONFLICT: the change was to that occurrence and the following"
+    )
+    resolved_at = fields.DatetimeField(null=True, description="CONFLICT: when it was resolved")
+    resolution = fields.CharField(
+        max_length=8, null=True, description="CONFLICT: the side taken (CRM or CALENDAR)"
+    )
+    resolved_by_id = fields.IntField(null=True, description="CONFLICT: the associate who did")
 
     account_id: int
 

@@ -484,8 +484,8 @@ async def pulls_of_followup(
 ) -> list[CalendarPull]:
     """What pulls did to a follow-up in the calendars the viewer manages, newest first."""
     query = CalendarPull.filter(followup_id=followup_id)
-    if conflicts:
-        query = query.filter(outcome=PullOutcome.CONFLICT)
+    if conflicts:  # the open ones (resolveCalendarConflict closes them)
+        query = query.filter(outcome=PullOutcome.CONFLICT, resolved_at=None)
     rows = list(await query.order_by("-id").limit(max(0, first) * 4))
     found = await info.context.loaders.by_id(CalendarAccount).load_many(
         [r.account_id for r in rows]

@@ -18,7 +18,9 @@ Deleted in the calendar app (the account's ``pull_delete``, else CALDAV_PULL_DEL
 ``safe`` deletes a follow-up of the owner's that has not started and only unlinks one that
 has (it stays, and is not put into that calendar again: ``sync.outbox.UNLINKED``);
 ``unlink`` always unlinks; ``restore`` puts it back; a participant's or room's copy is
-always put back.  An RRULE cut short by UNTIL is refused (put back, with the reason).
+always put back.  An RRULE cut short by UNTIL (the apps' own "this and following"
+split: the rest goes to a new UID) is a FOLLOWING delete from the first occurrence after
+UNTIL.
 
 New events (``create``, the account's ``import_new_events``): an event made in the
 associate's own calendar app becomes a meeting of theirs through ``followups.create`` (the
@@ -51,6 +53,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -59,7 +62,8 @@ from calcore.ical_import import CalendarImportError, import_calendar
 from calcore.ical_tz import iana_zone
 from calcore.model import Attendee, CuType, EventSnapshot
 from calcore.model import Kind as SnapKind
-from orm import changes
+from calcore.recurrence import expand_capped, parse_rrule
+from orm import changes, occurrences
 from orm import models as m
 from orm.occurrences import local_date
 from orm.outbox import utcnow
@@ -104,8 +108,11 @@ async def _record(
     names: list[str],
     reason: str | None = None,
     values: dict[str, Any] | None = None,
+    found: Found | None = None,
 ) -> None:
     await CalendarPull.create(
+        recurrence_id=found.rid if found is not None else None,
+        following=found.following if found is not None else False,
         account_id=change.account.id,
         followup_id=change.obj.followup_id,
         name=change.obj.name,
@@ -149,22 +156,45 @@ async def _answer(viewer: m.Associate, row: m.FollowUp, found: Found) -> bool:
     return True
 
 
+async def _cut(viewer: m.Associate, fid: int, found: Found) -> bool:
+    """An RRULE cut short by UNTIL: a FOLLOWING delete from the first occurrence after it.
+
+    This is how calendar apps split a series ("this and following"): the old UID ends at
+    UNTIL and a new event (a new UID) holds the rest - a new event of the calendar, not
+    part of this follow-up.  False when no occurrence lies after UNTIL (nothing to cut).
+    """
+    row = await m.FollowUp.get(id=fid)
+    if row.rrule is None or found.rid is None:
+        return False
+    after = found.rid + timedelta(seconds=1)  # UNTIL is inclusive (RFC 5545 3.3.10)
+    starts, _ = expand_capped(
+        occurrences.anchor(row).astimezone(ZoneInfo(row.tzid)),
+        parse_rrule(row.rrule),
+        rdates=[datetime.fromisoformat(v) for v in row.rdates or []],
+        exdates=[datetime.fromisoformat(v) for v in row.exdates or []],
+        window_start=after,
+        window_end=after + timedelta(days=366 * 100),
+        limit=1,
+    )
+    if not starts:
+        return False
+    await mutations.delete(viewer, (fid, starts[0]), row.version, mutations.EditScope.FOLLOWING)
+    return True
+
+
 async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
     viewer = await m.Associate.get(id=row.owner_id)
     names: list[str] = []
-    conflicts: dict[str, Any] = {}
+    conflicts = [f for f in change.found if f.conflicts]
     try:
         async with in_transaction():  # a savepoint: a refusal undoes every part
             for found in change.found:
-                conflicts.update(found.conflicts)
                 if found.kind == "edit" and not found.fields:
                     continue
                 if found.kind == "delete-following":
-                    raise ValidationFailed(
-                        "recurrence",
-                        "cutting the series short in the calendar is not taken: "
-                        "delete the following occurrences in the diary",
-                    )
+                    if await _cut(viewer, row.id, found):
+                        names.append("following")
+                    continue
                 if found.kind in ("edit", "delete"):
                     await _edit(viewer, row.id, found)
                     names += list(found.fields) or ["occurrence"]
@@ -178,8 +208,11 @@ async def _owner(change: ObjectChange, row: m.FollowUp) -> str:
         await CalendarObject.filter(id=change.obj.id).update(
             pushed_ics=change.data.decode("utf-8", "replace")
         )
+    for found in conflicts:  # one per component: resolving it knows which occurrence
+        await _record(
+            change, PullOutcome.CONFLICT, list(found.conflicts), None, found.conflicts, found
+        )
     if conflicts:
-        await _record(change, PullOutcome.CONFLICT, list(conflicts), None, conflicts)
         await _put_back(change)
     if names:
         await _record(change, PullOutcome.APPLIED, names)

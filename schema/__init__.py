@@ -16,6 +16,7 @@ from strawberry.types.base import get_object_definition
 from resolvers.context import Info
 from resolvers.errors import DomainError, ValidationFailed
 from schema import limits
+from schema.calendar_conflicts import CalendarConflictMutation, CalendarConflictQuery
 from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
 from schema.crm_admin import CrmAdminMutation
@@ -141,6 +142,7 @@ Query = merge_types(
         PreferenceQuery,
         TokenQuery,
         CalendarSyncQuery,
+        CalendarConflictQuery,
         MailboxQuery,
     ),
 )
@@ -154,6 +156,7 @@ Mutation = merge_types(
         MailMutation,
         TokenMutation,
         CalendarSyncMutation,
+        CalendarConflictMutation,
         MailboxMutation,
         CrmAdminMutation,
     ),

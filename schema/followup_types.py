@@ -350,8 +350,9 @@ class FollowUp(relay.Node):
         return await calendar_pulls_of(info, self.row.id, first)
 
     @strawberry.field(
-        description="Conflicts: fields changed both in the CRM and in a calendar since the "
-        "last sync; the CRM's value was kept, the calendar's is recorded here."
+        description="Open conflicts: fields changed both in the CRM and in a calendar since "
+        "the last sync; the CRM's value was kept, the calendar's is recorded here until "
+        "resolveCalendarConflict closes it."
     )
     async def calendar_conflicts(
         self,

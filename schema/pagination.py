@@ -79,7 +79,7 @@ class PageInfo:
     )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor.")
 class Edge(Generic[T]):
     cursor: str = strawberry.field(
         description="Opaque cursor of this item: pass it as after (or before) to page on "
@@ -88,7 +88,7 @@ class Edge(Generic[T]):
     node: T = strawberry.field(description="The item.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list (Relay cursor connection).")
 class Connection(Generic[T]):
     edges: list[Edge[T]] = strawberry.field(
         description="The items of this page with their cursors, in list order."

@@ -274,8 +274,8 @@ def diff(
         mine = fields_of(now, tzid) if now is not None else old
         if rid is not None and rid not in b:  # a new override: its times are relative
             old = {**old, "start_at": rid, "end_at": rid + _length(b.get(None), tzid)}
-            if rid not in o:
-                mine = old
+            if rid not in o:  # the service's series now, at this occurrence's base times
+                mine = {**mine, "start_at": old["start_at"], "end_at": old["end_at"]}
         taken: dict[str, Any] = {}
         conflicts: dict[str, Any] = {}
         for name in FIELDS:

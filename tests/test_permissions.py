@@ -225,6 +225,16 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"id": w["mailbox_id"]},
         "NOT_FOUND",
     ),
+    "calendarConflicts": (
+        "query($a: ID) { calendarConflicts(associateId: $a) { totalCount nodes { id fields calendarValues { value } followUp { title } } } }",
+        lambda w: {"a": w["ann_id"]},
+        READ,
+    ),
+    "resolveCalendarConflict": (
+        "mutation($id: ID!) { resolveCalendarConflict(id: $id, take: CALENDAR) { errors { code } } }",
+        lambda w: {"id": w["conflict_id"]},
+        "NOT_FOUND",
+    ),
     "revokeApiToken": (
         "mutation($t: ID!) { revokeApiToken(id: $t) { errors { code } } }",
         lambda w: {"t": w["token_id"]},
@@ -323,6 +333,16 @@ async def world(db: str) -> dict[str, Any]:
         username="ann",
         calendar_url="http://127.0.0.1:9/ann/Secret title/",
     )
+    from orm.sync_models import CalendarPull
+
+    conflict = await CalendarPull.create(
+        account_id=account.id,
+        followup_id=private.id,
+        name="x.ics",
+        outcome="CONFLICT",
+        fields_changed=["title"],
+        calendar_values={"title": "Secret title"},
+    )
     from orm.intake_models import Mailbox, MailboxMessage
 
     mailbox = await Mailbox.create(
@@ -362,6 +382,7 @@ async def world(db: str) -> dict[str, Any]:
         "proposal_id": gid("Proposal", proposal.id),
         "account_id": gid("CalendarAccount", account.id),
         "mailbox_id": gid("Mailbox", mailbox.id),
+        "conflict_id": gid("CalendarConflict", conflict.id),
         "reply_mail": reply_mail,
     }
 

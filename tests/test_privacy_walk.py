@@ -43,7 +43,7 @@ from config.settings import Secret, Settings
 from orm import models as m
 from orm.outbox_models import MailOutbox
 from orm.outbox_models import Proposal as ProposalRow
-from orm.sync_models import CalendarAccount, CalendarObject
+from orm.sync_models import CalendarAccount, CalendarObject, CalendarPull
 from schema import schema as strawberry_schema
 from tests.helpers import Gql, associate, client_for, gid
 
@@ -68,6 +68,7 @@ SECRET = {
     "external address": "zq-external@elsewhere.example",
     "delivery error": "Zq-delivery-error",
     "sync error": "Zq-sync-error",
+    "conflict value": "Zq-conflict-value",
 }
 # names and addresses of the records the meetings are linked to (IDs are added at run time)
 LINK = {
@@ -91,6 +92,7 @@ SIDE_TYPES = {
     "MailDelivery",
     "CalendarSync",
     "InboundOutcome",
+    "CalendarConflict",
 }
 
 
@@ -254,6 +256,15 @@ async def _world(http: httpx.AsyncClient) -> dict[str, Any]:
                 name=f"x{pk}-{account.id}.ics",
                 error=SECRET["sync error"],
             )
+    # a conflict the owner's calendar left on the meeting (the calendar's value kept)
+    conflict = await CalendarPull.create(
+        account=own_account,
+        followup_id=single["pk"],
+        name=f"x{single['pk']}-{own_account.id}.ics",
+        outcome="CONFLICT",
+        fields_changed=["location"],
+        calendar_values={"location": SECRET["conflict value"]},
+    )
     # a counter proposal from the contact
     proposal = await ProposalRow.create(
         followup_id=single["pk"],
@@ -323,6 +334,7 @@ async def _world(http: httpx.AsyncClient) -> dict[str, Any]:
         "PhoneNumber": [gid("PhoneNumber", phone.id)],
         "CalendarAccount": [gid("CalendarAccount", a.id) for a in (own_account, room_account)],
         "ApiToken": [gid("ApiToken", token.id)],
+        "CalendarConflict": [gid("CalendarConflict", conflict.id)],
     }
     link_ids = [
         links["companyId"],
@@ -506,6 +518,7 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             {"associateId": gid("Associate", w["owner"].id)},
             {"resourceId": w["room"]},
         ],
+        "calendarConflicts": [{}, {"associateId": gid("Associate", w["owner"].id)}],
         "mailboxes": [
             {},
             {"associateId": gid("Associate", w["owner"].id)},

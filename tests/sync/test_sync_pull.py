@@ -327,3 +327,173 @@ async def test_deleted_in_calendar_future_deleted_past_unlinked_participant_put_
     await h.drain(settings)
     assert h.server_copy(dav_server, cal, past["uid"]) is None  # unlinked stays unlinked
     assert sum(r.changed for r in await pull(settings)) == 0
+
+
+DIARY = """query($a: [ID!]!) { diary(associateIds: $a, from: "2030-03-01T00:00:00Z",
+  to: "2030-05-01T00:00:00Z") { title start seriesId } }"""
+WEEKS = [T0 + timedelta(days=7 * i) for i in range(5)]
+
+
+async def diary(gql: Any, who: m.Associate) -> list[tuple[str, datetime]]:
+    body = await gql(DIARY, {"a": [gid("Associate", who.id)]})
+    return [(d["title"], datetime.fromisoformat(d["start"])) for d in body["diary"]]
+
+
+async def weekly(http: httpx.AsyncClient, server: DavServer, settings: Settings) -> Any:
+    ann, gql, cal = await setup(http, server, settings)
+    fu = await meeting(gql, "Weekly", recurrence={"rrule": "FREQ=WEEKLY;COUNT=5"})
+    await h.drain(settings)
+    await pull(settings)
+    assert await diary(gql, ann) == [("Weekly", w) for w in WEEKS]
+    return ann, gql, cal, fu
+
+
+async def test_master_edit_in_calendar_is_an_all_edit(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    ann, gql, cal, fu = await weekly(http, dav_server, settings)
+    hour = timedelta(hours=1)
+
+    def moved(c: Calendar) -> None:
+        set_prop("SUMMARY", "Weekly (later)")(c)
+        set_prop("DTSTART", T0 + hour)(c)
+        set_prop("DTEND", T0 + 2 * hour)(c)
+
+    edit_on_server(dav_server, cal, fu["uid"], moved)
+    found = await pull(settings)
+    assert found[0].applied == {"APPLIED": 1}, found
+    assert await diary(gql, ann) == [("Weekly (later)", w + hour) for w in WEEKS]
+    row = await m.FollowUp.get(uid=fu["uid"])
+    assert row.version == fu["version"] + 1 and row.rrule == "FREQ=WEEKLY;COUNT=5"
+    assert await m.FollowUp.all().count() == 1  # the whole series: no split
+    await h.drain(settings)
+    assert (await pull(settings))[0].changed == 0
+
+
+async def test_thisandfuture_override_is_a_following_edit(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    ann, gql, cal, fu = await weekly(http, dav_server, settings)
+    third = WEEKS[2]
+
+    def override(c: Calendar) -> None:
+        copy = Calendar.from_ical(h.master(c).to_ical())
+        for name in ("RRULE", "DTSTART", "DTEND", "SUMMARY"):
+            copy.pop(name, None)
+        copy.add("RECURRENCE-ID", third, parameters={"RANGE": "THISANDFUTURE"})
+        copy.add("DTSTART", third + timedelta(hours=3))
+        copy.add("DTEND", third + timedelta(hours=4))
+        copy.add("SUMMARY", "Weekly (afternoons)")
+        c.add_component(copy)
+
+    edit_on_server(dav_server, cal, fu["uid"], override)
+    found = await pull(settings)
+    assert found[0].applied == {"APPLIED": 1}, found
+    later = timedelta(hours=3)
+    assert await diary(gql, ann) == [
+        ("Weekly", WEEKS[0]),
+        ("Weekly", WEEKS[1]),
+        *(("Weekly (afternoons)", w + later) for w in WEEKS[2:]),
+    ]
+    assert await m.FollowUp.all().count() == 2  # split: the rest is a new series
+    record = await CalendarPull.get()
+    assert set(record.fields_changed) == {"start", "end", "title"}
+
+
+async def test_rrule_until_cut_in_calendar_deletes_the_following_occurrences(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """The app's own "this and following": UNTIL on the old UID, the rest as a new UID."""
+    ann, gql, cal, fu = await weekly(http, dav_server, settings)
+    split_at = WEEKS[3]
+    rest_uid = f"rest-of-{fu['uid']}"
+
+    def cut(c: Calendar) -> None:
+        ev = h.master(c)
+        rule = ev["RRULE"]
+        rule.pop("COUNT", None)
+        rule["UNTIL"] = [split_at - timedelta(seconds=1)]
+
+    edit_on_server(dav_server, cal, fu["uid"], cut)
+    rest = Calendar.from_ical(h.server_copy(dav_server, cal, fu["uid"]).to_ical())  # type: ignore[union-attr]
+    ev = h.master(rest)
+    for name, value in (
+        ("UID", rest_uid),
+        ("DTSTART", split_at),
+        ("DTEND", split_at + timedelta(hours=1)),
+        ("SUMMARY", "Weekly (new part)"),
+    ):
+        ev.pop(name, None)
+        ev.add(name, value)
+    ev.pop("RRULE")
+    ev.add("RRULE", {"FREQ": "WEEKLY", "COUNT": 2})
+    put = httpx.put(
+        cal + object_name(rest_uid),
+        content=rest.to_ical(),
+        headers={"If-None-Match": "*", "Content-Type": "text/calendar"},
+        auth=dav_server.auth(),
+        timeout=10,
+    )
+    assert put.status_code in (201, 204), put.text
+    found = await pull(settings)
+    assert found[0].applied == {"APPLIED": 1}, found
+    assert await diary(gql, ann) == [("Weekly", w) for w in WEEKS[:3]]
+    record = await CalendarPull.get()
+    assert record.outcome == "APPLIED" and record.fields_changed == ["following"]
+    # the new UID is a new event of the app: not imported by this account
+    assert not await m.FollowUp.filter(uid=rest_uid).exists()
+    await h.drain(settings)
+    back = h.master(h.server_copy(dav_server, cal, fu["uid"]))  # type: ignore[arg-type]
+    from calcore.recurrence import expand
+
+    starts = expand(
+        back.decoded("DTSTART"),
+        back["RRULE"].to_ical().decode(),
+        window_start=T0 - timedelta(days=1),
+        window_end=T0 + timedelta(days=60),
+    )
+    assert starts == WEEKS[:3]
+    again = await pull(settings)
+    assert again[0].changed == 0 and await CalendarPull.all().count() == 1
+
+
+async def test_edit_in_a_rooms_calendar_is_put_back(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    _ann, gql, _ = await setup(http, dav_server, settings)
+    admin = await associate("Root", is_admin=True)
+    room = await m.Resource.create(name="Fjord room", email="fjord@rooms.example")
+    room_cal = dav_server.make_calendar(f"pull-room-{room.id}-{id(room)}")
+    await h.add_account(
+        await client_for(http, admin), dav_server, room_cal, r=gid("Resource", room.id)
+    )
+    fu = await meeting(gql)
+    saved = await gql(
+        h.SAVE, {"f": fu["id"], "v": fu["version"], "p": [], "r": [gid("Resource", room.id)]}
+    )
+    assert not saved["saveParticipants"]["errors"], saved
+    version = saved["saveParticipants"]["followUp"]["version"]
+    await h.drain(settings)
+    await pull(settings)
+    assert h.server_copy(dav_server, room_cal, fu["uid"]) is not None
+
+    def moved(c: Calendar) -> None:
+        set_prop("SUMMARY", "Room's title")(c)
+        set_prop("DTSTART", T0 + timedelta(hours=5))(c)
+        set_prop("DTEND", T0 + timedelta(hours=6))(c)
+
+    edit_on_server(dav_server, room_cal, fu["uid"], moved)
+    found = await pull(settings)
+    assert {k: v for r in found for k, v in r.applied.items()} == {"REVERTED": 1}, found
+    row = await m.FollowUp.get(uid=fu["uid"])
+    assert (row.title, row.start_at, row.version) == ("Kick-off", T0, version)
+    record = await CalendarPull.get()
+    assert record.outcome == "REVERTED" and set(record.fields_changed) == {
+        "title",
+        "start",
+        "end",
+    }
+    await h.drain(settings)
+    ev = h.master(h.server_copy(dav_server, room_cal, fu["uid"]))  # type: ignore[arg-type]
+    assert (str(ev["SUMMARY"]), ev.decoded("DTSTART")) == ("Kick-off", T0)
+    assert sum(r.changed for r in await pull(settings)) == 0
