@@ -38,7 +38,7 @@ from app.guards import (
     send_error,
 )
 from config.settings import Settings, get_settings
-from orm import db
+from orm import db, live
 from resolvers.context import Context
 from schema import code_document_error, schema
 from sync import outbox as sync_outbox
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     metrics.install()
     mail_routes.install(settings)
     sync_outbox.install()
+    live.install()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
