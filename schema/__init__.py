@@ -21,6 +21,7 @@ from schema.crm import CrmQuery
 from schema.crm_admin import CrmAdminMutation
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
+from schema.live import LiveQuery
 from schema.mail import MailMutation
 from schema.mailboxes import MailboxMutation, MailboxQuery
 from schema.participants import ParticipantMutation, ParticipantQuery
@@ -142,6 +143,7 @@ Query = merge_types(
         TokenQuery,
         CalendarSyncQuery,
         MailboxQuery,
+        LiveQuery,
     ),
 )
 Mutation = merge_types(
