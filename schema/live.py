@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
 
 import strawberry
 
-from resolvers import followup_fields
+from resolvers import followup_fields, live_feed
 from resolvers import live as reads
 from resolvers.context import Info
-from resolvers.errors import ValidationFailed
+from resolvers.errors import DomainError, ValidationFailed
 from resolvers.live import Cursor, LiveEvent
+from resolvers.live_feed import Resync
+from resolvers.loaders import Loaders
 from schema import ids
 from schema.followup_types import FollowUp
 
@@ -175,3 +178,82 @@ class LiveQuery:
             end_cursor=page.end.encode(),
             has_more=page.has_more,
         )
+
+
+class LiveUnavailable(DomainError):
+    """The process serves no subscriptions (no feed running), or is at its limits."""
+
+    code = "LIVE_UNAVAILABLE"
+
+
+async def _events(
+    info: Info, associate_ids: list[int], resource_ids: list[int]
+) -> AsyncGenerator[FollowUpChange, None]:
+    feed = live_feed.feed()
+    if feed is None:
+        raise LiveUnavailable("this process does not serve subscriptions")
+    try:
+        subscriber = feed.subscribe(
+            info.context.viewer, info.context.token, associate_ids, resource_ids
+        )
+    except live_feed.TooManySubscriptions as exc:
+        raise LiveUnavailable(str(exc)) from None
+    try:
+        while True:
+            item = await subscriber.next()
+            info.context.loaders = Loaders()  # each event reads the follow-up as it is now
+            if isinstance(item, Resync):
+                yield FollowUpChange.resync(item.cursor)
+                return
+            yield FollowUpChange.of(item)
+    finally:
+        feed.unsubscribe(subscriber)
+
+
+@strawberry.type(name="Subscription")
+class LiveSubscription:
+    @strawberry.subscription(
+        description="Every change to a follow-up in the diaries of these associates (owned or "
+        "attended, before or after the change: a removed attendee hears of it), made through "
+        "any process of the service, by a reply mail, a calendar pull or a worker; and the "
+        "failures of the viewer's own mail deliveries and calendar accounts. followUp shows as "
+        "the diary shows it. A subscriber LIVE_QUEUE_SIZE events behind gets RESYNC and the "
+        "subscription ends; LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN and LIVE_MAX_SUBSCRIPTIONS bound "
+        "them (beyond: the error LIVE_UNAVAILABLE)."
+    )
+    async def follow_up_changed(
+        self,
+        info: Info,
+        associate_ids: Annotated[
+            IdList,
+            strawberry.argument(
+                description="Global IDs of the associates whose diaries to follow, at most "
+                "MAX_IDS_PER_QUERY."
+            ),
+        ],
+    ) -> AsyncGenerator[FollowUpChange, None]:
+        cap = info.context.settings.max_ids_per_query
+        people = ids.decode_many(associate_ids, "Associate", "associateIds", cap)
+        async for change in _events(info, people, []):
+            yield change
+
+    @strawberry.subscription(
+        description="Every change to a follow-up booking these rooms or equipment (before or "
+        "after the change), as followUpChanged; failures of their calendar accounts to "
+        "administrators."
+    )
+    async def resource_changed(
+        self,
+        info: Info,
+        resource_ids: Annotated[
+            IdList,
+            strawberry.argument(
+                description="Global IDs of the resources whose diaries to follow, at most "
+                "MAX_IDS_PER_QUERY."
+            ),
+        ],
+    ) -> AsyncGenerator[FollowUpChange, None]:
+        cap = info.context.settings.max_ids_per_query
+        rooms = ids.decode_many(resource_ids, "Resource", "resourceIds", cap)
+        async for change in _events(info, [], rooms):
+            yield change
