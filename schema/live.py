@@ -8,6 +8,7 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 
 from resolvers import followup_fields, live_feed
 from resolvers import live as reads
@@ -186,6 +187,12 @@ class LiveUnavailable(DomainError):
     code = "LIVE_UNAVAILABLE"
 
 
+def _coded(exc: DomainError) -> GraphQLError:
+    """A subscription's error with its code (the schema's DomainErrors formats only
+    queries and mutations)."""
+    return GraphQLError(exc.message, extensions={"code": exc.code, "path": list(exc.path)})
+
+
 async def _events(
     info: Info, associate_ids: list[int], resource_ids: list[int]
 ) -> AsyncGenerator[FollowUpChange, None]:
@@ -233,9 +240,12 @@ class LiveSubscription:
         ],
     ) -> AsyncGenerator[FollowUpChange, None]:
         cap = info.context.settings.max_ids_per_query
-        people = ids.decode_many(associate_ids, "Associate", "associateIds", cap)
-        async for change in _events(info, people, []):
-            yield change
+        try:
+            people = ids.decode_many(associate_ids, "Associate", "associateIds", cap)
+            async for change in _events(info, people, []):
+                yield change
+        except DomainError as exc:
+            raise _coded(exc) from None
 
     @strawberry.subscription(
         description="Every change to a follow-up booking these rooms or equipment (before or "
@@ -254,6 +264,9 @@ class LiveSubscription:
         ],
     ) -> AsyncGenerator[FollowUpChange, None]:
         cap = info.context.settings.max_ids_per_query
-        rooms = ids.decode_many(resource_ids, "Resource", "resourceIds", cap)
-        async for change in _events(info, [], rooms):
-            yield change
+        try:
+            rooms = ids.decode_many(resource_ids, "Resource", "resourceIds", cap)
+            async for change in _events(info, [], rooms):
+                yield change
+        except DomainError as exc:
+            raise _coded(exc) from None

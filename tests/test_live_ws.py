@@ -64,6 +64,7 @@ def _env(db: str, port: int) -> dict[str, str]:
         LIVE_QUEUE_SIZE="3",
         LIVE_POLL_SECONDS="0.05",
         LIVE_TOKEN_CHECK_SECONDS="0.3",
+        LIVE_MAX_SUBSCRIPTIONS_PER_TOKEN="2",
         RATE_LIMIT_PER_MINUTE="100000",
         RATE_LIMIT_BURST="10000",
         MAX_ALIASES="64",
@@ -277,7 +278,16 @@ async def test_a_bad_token_and_a_revoked_one_close_with_4401(db: str, tmp_path: 
                 await asyncio.wait_for(ws.recv(), 10)
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
+        # a bad argument and one subscription beyond the token's limit: typed errors
+        bad = await subscribe(base, token, LIGHT, {"a": ["nope"]})
+        message = json.loads(await asyncio.wait_for(bad.recv(), 10))
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "VALIDATION", message
         live = await subscribe(base, token, LIGHT, diary)
+        await subscribe(base, token, LIGHT, diary)
+        await asyncio.sleep(0.3)
+        third = await subscribe(base, token, LIGHT, diary)
+        message = json.loads(await asyncio.wait_for(third.recv(), 10))
+        assert message["payload"]["errors"][0]["extensions"]["code"] == "LIVE_UNAVAILABLE"
         await asyncio.sleep(0.3)
         await m.ApiToken.filter(token_hash=hash_token(token)).update(revoked_at=datetime.now(UTC))
         t0 = time.perf_counter()
