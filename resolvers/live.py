@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from orm.live_models import LiveChange, LiveKind, LiveParty, PartyKind
-from orm.models import Associate
+from orm.models import Associate, FollowUp
 from orm.occurrences import occurrence_key
 from orm.outbox import utcnow
 from resolvers.errors import DomainError, ValidationFailed
@@ -74,6 +74,9 @@ class LiveEvent:
     account_id: int | None
     associates: frozenset[int]
     resources: frozenset[int]
+    #: The follow-up as the feed read it after the change, shared by every subscriber
+    #: (None: deleted, or not read).
+    row: FollowUp | None = field(default=None, compare=False)
 
     @property
     def shows_followup(self) -> bool:
@@ -140,6 +143,15 @@ async def _with_parties(rows: list[LiveChange]) -> list[LiveEvent]:
         )
         for r in rows
     ]
+
+
+async def with_rows(found: list[LiveEvent]) -> list[LiveEvent]:
+    """The events with their follow-ups read once (one statement for the batch)."""
+    keys = {e.followup_id for e in found if e.shows_followup}
+    if not keys:
+        return found
+    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys))}
+    return [replace(e, row=rows.get(e.followup_id)) if e.followup_id in rows else e for e in found]
 
 
 async def current_cursor() -> Cursor:

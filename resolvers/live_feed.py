@@ -24,7 +24,7 @@ from config.settings import Settings
 from orm import live
 from orm.models import Associate
 from orm.outbox import utcnow
-from resolvers.live import Cursor, LiveEvent, current_cursor, events_after
+from resolvers.live import Cursor, LiveEvent, current_cursor, events_after, with_rows
 
 log = logging.getLogger("followups.live")
 
@@ -150,7 +150,7 @@ class Feed:
             self.read_count += 1
             total += len(found)
             if self.subscribers:
-                self.dispatch(found)
+                self.dispatch(await with_rows(found))
             if len(found) < READ_BATCH:
                 return total
 

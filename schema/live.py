@@ -209,6 +209,8 @@ async def _events(
         while True:
             item = await subscriber.next()
             info.context.loaders = Loaders()  # each event reads the follow-up as it is now
+            if isinstance(item, LiveEvent) and item.row is not None:
+                info.context.loaders.prime([item.row])  # read once by the feed for everyone
             if isinstance(item, Resync):
                 yield FollowUpChange.resync(item.cursor)
                 return

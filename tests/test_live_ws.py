@@ -68,6 +68,7 @@ def _env(db: str, port: int) -> dict[str, str]:
         RATE_LIMIT_PER_MINUTE="100000",
         RATE_LIMIT_BURST="10000",
         MAX_ALIASES="64",
+        REQUEST_HEADER_TIMEOUT_SECONDS="1",
     )
     return env
 
@@ -288,7 +289,10 @@ async def test_a_bad_token_and_a_revoked_one_close_with_4401(db: str, tmp_path: 
         third = await subscribe(base, token, LIGHT, diary)
         message = json.loads(await asyncio.wait_for(third.recv(), 10))
         assert message["payload"]["errors"][0]["extensions"]["code"] == "LIVE_UNAVAILABLE"
-        await asyncio.sleep(0.3)
+        # open longer than REQUEST_HEADER_TIMEOUT_SECONDS (1 s here): still served
+        await asyncio.sleep(1.5)
+        await gql(base, token, PRIVATE, {"o": gid("Associate", ann.id)})
+        assert (await event(live))["change"] == "CREATED"
         await m.ApiToken.filter(token_hash=hash_token(token)).update(revoked_at=datetime.now(UTC))
         t0 = time.perf_counter()
         with pytest.raises(ConnectionClosed) as closed:
