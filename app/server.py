@@ -74,6 +74,13 @@ class BoundedH11Protocol(H11Protocol):
         if not self.transport.is_closing() and self.cycle is before:
             self._arm()
 
+    def handle_websocket_upgrade(self, event: h11.Request) -> None:
+        """A websocket (subscriptions) takes the connection over: its headers are complete,
+        and the header timer must not close it later."""
+        self._disarm()
+        self._waiting_since = None
+        super().handle_websocket_upgrade(event)
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
         super().connection_lost(exc)

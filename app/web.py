@@ -21,13 +21,15 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from app import graphiql, mail_routes, metrics, observability, workers
+from app import graphiql, live_ws, mail_routes, metrics, observability, workers
 from app.admission import UNAUTHENTICATED, Admission
 from app.guards import (
     BodyDeadline,
@@ -38,7 +40,8 @@ from app.guards import (
     send_error,
 )
 from config.settings import Settings, get_settings
-from orm import db
+from orm import db, live
+from resolvers import live_feed
 from resolvers.context import Context
 from schema import code_document_error, schema
 from sync import outbox as sync_outbox
@@ -55,8 +58,17 @@ class BadRequest(HTTPException):
 class FollowUpsGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI view with our per-request context and JSON refusals."""
 
+    graphql_transport_ws_handler_class = live_ws.LiveHandler
+
     def __init__(self, settings: Settings) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=False,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=live_ws.INIT_TIMEOUT,
+            max_subscriptions_per_connection=settings.live_max_subscriptions_per_token,
+        )
         self.settings = settings
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
@@ -67,6 +79,8 @@ class FollowUpsGraphQL(GraphQL[Context, None]):
         return process_result(result)
 
     async def get_context(self, request: Any, response: Any) -> Context:
+        if request.scope["type"] == "websocket":  # the viewer comes with connection_init
+            return Context(viewer=None, settings=self.settings)  # type: ignore[arg-type]
         return Context(viewer=request.scope["state"]["viewer"], settings=self.settings)
 
     def decode_json(self, data: str | bytes) -> object:
@@ -80,6 +94,9 @@ class FollowUpsGraphQL(GraphQL[Context, None]):
         return value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            await self.run(WebSocket(scope, receive=receive, send=send))
+            return
         try:
             response = await self.run(Request(scope, receive))
         except HTTPException as exc:
@@ -96,6 +113,9 @@ class Authenticated:
         self.inner = inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":  # authenticated by its connection_init (app.live_ws)
+            await self.inner(scope, receive, send)
+            return
         request = Request(scope, receive)
         if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
             await graphiql.page()(scope, receive, send)
@@ -123,6 +143,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
     metrics.install()
     mail_routes.install(settings)
     sync_outbox.install()
+    live.install()
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -134,9 +155,12 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
                 db.Pool(*settings.database_pool),
             )
         running = workers.start_all(settings) if manage_db else []
+        if manage_db:
+            await live_feed.start(settings)
         try:
             yield
         finally:
+            await live_feed.stop()
             for background in reversed(running):
                 await background.stop()
             if manage_db:
@@ -175,6 +199,7 @@ def create_app(settings: Settings | None = None, *, manage_db: bool = True) -> S
         routes=[
             Route("/health", health),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             graphiql.assets(),
             *mail_routes.routes(settings),
         ],

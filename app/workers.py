@@ -12,6 +12,7 @@ from config.settings import Settings
 from mail import outbox as mail_outbox
 from mail.imap_intake import ImapIntake, IntakeHooks
 from mail.worker import MailWorker
+from orm import live
 from orm.leases import Lease
 from resolvers import calendar_pull, inbound_mail, mailbox_hosts
 from sync import outbox as sync_outbox
@@ -35,6 +36,7 @@ def install_change_handlers(settings: Settings) -> None:
     worker process applies queues its invitations and calendar writes as a request would."""
     mail_outbox.install(settings)
     sync_outbox.install()
+    live.install()
 
 
 def pull_hooks(settings: Settings) -> PullHooks:

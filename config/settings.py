@@ -149,6 +149,12 @@ class Settings(BaseSettings):
     sync_unreachable_retry_seconds: Seconds = 30.0
     caldav_initial_window_days: Annotated[int, Field(ge=0)] = 30
     caldav_poll_seconds: Seconds = 30.0
+    live_retention_hours: Seconds = 24.0
+    live_queue_size: Count = 100
+    live_max_subscriptions_per_token: Count = 20
+    live_max_subscriptions: Count = 1000
+    live_poll_seconds: Seconds = 0.2
+    live_token_check_seconds: Seconds = 30.0
     caldav_pull_delete: Literal["safe", "unlink", "restore"] = "safe"
     all_day_busy_default: bool = False
     sqlite_read_connections: Annotated[int, Field(ge=0, le=64)] = 4

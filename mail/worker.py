@@ -29,7 +29,7 @@ import aiosmtplib
 from config.settings import Settings
 from mail.outbox import SUPERSEDABLE, supersedes
 from mail.smtp import SendError, SmtpSession, SmtpTransport
-from orm import outbox
+from orm import live, outbox
 from orm.outbox_models import MailOutbox, MailStatus
 
 log = logging.getLogger("followups.mail")
@@ -206,6 +206,7 @@ class MailWorker:
         )
         if status == outbox.FAILED:
             result.failed += 1
+            await live.delivery_failed(row.followup_id)
             log.warning("mail %s to %s failed for good: %s", row.id, row.recipient, exc.message)
         else:
             result.retrying += 1

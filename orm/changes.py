@@ -12,10 +12,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from calcore.model import EventSnapshot
 from orm import models as m
 from orm.snapshots import snapshot
+
+#: (associate ids, resource ids) a follow-up concerns: its owner, attendees and rooms.
+Parties = tuple[tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,10 @@ class Change:
     after: EventSnapshot | None
     #: Participants (by id) that were on the follow-up before; handlers diff them.
     participants_before: tuple[tuple[int, str | None, bool], ...] = field(default=())
+    #: The associates (owner, associate participants) and the resources booked before.
+    parties_before: Parties = field(default=((), ()))
+    #: The original start of the one occurrence changed (None: the follow-up or series).
+    occurrence: datetime | None = None
 
 
 Handler = Callable[[Change], Awaitable[None]]
@@ -39,31 +47,49 @@ def register(handler: Handler) -> None:
         HANDLERS.append(handler)
 
 
-async def _state(
-    followup_id: int, *, people: bool = True
-) -> tuple[EventSnapshot | None, tuple[tuple[int, str | None, bool], ...]]:
+async def parties(followup_id: int) -> Parties:
+    """The associates (owner and associate participants) and resources of a follow-up."""
     row = await m.FollowUp.get_or_none(id=followup_id)
     if row is None:
-        return None, ()
+        return (), ()
+    return await _parties(row.owner_id, followup_id)
+
+
+async def _parties(owner_id: int, followup_id: int) -> Parties:
+    people: list[int] = await m.Participant.filter(
+        followup_id=followup_id, associate_id__isnull=False
+    ).values_list("associate_id", flat=True)  # type: ignore[assignment]
+    rooms: list[int] = await m.ResourceBooking.filter(followup_id=followup_id).values_list(
+        "resource_id", flat=True
+    )  # type: ignore[assignment]
+    return tuple(sorted({owner_id, *people})), tuple(sorted(set(rooms)))
+
+
+async def _state(
+    followup_id: int, *, people: bool = True
+) -> tuple[EventSnapshot | None, tuple[tuple[int, str | None, bool], ...], Parties]:
+    row = await m.FollowUp.get_or_none(id=followup_id)
+    if row is None:
+        return None, (), ((), ())
     if not people:
-        return await snapshot(row), ()
-    who = tuple(
-        (p.id, p.email, p.email_invitation)
-        for p in await m.Participant.filter(followup_id=followup_id).order_by("id")
-    )
-    return await snapshot(row), who
+        return await snapshot(row), (), ((), ())
+    found = await m.Participant.filter(followup_id=followup_id).order_by("id")
+    who = tuple((p.id, p.email, p.email_invitation) for p in found)
+    return await snapshot(row), who, await _parties(row.owner_id, followup_id)
 
 
 @asynccontextmanager
-async def track(followup_id: int) -> AsyncIterator[None]:
-    """Run the body, then tell every handler how the follow-up changed."""
+async def track(followup_id: int, occurrence: datetime | None = None) -> AsyncIterator[None]:
+    """Run the body, then tell every handler how the follow-up changed.
+
+    ``occurrence``: the original start of the one occurrence of a series the body changes."""
     if not HANDLERS:
         yield
         return
-    before, people = await _state(followup_id)
+    before, people, concerned = await _state(followup_id)
     yield
-    after, _ = await _state(followup_id, people=False)
-    change = Change(followup_id, before, after, people)
+    after, _, _ = await _state(followup_id, people=False)
+    change = Change(followup_id, before, after, people, concerned, occurrence)
     for handler in HANDLERS:
         await handler(change)
 
@@ -71,7 +97,7 @@ async def track(followup_id: int) -> AsyncIterator[None]:
 async def created(followup_id: int) -> None:
     """Tell the handlers about a new follow-up."""
     if HANDLERS:
-        after, _ = await _state(followup_id, people=False)
+        after, _, _ = await _state(followup_id, people=False)
         change = Change(followup_id, None, after)
         for handler in HANDLERS:
             await handler(change)

@@ -14,7 +14,13 @@ from orm import migrator
 from orm.sqlite_engine import DEFAULT_BUSY_TIMEOUT_MS, DEFAULT_READ_CONNECTIONS
 
 MODELS_MODULE = "orm.models"
-MODELS_MODULES = [MODELS_MODULE, "orm.outbox_models", "orm.sync_models", "orm.intake_models"]
+MODELS_MODULES = [
+    MODELS_MODULE,
+    "orm.outbox_models",
+    "orm.sync_models",
+    "orm.intake_models",
+    "orm.live_models",
+]
 MIGRATIONS_MODULE = "orm.migrations"
 
 

@@ -16,6 +16,8 @@ class Context:
     viewer: Associate
     settings: Settings
     loaders: Loaders = field(default_factory=Loaders)
+    #: Over a websocket: the hash of the connection's token (subscription limits).
+    token: str = ""
 
 
 Info = strawberry.Info[Context, None]

@@ -65,7 +65,7 @@ async def update(
     all_day_busy: bool = False,
 ) -> Span | m.FollowUp:
     """Change a follow-up, or occurrences of a series by ``scope``."""
-    async with changes.track(key[0]):
+    async with changes.track(key[0], key[1] if scope is EditScope.THIS else None):
         return await _update_tracked(viewer, key, version, data, scope, limit, all_day_busy)
 
 
@@ -114,7 +114,7 @@ async def delete(
 ) -> None:
     """Delete a follow-up, or occurrences of a series by ``scope``."""
     series_id, rid = key
-    async with changes.track(series_id):
+    async with changes.track(series_id, rid if scope is EditScope.THIS else None):
         row = await writes.editable(viewer, series_id)
         if rid is None or scope is EditScope.ALL:
             await writes.delete(viewer, row.id, version)
@@ -129,7 +129,7 @@ async def complete(
 ) -> Span | m.FollowUp:
     """Mark a follow-up (or one occurrence) done; ``done=False`` reopens it."""
     series_id, rid = key
-    async with changes.track(series_id):
+    async with changes.track(series_id, rid):
         if rid is None:
             return await writes.set_done(viewer, series_id, done, version)
         row = await writes.editable(viewer, series_id)

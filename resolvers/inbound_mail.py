@@ -24,7 +24,7 @@ from mail import replies
 from mail.inbound import Bounce, MailParseError, parse_message
 from mail.outcomes import APPLIED, BOUNCE, IGNORED, PROPOSAL, REJECTED, Outcome
 from mail.reply_links import ReplyClaims
-from orm import changes, occurrences
+from orm import changes, live, occurrences
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailReply, MailStatus, Proposal
@@ -305,6 +305,7 @@ async def bounced(bounce: Bounce, viewer: m.Associate | None) -> list[Outcome]:
             await MailOutbox.filter(id=r.id).update(
                 status=MailStatus.FAILED, last_error=error, claimed_by=None, claimed_until=None
             )
+            await live.delivery_failed(r.followup_id)
         out.append(Outcome(BOUNCE, f"{r.recipient} {error}", None, r.followup_id, r.participant_id))
     return out
 

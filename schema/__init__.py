@@ -22,6 +22,7 @@ from schema.crm import CrmQuery
 from schema.crm_admin import CrmAdminMutation
 from schema.errors import ALL_ERROR_TYPES
 from schema.followups import FollowUpMutation, FollowUpQuery
+from schema.live import LiveQuery, LiveSubscription
 from schema.mail import MailMutation
 from schema.mailboxes import MailboxMutation, MailboxQuery
 from schema.participants import ParticipantMutation, ParticipantQuery
@@ -144,6 +145,7 @@ Query = merge_types(
         CalendarSyncQuery,
         CalendarConflictQuery,
         MailboxQuery,
+        LiveQuery,
     ),
 )
 Mutation = merge_types(
@@ -174,9 +176,16 @@ get_object_definition(Mutation, strict=True).description = (
     "rather than as GraphQL errors."
 )
 
+get_object_definition(LiveSubscription, strict=True).description = (
+    "Live updates over graphql-transport-ws on /graphql (the bearer token in the "
+    'connection_init payload: {"Authorization": "Bearer ..."}): the changes of diaries as '
+    "they happen, each with a cursor for followUpChangesSince."
+)
+
 schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
+    subscription=LiveSubscription,
     types=list(ALL_ERROR_TYPES),
     extensions=[*limits.extensions(), DomainErrors],  # type: ignore[list-item]
 )

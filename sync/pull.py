@@ -45,6 +45,7 @@ from icalendar.cal.component import Component
 from tortoise.exceptions import IntegrityError
 
 from config.settings import Settings
+from orm import live
 from orm import models as m
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
@@ -527,6 +528,7 @@ async def pull_all(settings: Settings, hooks: PullHooks) -> list[PullReport]:
         except CalDAVError as exc:
             log.warning("pull of calendar account %s failed: %s", account.id, exc)
             await CalendarAccount.filter(id=account.id).update(pull_error=str(exc)[:2000])
+            await live.sync_failed(account.id, account.associate_id, account.resource_id)
             out.append(PullReport(account.id, error=str(exc)[:500]))
         except Exception as exc:  # one account never stops the pass
             log.exception("pull of calendar account %s failed", account.id)

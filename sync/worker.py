@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
-from orm import outbox
+from orm import live, outbox
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import (
     AccountState,
@@ -297,13 +297,24 @@ class SyncWorker:
                     state=ObjectState.FAILED if final else ObjectState.PENDING,
                     error=str(exc)[:2000],
                 )
+                if final:
+                    await self._live_failure(job.account_id, job.followup_id)
             for account_id, reason in batch.refused.items():
                 log.warning("calendar account %s refused: %s", account_id, reason)
                 await CalendarAccount.filter(id=account_id).update(
                     state=AccountState.FAILED, last_error=reason, failed_at=now
                 )
+                await self._live_failure(account_id, None)
                 result.accounts_failed += 1
             await self._objects(batch.done, now)
+
+    async def _live_failure(self, account_id: int, followup_id: int | None) -> None:
+        """Tell the account's associate (or resource diary) that its calendar failed."""
+        account = await CalendarAccount.get_or_none(id=account_id)
+        if account is not None:
+            await live.sync_failed(
+                account_id, account.associate_id, account.resource_id, followup_id
+            )
 
     async def _objects(self, done: list[_Done], now: datetime) -> None:
         if not done:

@@ -50,6 +50,11 @@ CASES: dict[str, tuple[str, Any, str | None]] = {
         lambda w: {"a": [w["ann_id"]]},
         READ,
     ),
+    "followUpChangesSince": (
+        "query($a: [ID!]!, $r: [ID!], $c: String) { followUpChangesSince(associateIds: $a, resourceIds: $r, after: $c) { changes { change followUpId followUp { title agenda location participants { email } } } } }",
+        lambda w: {"a": [w["ann_id"]], "r": [w["crm"]["Resource"]], "c": w["live_after"]},
+        READ,
+    ),
     "resourceDiary": (
         'query($r: [ID!]!) { resourceDiary(resourceIds: $r, from: "2026-03-01T00:00:00Z", to: "2026-03-09T00:00:00Z") { title agenda location participants { email } } }',
         lambda w: {"r": [w["crm"]["Resource"]]},
@@ -371,7 +376,13 @@ async def world(db: str) -> dict[str, Any]:
         "Resource": room.id,
         "ActivityType": (await m.ActivityType.create(name="A")).id,
     }
+    from orm import live
+    from orm.live_models import LiveKind
+    from resolvers.live import Cursor
+
+    await live.record(LiveKind.DELIVERY_FAILED, followup_id=private.id, associates=[ann.id])
     return {
+        "live_after": Cursor(0, datetime.now(UTC)).encode(),
         "crm": {name: gid(name, key) for name, key in crm.items()},
         "fid": gid("FollowUp", private.id),
         "call_id": gid("FollowUp", call.id),

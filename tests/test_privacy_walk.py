@@ -44,6 +44,7 @@ from orm import models as m
 from orm.outbox_models import MailOutbox
 from orm.outbox_models import Proposal as ProposalRow
 from orm.sync_models import CalendarAccount, CalendarObject, CalendarPull
+from resolvers.live import Cursor
 from schema import schema as strawberry_schema
 from tests.helpers import Gql, associate, client_for, gid
 
@@ -480,6 +481,7 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     ]
     slot = {"start": T0.isoformat(), "end": (T0 + timedelta(hours=1)).isoformat()}
     by_record = [{k: v} for k, v in w["links"].items() if k != "typeId"]
+    live_after = Cursor(0, datetime.now(UTC)).encode()  # every change of the world
     return {
         "me": [{}],
         "associates": [{}, {"userGroupId": w["group"], "includeInactive": True}, {"search": "Zl"}],
@@ -509,6 +511,10 @@ def recipes(w: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             for f in (None, *followups[:2], followups[3])
         ],
         "resourceDiary": [{"resourceIds": [w["room"]], **WINDOW}],
+        "followUpChangesSince": [
+            {"associateIds": people, "resourceIds": [w["room"]], "after": live_after},
+            {"associateIds": people},
+        ],
         "freeBusy": [{**who, **WINDOW}],
         "firstFreeSlots": [{**who, **WINDOW, "durationMinutes": 60}],
         "preferences": [{}, *({"associateId": a} for a in people)],

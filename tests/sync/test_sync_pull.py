@@ -125,6 +125,10 @@ async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
     assert row.version == fu["version"] + 1 and row.sequence > fu["sequence"]
     record = await CalendarPull.get()
     assert record.outcome == "APPLIED"
+    from orm.live_models import LiveChange, LiveKind
+
+    heard = await LiveChange.filter(followup_id=row.id).order_by("-id").first()
+    assert heard is not None and heard.kind is LiveKind.UPDATED  # the pull is heard live
     assert set(record.fields_changed) == {"title", "start", "end", "location"}
     await h.drain(settings)  # the change goes out as a CRM change (new SEQUENCE)
     ev = h.master(h.server_copy(dav_server, cal, fu["uid"]))  # type: ignore[arg-type]

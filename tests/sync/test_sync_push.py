@@ -215,6 +215,13 @@ async def test_wrong_password_fails_account_until_fixed(
     assert result.accounts_failed == 1 and result.synced == 0
     row = await CalendarAccount.get()
     assert row.state is AccountState.FAILED and "401" in (row.last_error or "")
+    from orm.live_models import LiveChange, LiveKind, LiveParty
+
+    failed = await LiveChange.get(kind=LiveKind.SYNC_FAILED)
+    assert failed.account_id == row.id
+    assert await LiveParty.filter(change_id=failed.id).values_list("party_id", flat=True) == [
+        ann.id
+    ]
     job = await SyncJob.get(status="QUEUED")
     assert job.attempts == 0
     await h.make_due()

@@ -69,6 +69,13 @@ async def test_reply_over_http(people: dict[str, Any], http: httpx.AsyncClient) 
     assert bob.status is m.ParticipantStatus.ACCEPTED
     change = await m.StatusChange.get(participant_id=bob.id)
     assert change.via == "EMAIL" and change.recurrence_id is None
+    from orm.live_models import LiveChange, LiveKind, LiveParty
+
+    heard = await LiveChange.filter(followup_id=row.id).order_by("-id").first()
+    assert heard is not None and heard.kind is LiveKind.UPDATED  # subscribers hear the answer
+    assert row.owner_id in await LiveParty.filter(change_id=heard.id).values_list(
+        "party_id", flat=True
+    )
     stale = await _reply(row, "bob@example.com", PartStat.DECLINED, dtstamp=T0 - timedelta(days=9))
     again = await http.post("/mail/inbound", content=stale, headers=HEADERS)
     assert again.json()["outcomes"][0]["kind"] == "IGNORED"
@@ -146,6 +153,10 @@ async def test_bounce_marks_delivery_failed(
     assert response.json()["outcomes"][0]["kind"] == "BOUNCE"
     row = await MailOutbox.get(recipient="kari@acme.example")
     assert row.status is MailStatus.FAILED and "5.1.1" in (row.last_error or "")
+    from orm.live_models import LiveChange, LiveKind
+
+    failed = await LiveChange.filter(kind=LiveKind.DELIVERY_FAILED)
+    assert [c.followup_id for c in failed] == [row.followup_id]
     assert (await MailOutbox.get(recipient="bob@example.com")).status is MailStatus.SENT
 
 

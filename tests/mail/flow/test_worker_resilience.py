@@ -108,6 +108,10 @@ async def test_permanent_refusal_fails_at_once(db: str, smtp: SmtpServer, settin
     assert result.sent == 1 and result.failed == 1 and smtp.sink.sessions == 1
     failed = await MailOutbox.get(recipient="reject@example.com")
     assert failed.status is MailStatus.FAILED and "550" in (failed.last_error or "")
+    from orm.live_models import LiveChange, LiveKind
+
+    heard = await LiveChange.filter(kind=LiveKind.DELIVERY_FAILED)  # the worker tells it live
+    assert [c.followup_id for c in heard] == [failed.followup_id]
 
 
 async def test_password_never_in_logs_or_api(

@@ -1,0 +1,210 @@
+"""Reading the live change log: catch-up pages and the rule of who hears of which change.
+
+A cursor is opaque to clients: the id of the last change seen and the time up to which
+the client knew everything (``Cursor``).  Changes stay LIVE_RETENTION_HOURS; a cursor
+older than that may have missed pruned ones and answers ``CURSOR_EXPIRED`` (reload).
+Who hears of a change: everyone asking for the diary of an associate (or resource) it
+concerned, as the diary itself (a private follow-up shows redacted, ``schema``'s
+``FollowUp.build``); a mail or calendar failure only its associate and administrators.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from orm.live_models import LiveChange, LiveKind, LiveParty, PartyKind
+from orm.models import Associate, FollowUp
+from orm.occurrences import occurrence_key
+from orm.outbox import utcnow
+from resolvers.errors import DomainError, ValidationFailed
+
+FAILURES = frozenset({LiveKind.DELIVERY_FAILED, LiveKind.SYNC_FAILED})
+
+
+class CursorExpired(DomainError):
+    """The cursor is older than LIVE_RETENTION_HOURS: changes after it may be gone."""
+
+    code = "CURSOR_EXPIRED"
+
+    def __init__(self, hours: float) -> None:
+        super().__init__(
+            f"the cursor is older than the {hours:g} hours changes are kept; reload the diary "
+            "and continue from the cursor a new followUpChangesSince(after: null) answers"
+        )
+        self.path = ["after"]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """The last change seen (``change_id``) and when the client last knew everything."""
+
+    change_id: int
+    at: datetime
+
+    def encode(self) -> str:
+        ms = int(self.at.timestamp() * 1000)
+        return base64.urlsafe_b64encode(f"live:{self.change_id}:{ms}".encode()).decode()
+
+    @classmethod
+    def decode(cls, value: str, path: str = "after") -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(value.encode("ascii")).decode("ascii")
+            tag, change_id, ms = raw.split(":")
+            if tag != "live" or len(change_id) > 18 or len(ms) > 18:
+                raise ValueError(raw)
+            at = datetime.fromtimestamp(int(ms) / 1000, UTC)
+            return cls(int(change_id), at)
+        except (ValueError, UnicodeError, binascii.Error, OverflowError, OSError):
+            raise ValidationFailed(path, f"{path} is not a cursor of this service") from None
+
+
+@dataclass(frozen=True)
+class LiveEvent:
+    """One logged change with whom it concerns."""
+
+    change_id: int
+    at: datetime
+    kind: LiveKind
+    followup_id: int | None
+    occurrence: datetime | None
+    account_id: int | None
+    associates: frozenset[int]
+    resources: frozenset[int]
+    #: The follow-up as the feed read it after the change, shared by every subscriber
+    #: (None: deleted, or not read).
+    row: FollowUp | None = field(default=None, compare=False)
+
+    @property
+    def shows_followup(self) -> bool:
+        """Whether the event has a follow-up to show (not deleted)."""
+        return self.followup_id is not None and self.kind is not LiveKind.DELETED
+
+    def node_keys(self) -> list[str]:
+        """The node keys to show: the occurrence, else (moved out of the rule) the series."""
+        assert self.followup_id is not None
+        keys = [str(self.followup_id)]
+        if self.occurrence is not None:
+            keys.insert(0, occurrence_key(self.followup_id, self.occurrence))
+        return keys
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.change_id, self.at)
+
+    def heard_by(
+        self, viewer: Associate, associate_ids: Iterable[int], resource_ids: Iterable[int]
+    ) -> bool:
+        """Does a viewer asking for these diaries hear of this change?"""
+        if not (self.associates & set(associate_ids) or self.resources & set(resource_ids)):
+            return False
+        if self.kind in FAILURES:
+            return viewer.is_admin or viewer.id in self.associates
+        return True
+
+
+async def events(change_ids: Iterable[int]) -> list[LiveEvent]:
+    """The changes with these ids, in order, each with its parties (two statements)."""
+    keys = sorted(set(change_ids))
+    if not keys:
+        return []
+    rows = await LiveChange.filter(id__in=keys).order_by("id")
+    return await _with_parties(rows)
+
+
+async def events_after(last: int, limit: int) -> list[LiveEvent]:
+    """The next changes after ``last`` (the feed's read), each with its parties."""
+    rows = await LiveChange.filter(id__gt=last).order_by("id").limit(limit)
+    return await _with_parties(rows)
+
+
+async def _with_parties(rows: list[LiveChange]) -> list[LiveEvent]:
+    people: dict[int, set[int]] = {r.id: set() for r in rows}
+    rooms: dict[int, set[int]] = {r.id: set() for r in rows}
+    if rows:
+        found = await LiveParty.filter(change_id__in=list(people)).values_list(
+            "change_id", "party", "party_id"
+        )
+        for change_id, party, party_id in found:
+            (people if party == PartyKind.ASSOCIATE else rooms)[change_id].add(party_id)
+    return [
+        LiveEvent(
+            r.id,
+            r.at,
+            r.kind,
+            r.followup_id,
+            r.occurrence_start,
+            r.account_id,
+            frozenset(people[r.id]),
+            frozenset(rooms[r.id]),
+        )
+        for r in rows
+    ]
+
+
+async def with_rows(found: list[LiveEvent]) -> list[LiveEvent]:
+    """The events with their follow-ups read once (one statement for the batch)."""
+    keys = {e.followup_id for e in found if e.shows_followup}
+    if not keys:
+        return found
+    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys))}
+    return [replace(e, row=rows.get(e.followup_id)) if e.followup_id in rows else e for e in found]
+
+
+async def current_cursor() -> Cursor:
+    """Where a client that knows everything now continues from."""
+    row = await LiveChange.all().order_by("-id").first()
+    return Cursor(row.id if row else 0, utcnow())
+
+
+@dataclass(frozen=True)
+class Page:
+    events: list[LiveEvent]
+    end: Cursor
+    has_more: bool
+
+
+async def changes_since(
+    viewer: Associate,
+    after: Cursor | None,
+    associate_ids: list[int],
+    resource_ids: list[int],
+    first: int,
+    retention_hours: float,
+) -> Page:
+    """The changes after ``after`` that a viewer of these diaries hears of, oldest first.
+
+    ``after`` None: none, and the cursor to continue from now on."""
+    now = utcnow()
+    if after is None:
+        return Page([], await current_cursor(), False)
+    if after.at < now - timedelta(hours=retention_hours):
+        raise CursorExpired(retention_hours)
+    wanted = [(PartyKind.ASSOCIATE, a) for a in associate_ids]
+    wanted += [(PartyKind.RESOURCE, r) for r in resource_ids]
+    ids: set[int] = set()
+    for party in (PartyKind.ASSOCIATE, PartyKind.RESOURCE):
+        keys = [k for p, k in wanted if p is party]
+        if keys:  # one index range (party, party_id, change_id) per key
+            ids.update(
+                await LiveParty.filter(
+                    party=party, party_id__in=keys, change_id__gt=after.change_id
+                )
+                .distinct()
+                .order_by("change_id")
+                .limit(first + 1)
+                .values_list("change_id", flat=True)  # type: ignore[arg-type]
+            )
+    ordered = sorted(ids)
+    has_more = len(ordered) > first
+    found = await events(ordered[:first])
+    heard = [e for e in found if e.heard_by(viewer, associate_ids, resource_ids)]
+    if has_more or found:
+        last = found[-1]
+        end = Cursor(last.change_id, now if not has_more else last.at)
+    else:
+        end = Cursor(max(after.change_id, 0), now)
+    return Page(heard, end, has_more)
