@@ -3,8 +3,9 @@
 The path, as a mutation creating meetings runs it: before the clock starts the meetings
 and their participants are rows (``--invitees`` per meeting; the organiser is an
 associate with preferences); timed, each meeting goes through the real change path in
-its own transaction (``orm.changes.created`` -> the installed ``MailHandler``:
-snapshot, plan, compose, one INSERT of the outbox rows, commit), while a *separate
+its own transaction (``orm.changes.created`` -> the installed handlers: the
+``MailHandler``'s snapshot, plan, compose, one INSERT of the outbox rows; the live change
+log; commit), while a *separate
 worker process* (``MailWorker.run``, as ``followups mail-worker``) claims, sends and
 marks the rows sent; the clock stops when the last row is SENT.  The baseline: one
 aiosmtplib connection sending the same number of pre-composed messages in a loop.  Both
@@ -39,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from calcore.model import Attendee, EventSnapshot, Kind, Person  # noqa: E402
 from config.settings import Secret, Settings  # noqa: E402
 from mail import outbox  # noqa: E402
-from orm import db  # noqa: E402
+from orm import db, live  # noqa: E402
 from orm import models as m  # noqa: E402
 from orm.outbox_models import MailOutbox, MailStatus  # noqa: E402
 from tests.mail.flow.smtp_server import SmtpServer, free_port  # noqa: E402
@@ -204,6 +205,7 @@ async def main() -> None:
     wait_for_port(port)
     s = settings_for(port, url)
     outbox.install(s)
+    live.install()  # the live change log, as serve and the workers register it
     procs.append(
         subprocess.Popen(
             [sys.executable, __file__, "--worker", url, str(port)],
