@@ -63,8 +63,9 @@ def dav_server(request: pytest.FixtureRequest) -> Iterator[DavServer]:
         view = cyrus.dav("ann")
         try:
             yield view
-        finally:
+        finally:  # the next test may use the same UIDs (Cyrus keeps them unique per user)
             view.remove_calendars()
+            cyrus.clear_defaults()
         return
     server: DavServer = request.getfixturevalue(f"{request.param}_server")
     server.start()  # no-op unless a test left it stopped

@@ -168,6 +168,14 @@ class CyrusServer(ServerProcess):
         assert name in self.users, name
         return CyrusDav(name, PASSWORD, self.port, self.workdir)
 
+    def clear_defaults(self) -> None:
+        """Empty every user's Default calendar and scheduling Inbox (what Cyrus delivered)."""
+        for name in self.users:
+            user = self.user(name)
+            for url in (user.calendar_url, user.inbox_url):
+                for item in self.hrefs(url, user):
+                    httpx.delete(url + item, auth=user.auth(), timeout=20)
+
     def _configure(self) -> None:
         d = self.workdir
         for sub in ("conf/db", "conf/socket", "conf/lock", "spool"):
