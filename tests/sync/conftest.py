@@ -4,7 +4,9 @@
   (temp storage, free 127.0.0.1 port). Radicale has htpasswd (plain) auth for user
   ``alice``; Xandikos has no authentication of its own (its ``--htpasswd`` needs TLS via
   ``--autocert``), so wrong-password tests run on Radicale only (``has_auth``).
-- ``dav_server``: parametrized over both servers.
+- ``dav_server``: parametrized over both servers; a test marked
+  ``synchelp.on_cyrus_too`` also runs on Cyrus, as user
+  ``ann`` (``CyrusDav``; ``dav_server.as_user("bob")`` is another user's home there).
 - ``calendar_url``: a fresh calendar collection (MKCALENDAR) per test on ``dav_server``.
 - ``client``: a ``CalendarClient`` on ``calendar_url``, closed after the test.
 - ``own_radicale``: a function-scoped Radicale the test may ``stop()``/``start()``.
@@ -54,11 +56,20 @@ def xandikos_server() -> Iterator[DavServer]:
 
 
 @pytest.fixture(params=SERVERS)
-def dav_server(request: pytest.FixtureRequest) -> DavServer:
+def dav_server(request: pytest.FixtureRequest) -> Iterator[DavServer]:
     """Run the test on each real server."""
+    if request.param == "cyrus":
+        cyrus: CyrusServer = request.getfixturevalue("cyrus_server")
+        view = cyrus.dav("ann")
+        try:
+            yield view
+        finally:  # the next test may use the same UIDs (Cyrus keeps them unique per user)
+            view.remove_calendars()
+            cyrus.clear_defaults()
+        return
     server: DavServer = request.getfixturevalue(f"{request.param}_server")
     server.start()  # no-op unless a test left it stopped
-    return server
+    yield server
 
 
 @pytest.fixture

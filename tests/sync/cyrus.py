@@ -29,13 +29,14 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
 from sync.dav_xml import href_path, parse_multistatus
-from tests.sync.servers import HOST, STARTUP_SECONDS, ServerProcess, free_port
+from tests.sync.servers import HOST, STARTUP_SECONDS, DavServer, ServerProcess, free_port
 
 MASTER = Path("/usr/lib/cyrus/bin/master")
 SASLPASSWD = shutil.which("saslpasswd2") or "/usr/sbin/saslpasswd2"
@@ -78,6 +79,67 @@ class CyrusUser:
         return httpx.BasicAuth(self.username, self.password)
 
 
+class CyrusDav(DavServer):
+    """One Cyrus user seen as a ``DavServer`` (``dav_server`` param ``cyrus``).
+
+    Tests written for Radicale and Xandikos run unchanged: ``make_calendar`` makes a
+    collection in the user's calendar home.  Unlike those (one account holds every
+    calendar), a participant's or a room's calendar must be in that user's home, or
+    Cyrus refuses the second copy of a UID (``unique-scheduling-object-resource``) and
+    never sees the participant as an attendee of their own copy: ``as_user``.  The
+    process belongs to the session's ``CyrusServer``: ``start``/``stop``/``cleanup`` do
+    nothing here.
+    """
+
+    def __init__(
+        self,
+        username: str,
+        password: str,
+        port: int,
+        workdir: Path,
+        made: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__("cyrus", username, password, True, port=port, workdir=workdir)
+        #: (user, URL) of every calendar made through this view and its ``as_user`` ones
+        self.made = [] if made is None else made
+
+    @property
+    def principal_url(self) -> str:
+        """Return the user's principal URL."""
+        return f"{self.base_url}dav/principals/user/{self.username}/"
+
+    @property
+    def home_url(self) -> str:
+        """Return the user's calendar home (where ``make_calendar`` makes collections)."""
+        return f"{self.base_url}dav/calendars/user/{self.username}/"
+
+    def as_user(self, name: str) -> DavServer:
+        """Return the view of another Cyrus user (same server)."""
+        return CyrusDav(name, self.password, self.port, self.workdir, self.made)
+
+    def make_calendar(self, name: str, components: tuple[str, ...] = ("VEVENT", "VTODO")) -> str:
+        """MKCALENDAR a fresh collection (the name made unique: Cyrus lives for the session)."""
+        url = super().make_calendar(f"{name}-{uuid.uuid4().hex[:6]}", components)
+        self.made.append((self.username, url))
+        return url
+
+    def remove_calendars(self) -> None:
+        """DELETE the calendars made, so that a later test may use the same UIDs again
+        (Cyrus keeps a UID unique across all of a user's calendars)."""
+        for name, url in self.made:
+            httpx.delete(url, auth=httpx.BasicAuth(name, self.password), timeout=20)
+        self.made.clear()
+
+    def start(self) -> None:
+        """Nothing: the session's ``CyrusServer`` runs the process."""
+
+    def stop(self) -> None:
+        """Nothing: the session's ``CyrusServer`` runs the process."""
+
+    def cleanup(self) -> None:
+        """Nothing: the storage is the session's ``CyrusServer``'s."""
+
+
 @dataclass
 class CyrusServer(ServerProcess):
     """Cyrus master with an http (CalDAV) and an imap service in a temp directory."""
@@ -100,6 +162,19 @@ class CyrusServer(ServerProcess):
         """Return one of the users."""
         assert name in self.users, name
         return CyrusUser(self.base_url, name, PASSWORD)
+
+    def dav(self, name: str) -> CyrusDav:
+        """Return one of the users as a ``DavServer`` (for tests written for those)."""
+        assert name in self.users, name
+        return CyrusDav(name, PASSWORD, self.port, self.workdir)
+
+    def clear_defaults(self) -> None:
+        """Empty every user's Default calendar and scheduling Inbox (what Cyrus delivered)."""
+        for name in self.users:
+            user = self.user(name)
+            for url in (user.calendar_url, user.inbox_url):
+                for item in self.hrefs(url, user):
+                    httpx.delete(url + item, auth=user.auth(), timeout=20)
 
     def _configure(self) -> None:
         d = self.workdir

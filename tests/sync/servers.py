@@ -94,6 +94,13 @@ class DavServer(ServerProcess):
             return f"{self.principal_url}calendars/"
         return self.principal_url
 
+    def as_user(self, name: str) -> DavServer:
+        """Return the account another associate's (or a room's) calendar is in.
+
+        Here the one account holds every calendar; a server with one home per user
+        (``CyrusDav``) returns that user's."""
+        return self
+
     def command(self) -> list[str]:
         """Return the command line that starts the server."""
         if self.kind == "radicale":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 from icalendar import Calendar
 
 from config.settings import Secret, Settings
@@ -14,6 +15,11 @@ from sync.names import object_name
 from sync.worker import BatchResult, SyncWorker
 from tests.helpers import LOOPBACK_HOSTS, Gql
 from tests.sync.servers import DavServer
+
+#: run the test on Radicale, Xandikos and the RFC 6638 server (Cyrus, as user ``ann``)
+on_cyrus_too = pytest.mark.parametrize(
+    "dav_server", ["radicale", "xandikos", "cyrus"], indirect=True
+)
 
 
 def sync_settings(**extra: Any) -> Settings:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from icalendar import Calendar
+from icalendar import Alarm, Calendar
 
 from app.workers import pull_hooks
 from config.settings import Settings
@@ -87,6 +87,7 @@ async def setup(
     return ann, gql, cal
 
 
+@h.on_cyrus_too
 async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -110,18 +111,28 @@ async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
         set_prop("DTSTART", later)(c)
         set_prop("DTEND", later + timedelta(hours=1))(c)
         set_prop("LOCATION", "Room 4")(c)
+        set_prop("DESCRIPTION", "Bring the figures")(c)
+        ev = h.master(c)
+        ev.subcomponents = [s for s in ev.subcomponents if s.name != "VALARM"]
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", "Reminder")
+        alarm.add("TRIGGER", timedelta(minutes=-25))
+        ev.add_component(alarm)
 
     edit_on_server(dav_server, cal, fu["uid"], moved)
     found = await pull(settings)
     assert found[0].changed == 1 and found[0].applied == {"APPLIED": 1}
     assert found[0].requests == 2  # the REPORT and one multiget
     row = await m.FollowUp.get(uid=fu["uid"])
-    assert (row.title, row.start_at, row.end_at, row.location) == (
+    assert (row.title, row.start_at, row.end_at, row.location, row.agenda) == (
         "Kick-off (moved)",
         later,
         later + timedelta(hours=1),
         "Room 4",
+        "Bring the figures",
     )
+    assert row.alarm_minutes == 25
     assert row.version == fu["version"] + 1 and row.sequence > fu["sequence"]
     record = await CalendarPull.get()
     assert record.outcome == "APPLIED"
@@ -129,7 +140,14 @@ async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
 
     heard = await LiveChange.filter(followup_id=row.id).order_by("-id").first()
     assert heard is not None and heard.kind is LiveKind.UPDATED  # the pull is heard live
-    assert set(record.fields_changed) == {"title", "start", "end", "location"}
+    assert set(record.fields_changed) == {
+        "title",
+        "start",
+        "end",
+        "location",
+        "agenda",
+        "alarmMinutes",
+    }
     await h.drain(settings)  # the change goes out as a CRM change (new SEQUENCE)
     ev = h.master(h.server_copy(dav_server, cal, fu["uid"]))  # type: ignore[arg-type]
     assert int(ev["SEQUENCE"]) == row.sequence
@@ -139,6 +157,7 @@ async def test_quiet_pull_one_request_and_owner_edit_applied_without_echo(
     assert await CalendarPull.all().count() == 1
 
 
+@h.on_cyrus_too
 async def test_invalid_edit_refused_put_back_and_reason_kept(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -159,14 +178,16 @@ async def test_invalid_edit_refused_put_back_and_reason_kept(
     assert (await pull(settings))[0].changed == 0
 
 
+@h.on_cyrus_too
 async def test_participant_answer_sets_status_other_edits_put_back(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
     _ann, gql, _ = await setup(http, dav_server, settings)
     bob = await associate("Bob")
     bob_gql = await client_for(http, bob)
-    bob_cal = dav_server.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
-    await h.add_account(bob_gql, dav_server, bob_cal)
+    bob_dav = dav_server.as_user("bob")
+    bob_cal = bob_dav.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
+    await h.add_account(bob_gql, bob_dav, bob_cal)
     fu = await meeting(gql)
     saved = await gql(
         h.SAVE,
@@ -183,7 +204,7 @@ async def test_participant_answer_sets_status_other_edits_put_back(
                 a.params["PARTSTAT"] = "ACCEPTED"
         set_prop("SUMMARY", "Bob's title")(c)
 
-    edit_on_server(dav_server, bob_cal, fu["uid"], accept)
+    edit_on_server(bob_dav, bob_cal, fu["uid"], accept)
     found = await pull(settings)
     assert {k for r in found for k in r.applied} == {"STATUS"}
     p = await m.Participant.get(
@@ -196,11 +217,12 @@ async def test_participant_answer_sets_status_other_edits_put_back(
     outcomes = sorted(r.outcome for r in await CalendarPull.all())
     assert outcomes == ["REVERTED", "STATUS"]
     await h.drain(settings)
-    ev = h.master(h.server_copy(dav_server, bob_cal, fu["uid"]))  # type: ignore[arg-type]
+    ev = h.master(h.server_copy(bob_dav, bob_cal, fu["uid"]))  # type: ignore[arg-type]
     assert str(ev["SUMMARY"]) == "Kick-off"
     assert any("bob@" in str(a) and a.params["PARTSTAT"] == "ACCEPTED" for a in ev["ATTENDEE"])
 
 
+@h.on_cyrus_too
 async def test_exdate_deletes_one_occurrence(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -227,6 +249,7 @@ ACCOUNTS = """{ calendarAccounts { pulls lastPullAt lastPullError
   pulled { outcome fields reason } } }"""
 
 
+@h.on_cyrus_too
 async def test_both_sides_changed_crm_wins_calendar_value_recorded_in_api(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -261,6 +284,7 @@ async def test_both_sides_changed_crm_wins_calendar_value_recorded_in_api(
     assert (await pull(settings))[0].changed == 0
 
 
+@h.on_cyrus_too
 async def test_etag_listing_fallback_and_override_is_a_this_edit(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -292,13 +316,15 @@ async def test_etag_listing_fallback_and_override_is_a_this_edit(
     assert master_row.title == "Weekly" and master_row.start_at == T0
 
 
+@h.on_cyrus_too
 async def test_deleted_in_calendar_future_deleted_past_unlinked_participant_put_back(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
     _ann, gql, cal = await setup(http, dav_server, settings)
     bob = await associate("Bob")
-    bob_cal = dav_server.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
-    await h.add_account(await client_for(http, bob), dav_server, bob_cal)
+    bob_dav = dav_server.as_user("bob")
+    bob_cal = bob_dav.make_calendar(f"pull-bob-{bob.id}-{id(bob)}")
+    await h.add_account(await client_for(http, bob), bob_dav, bob_cal)
     future = await meeting(gql, "Future")
     past_start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     made = await gql(h.CREATE, {"input": {"title": "Past", "start": z(past_start)}})
@@ -317,14 +343,14 @@ async def test_deleted_in_calendar_future_deleted_past_unlinked_participant_put_
     await pull(settings)
     for uid in (future["uid"], past["uid"]):
         assert httpx.delete(cal + object_name(uid), auth=dav_server.auth()).status_code < 300
-    assert httpx.delete(bob_cal + object_name(joined["uid"]), auth=dav_server.auth()).is_success
+    assert httpx.delete(bob_cal + object_name(joined["uid"]), auth=bob_dav.auth()).is_success
     found = await pull(settings)
     assert sum(r.changed for r in found) == 3
     assert not await m.FollowUp.filter(uid=future["uid"]).exists()
     past_row = await m.FollowUp.get(uid=past["uid"])
     assert past_row.title == "Past"
     await h.drain(settings)
-    assert h.server_copy(dav_server, bob_cal, joined["uid"]) is not None  # put back
+    assert h.server_copy(bob_dav, bob_cal, joined["uid"]) is not None  # put back
     assert h.server_copy(dav_server, cal, past["uid"]) is None
     moved = await gql(h.UPDATE, {"id": past["id"], "v": past_row.version, "input": {"title": "P2"}})
     assert not moved["updateFollowUp"]["errors"]
@@ -352,6 +378,7 @@ async def weekly(http: httpx.AsyncClient, server: DavServer, settings: Settings)
     return ann, gql, cal, fu
 
 
+@h.on_cyrus_too
 async def test_master_edit_in_calendar_is_an_all_edit(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -374,6 +401,7 @@ async def test_master_edit_in_calendar_is_an_all_edit(
     assert (await pull(settings))[0].changed == 0
 
 
+@h.on_cyrus_too
 async def test_thisandfuture_override_is_a_following_edit(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -404,6 +432,7 @@ async def test_thisandfuture_override_is_a_following_edit(
     assert set(record.fields_changed) == {"start", "end", "title"}
 
 
+@h.on_cyrus_too
 async def test_rrule_until_cut_in_calendar_deletes_the_following_occurrences(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
@@ -461,15 +490,17 @@ async def test_rrule_until_cut_in_calendar_deletes_the_following_occurrences(
     assert again[0].changed == 0 and await CalendarPull.all().count() == 1
 
 
+@h.on_cyrus_too
 async def test_edit_in_a_rooms_calendar_is_put_back(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
     _ann, gql, _ = await setup(http, dav_server, settings)
     admin = await associate("Root", is_admin=True)
     room = await m.Resource.create(name="Fjord room", email="fjord@rooms.example")
-    room_cal = dav_server.make_calendar(f"pull-room-{room.id}-{id(room)}")
+    room_dav = dav_server.as_user("cem")  # on Cyrus the room's calendar is user cem's
+    room_cal = room_dav.make_calendar(f"pull-room-{room.id}-{id(room)}")
     await h.add_account(
-        await client_for(http, admin), dav_server, room_cal, r=gid("Resource", room.id)
+        await client_for(http, admin), room_dav, room_cal, r=gid("Resource", room.id)
     )
     fu = await meeting(gql)
     saved = await gql(
@@ -479,14 +510,14 @@ async def test_edit_in_a_rooms_calendar_is_put_back(
     version = saved["saveParticipants"]["followUp"]["version"]
     await h.drain(settings)
     await pull(settings)
-    assert h.server_copy(dav_server, room_cal, fu["uid"]) is not None
+    assert h.server_copy(room_dav, room_cal, fu["uid"]) is not None
 
     def moved(c: Calendar) -> None:
         set_prop("SUMMARY", "Room's title")(c)
         set_prop("DTSTART", T0 + timedelta(hours=5))(c)
         set_prop("DTEND", T0 + timedelta(hours=6))(c)
 
-    edit_on_server(dav_server, room_cal, fu["uid"], moved)
+    edit_on_server(room_dav, room_cal, fu["uid"], moved)
     found = await pull(settings)
     assert {k: v for r in found for k, v in r.applied.items()} == {"REVERTED": 1}, found
     row = await m.FollowUp.get(uid=fu["uid"])
@@ -498,6 +529,6 @@ async def test_edit_in_a_rooms_calendar_is_put_back(
         "end",
     }
     await h.drain(settings)
-    ev = h.master(h.server_copy(dav_server, room_cal, fu["uid"]))  # type: ignore[arg-type]
+    ev = h.master(h.server_copy(room_dav, room_cal, fu["uid"]))  # type: ignore[arg-type]
     assert (str(ev["SUMMARY"]), ev.decoded("DTSTART")) == ("Kick-off", T0)
     assert sum(r.changed for r in await pull(settings)) == 0

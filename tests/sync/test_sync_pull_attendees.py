@@ -96,6 +96,7 @@ def attendees_of(data: bytes) -> set[str]:
     return {str(a).lower() for a in (found if isinstance(found, list) else [found])}
 
 
+@h.on_cyrus_too
 async def test_attendees_become_participants_and_bookings_without_invitations(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:

@@ -95,6 +95,7 @@ async def set_account(gql: Any, **fields: Any) -> dict[str, Any]:
     return dict((await gql(ACCOUNT))["calendarAccounts"][0])
 
 
+@h.on_cyrus_too
 async def test_new_event_imported_only_when_on_once_and_our_writes_go_to_it(
     http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
 ) -> None:
