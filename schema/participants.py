@@ -49,6 +49,40 @@ CandidateSourceEnum = described(
 )
 
 
+#: The candidate lists' narrowing arguments (participantCandidates and candidates).
+EditedMeeting = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The meeting being edited: its own time does not make anyone "
+        "busy, and those on it are marked alreadyAdded."
+    ),
+]
+OfUserGroup = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="ASSOCIATES: only this user group."),
+]
+OfCompany = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="CONTACTS: the persons of this company."),
+]
+OfPerson = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="CONTACTS: this person's company (or the person)."),
+]
+OfProject = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="PROJECT: the members of this project."),
+]
+OfSelection = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="SELECTION: the persons of this selection."),
+]
+OfResourceGroup = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="RESOURCES: only this resource group."),
+]
+
+
 @strawberry.type(description="Someone or something the invitation dialog offers to add.")
 class Candidate:
     kind: EntityKind = strawberry.field(  # type: ignore[valid-type]
@@ -283,37 +317,13 @@ class ParticipantQuery:
                 "MAX_WINDOW_DAYS later."
             ),
         ],
-        follow_up_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The meeting being edited: its own time does not make anyone "
-                "busy, and those on it are marked alreadyAdded."
-            ),
-        ] = None,
-        user_group_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="ASSOCIATES: only this user group."),
-        ] = None,
-        company_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="CONTACTS: the persons of this company."),
-        ] = None,
-        person_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="CONTACTS: this person's company (or the person)."),
-        ] = None,
-        project_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="PROJECT: the members of this project."),
-        ] = None,
-        selection_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="SELECTION: the persons of this selection."),
-        ] = None,
-        resource_group_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="RESOURCES: only this resource group."),
-        ] = None,
+        follow_up_id: EditedMeeting = None,
+        user_group_id: OfUserGroup = None,
+        company_id: OfCompany = None,
+        person_id: OfPerson = None,
+        project_id: OfProject = None,
+        selection_id: OfSelection = None,
+        resource_group_id: OfResourceGroup = None,
         first: Annotated[
             int, strawberry.argument(description="How many at most, 1..500 (else VALIDATION).")
         ] = 200,
@@ -354,37 +364,13 @@ class ParticipantQuery:
                 "name or e-mail address."
             ),
         ] = None,
-        follow_up_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(
-                description="The meeting being edited: its own time does not make anyone "
-                "busy, and those on it are marked alreadyAdded."
-            ),
-        ] = None,
-        user_group_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="ASSOCIATES: only this user group."),
-        ] = None,
-        company_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="CONTACTS: the persons of this company."),
-        ] = None,
-        person_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="CONTACTS: this person's company (or the person)."),
-        ] = None,
-        project_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="PROJECT: the members of this project."),
-        ] = None,
-        selection_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="SELECTION: the persons of this selection."),
-        ] = None,
-        resource_group_id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="RESOURCES: only this resource group."),
-        ] = None,
+        follow_up_id: EditedMeeting = None,
+        user_group_id: OfUserGroup = None,
+        company_id: OfCompany = None,
+        person_id: OfPerson = None,
+        project_id: OfProject = None,
+        selection_id: OfSelection = None,
+        resource_group_id: OfResourceGroup = None,
         first: First = None,
         after: After = None,
         last: Last = None,
