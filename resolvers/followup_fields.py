@@ -18,7 +18,16 @@ from resolvers import records
 from resolvers.context import Info
 from resolvers.enums import Weekday
 
-__all__ = ["Span", "node", "participants", "recurrence", "resources", "span_of"]
+__all__ = [
+    "ParticipantRows",
+    "Span",
+    "node",
+    "participants",
+    "participants_of",
+    "recurrence",
+    "resources",
+    "span_of",
+]
 
 _DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -82,27 +91,38 @@ def recurrence(row: m.FollowUp, language: str) -> dict[str, Any] | None:
     }
 
 
-async def participants(
-    info: Info, followup_id: int
-) -> list[tuple[m.Participant, m.Associate | None, m.Person | None]]:
-    """The participants, the organiser first, each with its associate and person row.
+ParticipantRows = list[tuple[m.Participant, m.Associate | None, m.Person | None]]
 
-    Those rows are loaded now, batched across the items by the loaders, so that the
-    ``associate`` and ``person`` fields await nothing.
+
+async def participants(info: Info, followup_id: int) -> ParticipantRows:
+    """The participants, the organiser first, each with its associate and person row."""
+    return (await participants_of(info, [followup_id]))[followup_id]
+
+
+async def participants_of(info: Info, followup_ids: list[int]) -> dict[int, ParticipantRows]:
+    """``participants`` of many follow-ups: three batched statements in all.
+
+    The associate and person rows are loaded now, batched across the items by the
+    loaders, so that the ``associate`` and ``person`` fields await nothing.
     """
-    rows = sorted(
-        await records.followup_participants.of(info, followup_id),
-        key=lambda p: (not p.organiser, p.id),
-    )
+    rows_of = await records.followup_participants.of_many(info, followup_ids)
+    found = dict(zip(followup_ids, rows_of, strict=True))
+    everyone = [p for rows in found.values() for p in rows]
     people = await records.associates.many(
-        info, [p.associate_id for p in rows if p.associate_id is not None]
+        info, sorted({p.associate_id for p in everyone if p.associate_id is not None})
     )
     persons = await records.persons.many(
-        info, [p.person_id for p in rows if p.person_id is not None]
+        info, sorted({p.person_id for p in everyone if p.person_id is not None})
     )
     a_by = {a.id: a for a in people if a is not None}
     p_by = {x.id: x for x in persons if x is not None}
-    return [(p, a_by.get(p.associate_id), p_by.get(p.person_id)) for p in rows]  # type: ignore[arg-type]
+    return {
+        key: [
+            (p, a_by.get(p.associate_id), p_by.get(p.person_id))  # type: ignore[arg-type]
+            for p in sorted(rows, key=lambda p: (not p.organiser, p.id))
+        ]
+        for key, rows in found.items()
+    }
 
 
 async def resources(info: Info, followup_id: int) -> list[m.Resource]:

@@ -32,9 +32,13 @@ class Table:
             return None
         return await info.context.loaders.by_id(self.model).load(key)
 
-    async def many(self, info: Info, keys: Iterable[int]) -> list[Any]:
-        """The rows of ``keys`` in order, None where unknown."""
-        return list(await info.context.loaders.by_id(self.model).load_many(list(keys)))
+    async def many(self, info: Info, keys: Iterable[int | None]) -> list[Any]:
+        """The rows of ``keys`` in order, None where unknown or the key is None."""
+        keys = list(keys)
+        wanted = sorted({k for k in keys if k is not None})
+        rows = await info.context.loaders.by_id(self.model).load_many(wanted)
+        found = dict(zip(wanted, rows, strict=True))
+        return [found.get(k) if k is not None else None for k in keys]
 
     async def nodes(self, info: Info, node_ids: Iterable[str]) -> list[Any]:
         """The rows of Relay node keys (None where unknown or not a key)."""
@@ -49,8 +53,12 @@ class Children:
         self.model, self.column, self.order = model, column, order
 
     async def of(self, info: Info, parent: int) -> list[Any]:
+        return (await self.of_many(info, [parent]))[0]
+
+    async def of_many(self, info: Info, parents: list[int]) -> list[list[Any]]:
+        """The children of each parent, in the order of ``parents``: one statement."""
         loader = info.context.loaders.by_parent(self.model, self.column, self.order)
-        return list(await loader.load(parent))
+        return [list(rows) for rows in await loader.load_many(parents)]
 
 
 activity_types = Table(m.ActivityType)

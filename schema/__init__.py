@@ -21,6 +21,7 @@ from schema.calendar_sync import CalendarSyncMutation, CalendarSyncQuery
 from schema.crm import CrmQuery
 from schema.crm_admin import CrmAdminMutation
 from schema.errors import ALL_ERROR_TYPES
+from schema.executor import ExecutionContext
 from schema.followups import FollowUpMutation, FollowUpQuery
 from schema.live import LiveQuery, LiveSubscription
 from schema.mail import MailMutation
@@ -188,5 +189,6 @@ schema = strawberry.Schema(
     subscription=LiveSubscription,
     types=list(ALL_ERROR_TYPES),
     extensions=[*limits.extensions(), DomainErrors],  # type: ignore[list-item]
+    execution_context_class=ExecutionContext,
 )
 guard_mutations(schema._schema)

@@ -186,6 +186,7 @@ class Person(ModelNode):
         description="Country code (ISO 3166-1 alpha-2) used to dial numbers; null when unknown."
     )
     company_id: strawberry.Private[int | None]
+    full_name: str = strawberry.field(description="First and last name joined by a space, trimmed.")
 
     @classmethod
     def table(cls) -> Table:
@@ -200,11 +201,8 @@ class Person(ModelNode):
             last_name=row.last_name,
             country=row.country,
             company_id=row.company_id,
+            full_name=f"{row.first_name} {row.last_name}".strip(),
         )
-
-    @strawberry.field(description="First and last name joined by a space, trimmed.")
-    def full_name(self) -> str:
-        return f"{self.first_name} {self.last_name}".strip()
 
     @strawberry.field(description="The company; null when none is linked.")
     async def company(self, info: Info) -> Company | None:

@@ -10,7 +10,6 @@ import strawberry
 from resolvers import diary as reads
 from resolvers import followup_mutations as mutations
 from resolvers import followups as writes
-from resolvers import records
 from resolvers.context import Info
 from resolvers.errors import ValidationFailed
 from resolvers.series import RecurrenceSpec, parse_spec
@@ -379,11 +378,7 @@ class FollowUpQuery:
         items = await FollowUp.build_many(info, found)
         columns = await reads.diary_columns(keys, found)
         _set_columns(items, columns, keys, "Associate")
-        # the owners now, in one batch, so that ``FollowUp.owner`` awaits nothing
-        owners = await records.associates.many(info, sorted({s.row.owner_id for s in found}))
-        by_id = {a.id: a for a in owners if a is not None}
-        for item in items:
-            item.owner_row = by_id.get(item.row.owner_id)
+        await FollowUp.prefetch(info, items)
         return items
 
     @strawberry.field(
@@ -410,6 +405,7 @@ class FollowUpQuery:
         info.context.loaders.prime([s.row for s in found])
         items = await FollowUp.build_many(info, found)
         _set_columns(items, await reads.resource_columns(keys, found), keys, "Resource")
+        await FollowUp.prefetch(info, items)
         return items
 
     @strawberry.field(

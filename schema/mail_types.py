@@ -99,7 +99,7 @@ class Proposal(ModelNode):
     )
     async def participant(self, info: Info) -> Participant | None:
         row = await records.participants.one(info, self.row.participant_id)
-        return Participant.from_model(row) if row else None
+        return await Participant.build(info, row)
 
     @strawberry.field(
         name="followUp", description="The meeting it proposes to move; null when deleted since."

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Self
 
 import strawberry
 from strawberry import relay
@@ -91,21 +91,25 @@ class Participant(ModelNode):
     email_invitation: bool = strawberry.field(
         description="Whether invitation mails (REQUEST, CANCEL) are sent to them."
     )
+    # plain fields, filled when built (``build_many`` loads the rows in one batch): an
+    # awaited field costs the executor a task, and a diary has hundreds of participants
+    associate: Associate | None = strawberry.field(
+        description="The associate; null for a contact person or an address only."
+    )
+    person: Person | None = strawberry.field(
+        description="The contact person; null for an associate or an address only."
+    )
     row: strawberry.Private[ParticipantRow]
-    #: (associate, person) rows when whoever built this loaded them already
-    #: (``FollowUp.participants``): then ``associate`` and ``person`` await nothing
-    prefetched: strawberry.Private[tuple[AssociateRow | None, PersonRow | None] | None] = None
 
     @classmethod
     def table(cls) -> Table:
         return records.participants
 
     @classmethod
-    def from_model(
-        cls,
-        row: ParticipantRow,
-        prefetched: tuple[AssociateRow | None, PersonRow | None] | None = None,
+    def from_rows(
+        cls, row: ParticipantRow, associate: AssociateRow | None, person: PersonRow | None
     ) -> Self:
+        """``associate`` and ``person``: the rows the participant names (or None)."""
         return cls(
             id=row.id,
             status=row.status,
@@ -113,9 +117,22 @@ class Participant(ModelNode):
             organiser=row.organiser,
             email=row.email,
             email_invitation=row.email_invitation,
+            associate=Associate.from_model(associate) if associate else None,
+            person=Person.from_model(person) if person else None,
             row=row,
-            prefetched=prefetched,
         )
+
+    @classmethod
+    async def build_many(cls, info: Info, rows: Sequence[ParticipantRow]) -> list[Self]:
+        """The participants of ``rows``, their associates and persons loaded in one batch each."""
+        people = await records.associates.many(info, [r.associate_id for r in rows])
+        persons = await records.persons.many(info, [r.person_id for r in rows])
+        return [cls.from_rows(r, a, x) for r, a, x in zip(rows, people, persons, strict=True)]
+
+    @classmethod
+    async def build(cls, info: Info, row: ParticipantRow | None) -> Self | None:
+        """``build_many`` of one row; None for None."""
+        return (await cls.build_many(info, [row]))[0] if row is not None else None
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -125,38 +142,8 @@ class Participant(ModelNode):
         rows = await ModelNode.rows_of(cls, info, node_ids)
         viewer, loaders = info.context.viewer, info.context.loaders
         allowed = await visibility.visible_participants(viewer, loaders, rows)
-        return [cls.from_model(r) if r is not None else None for r in allowed]
-
-    # Sync resolvers that return the value when it was prefetched and a coroutine (which
-    # the executor awaits) otherwise: an awaited field costs the executor a task, and a
-    # diary has hundreds of participants.
-    @strawberry.field(
-        graphql_type=Associate | None,
-        description="The associate; null for a contact person or an address only.",
-    )
-    def associate(self, info: Info) -> Any:
-        if self.prefetched is not None:
-            found = self.prefetched[0]
-            return Associate.from_model(found) if found else None
-        return self._associate(info)
-
-    async def _associate(self, info: Info) -> Associate | None:
-        row = await records.associates.one(info, self.row.associate_id)
-        return Associate.from_model(row) if row else None
-
-    @strawberry.field(
-        graphql_type=Person | None,
-        description="The contact person; null for an associate or an address only.",
-    )
-    def person(self, info: Info) -> Any:
-        if self.prefetched is not None:
-            found = self.prefetched[1]
-            return Person.from_model(found) if found else None
-        return self._person(info)
-
-    async def _person(self, info: Info) -> Person | None:
-        row = await records.persons.one(info, self.row.person_id)
-        return Person.from_model(row) if row else None
+        built = iter(await cls.build_many(info, [r for r in allowed if r is not None]))
+        return [next(built) if r is not None else None for r in allowed]
 
     @strawberry.field(
         description="Who last set the status through the API (the participant or the "

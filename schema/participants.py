@@ -511,10 +511,10 @@ def _maybe(value: strawberry.ID | None, type_name: str, path: str) -> int | None
     return None if value is None else ids.decode(value, type_name, path)
 
 
-def _participant_payload(participant_id: int, work: Any) -> Any:
+def _participant_payload(info: Info, participant_id: int, work: Any) -> Any:
     async def job() -> ParticipantPayload:
         row = await mutations.in_participant_change(participant_id, work)
-        return ParticipantPayload(participant=Participant.from_model(row))
+        return ParticipantPayload(participant=await Participant.build(info, row))
 
     return atomically(job, lambda errors: ParticipantPayload(errors=errors))
 
@@ -627,7 +627,7 @@ class ParticipantMutation:
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
-            key, lambda: part.set_status(info.context.viewer, key, status)
+            info, key, lambda: part.set_status(info.context.viewer, key, status)
         )
 
     @strawberry.mutation(
@@ -646,7 +646,7 @@ class ParticipantMutation:
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
-            key, lambda: part.set_status(info.context.viewer, key, None)
+            info, key, lambda: part.set_status(info.context.viewer, key, None)
         )
 
     @strawberry.mutation(
@@ -673,6 +673,7 @@ class ParticipantMutation:
     ) -> ParticipantPayload:
         key = ids.decode(participant_id, "Participant", "participantId")
         return await _participant_payload(
+            info,
             key,
             lambda: part.set_email_switch(info.context.viewer, key, enabled, info.context.settings),
         )

@@ -1,0 +1,102 @@
+"""How the schema executes: graphql-core's executor with a fast path for plain leaves.
+
+Most fields of a large answer (a diary of 50 items has ~1,000) are scalars or enums read
+straight off an attribute, or nulls (a participant's person when it is an associate): no
+resolver, no argument, no field extension. graphql-core builds a resolve info and runs the
+whole completion chain for each of them. Here such a field is read and serialised (or
+answered null) inline; anything out of the ordinary (null for a non-null
+field, a value the scalar refuses, a missing attribute, middleware) takes graphql-core's
+own path, so results, errors and their paths are exactly what the plain executor gives
+(``tests/test_executor.py`` compares both on the whole schema).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from graphql import (
+    GraphQLLeafType,
+    GraphQLObjectType,
+    is_leaf_type,
+    is_non_null_type,
+)
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+
+class _Plain(NamedTuple):
+    attribute: str
+    leaf: GraphQLLeafType | None  # None: an object or list type (only null is inlined)
+    non_null: bool
+
+
+_PLAIN: dict[GraphQLObjectType, dict[str, _Plain]] = {}
+
+
+def plain_fields(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
+    """The fields of ``parent_type`` that are plain attributes: of a leaf type, or of a
+    nullable type (a null is answered inline)."""
+    found = _PLAIN.get(parent_type)
+    if found is None:
+        found = {}
+        for name, field in parent_type.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            resolve = field.resolve
+            if (
+                not isinstance(definition, StrawberryField)
+                or not definition.is_basic_field
+                or definition.default_resolver is not getattr
+                or field.args
+                or getattr(resolve, "__name__", "") != "_get_basic_result"
+            ):
+                continue
+            non_null = is_non_null_type(field.type)
+            inner = field.type.of_type if non_null else field.type  # type: ignore[attr-defined]
+            if is_leaf_type(inner):
+                found[name] = _Plain(definition.python_name, inner, non_null)
+            elif not non_null:
+                found[name] = _Plain(definition.python_name, None, non_null)
+        _PLAIN[parent_type] = found
+    return found
+
+
+class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context with plain leaf and null fields completed inline."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # strawberry always passes a manager; it wraps resolvers only when an extension
+        # resolves fields, and then every field must go through it
+        self.inline_leaves = not getattr(self.middleware_manager, "middlewares", None)
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        plain = plain_fields(parent_type).get(field_details_list[0].node.name.value)
+        if plain is not None and self.inline_leaves:
+            value = getattr(source, plain.attribute, Undefined)
+            if value is None and not plain.non_null:
+                return None
+            leaf = plain.leaf
+            if (
+                leaf is not None
+                and value is not None
+                and value is not Undefined
+                and not isinstance(value, Exception)
+            ):
+                try:
+                    coerced = leaf.coerce_output_value(value)
+                except Exception:  # the full path below reports it
+                    coerced = None
+                if coerced is not None and coerced is not Undefined:
+                    return coerced
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )

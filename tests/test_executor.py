@@ -1,0 +1,135 @@
+"""The fast execution context answers exactly what graphql-core's own does.
+
+``schema.executor`` completes plain leaf fields (and nulls of plain nullable fields)
+inline. Each case runs the same document through Strawberry's stock execution context and
+through ours, and compares data and errors (message, path, locations); the bad values
+(null for a non-null field, a string for an Int, an unknown enum member, an exception
+object, a missing attribute) must fail the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+import pytest
+import strawberry
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.executor import ExecutionContext, plain_fields
+
+
+@strawberry.enum
+class Colour(Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Leafy:
+    name: str
+    count: int
+    maybe: int | None
+    colour: Colour
+    when: str | None
+    child: Leafy | None
+    children: list[Leafy] | None
+
+    @strawberry.field
+    def computed(self) -> str:
+        return self.name.upper()
+
+
+def _leafy(**changes: Any) -> Leafy:
+    base: dict[str, Any] = dict(
+        name="a",
+        count=1,
+        maybe=None,
+        colour=Colour.RED,
+        when="x",
+        child=None,
+        children=None,
+    )
+    base.update(changes)
+    return Leafy(**base)
+
+
+@dataclass
+class Bare:
+    """A source without some of the attributes the type declares."""
+
+    name: str = "bare"
+
+
+CASES: dict[str, Any] = {
+    "plain": _leafy(),
+    "nested": _leafy(child=_leafy(name="b", maybe=3), children=[_leafy(name="c"), _leafy()]),
+    "null for non-null leaf": _leafy(name=None),
+    "string for Int": _leafy(count="seven"),
+    "float for Int": _leafy(count=1.5),
+    "unknown enum member": _leafy(colour="GREEN"),
+    "exception as value": _leafy(maybe=ValueError("boom")),
+    "missing attributes": Bare(),
+    "null in a list item": _leafy(children=[_leafy(name=None), _leafy()]),
+}
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def item(self, which: str) -> Leafy | None:
+        return CASES[which]  # type: ignore[no-any-return]
+
+
+DOCUMENT = """
+query($which: String!) {
+  item(which: $which) {
+    name count maybe colour when computed
+    alias: name
+    ... on Leafy { count }
+    ...F
+    skipped: name @skip(if: true)
+    included: count @include(if: true)
+    child { name count maybe colour child { name } }
+    children { name colour maybe }
+  }
+}
+fragment F on Leafy { colour when }
+"""
+
+
+def _run(context_class: type, which: str) -> tuple[Any, list[Any]]:
+    schema = strawberry.Schema(query=Query, execution_context_class=context_class)
+    result = schema.execute_sync(DOCUMENT, variable_values={"which": which}, root_value=Query())
+    errors = [(e.message, e.path, [(loc.line, loc.column) for loc in e.locations or []])
+              for e in result.errors or []]  # fmt: skip
+    return result.data, sorted(errors, key=repr)
+
+
+@pytest.mark.parametrize("which", list(CASES))
+def test_fast_context_answers_like_graphql_core(which: str) -> None:
+    assert _run(ExecutionContext, which) == _run(StrawberryGraphQLCoreExecutionContext, which)
+
+
+def test_bad_values_are_errors_not_silent() -> None:
+    """The comparison above is not vacuous: bad values do produce errors."""
+    for which in ("null for non-null leaf", "string for Int", "unknown enum member"):
+        _data, errors = _run(ExecutionContext, which)
+        assert errors, which
+
+
+def test_only_plain_fields_are_inlined() -> None:
+    schema = strawberry.Schema(query=Query, execution_context_class=ExecutionContext)
+    leafy = schema._schema.type_map["Leafy"]
+    found = plain_fields(leafy)  # type: ignore[arg-type]
+    assert {"name", "count", "maybe", "colour", "when", "child", "children"} == set(found)
+    assert "computed" not in found  # a resolver
+    assert found["child"].leaf is None and found["name"].leaf is not None
+    assert plain_fields(schema._schema.type_map["Query"]) == {}  # type: ignore[arg-type]
+
+
+def test_the_service_schema_uses_the_fast_context() -> None:
+    from schema import schema
+
+    assert schema.execution_context_class is ExecutionContext
