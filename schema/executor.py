@@ -1,22 +1,31 @@
-"""How the schema executes: graphql-core's executor with a fast path for plain leaves.
+"""How the schema executes: graphql-core's executor with a fast path for plain fields.
 
 Most fields of a large answer (a diary of 50 items has ~1,000) are scalars or enums read
 straight off an attribute, or nulls (a participant's person when it is an associate): no
 resolver, no argument, no field extension. graphql-core builds a resolve info and runs the
 whole completion chain for each of them. Here such a field is read and serialised (or
-answered null) inline; anything out of the ordinary (null for a non-null
-field, a value the scalar refuses, a missing attribute, middleware) takes graphql-core's
-own path, so results, errors and their paths are exactly what the plain executor gives
-(``tests/test_executor.py`` compares both on the whole schema).
+answered null) inline, and a value whose whole sub-selection is plain fields (a diary
+item's participants with their associate's name) is completed by a plan built once per
+operation. Anything out of the ordinary (null for a non-null field, a value the scalar
+refuses, a missing attribute, an object of another type, fragments, directives,
+middleware) takes graphql-core's own path, so results, errors and their paths are exactly
+what the plain executor gives (``tests/test_executor.py`` compares both).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from graphql import (
+    FieldNode,
     GraphQLLeafType,
+    GraphQLList,
+    GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
+    GraphQLResolveInfo,
+    SelectionSetNode,
     is_leaf_type,
     is_non_null_type,
 )
@@ -62,6 +71,104 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
     return found
 
 
+class _Fallback(Exception):
+    """A value the plan does not complete exactly like graphql-core: let it do it."""
+
+
+#: completes one value of a field (raises ``_Fallback`` for anything unusual)
+_Plan = Callable[[Any, GraphQLResolveInfo], Any]
+
+
+def _leaf_plan(leaf: GraphQLLeafType) -> _Plan:
+    coerce = leaf.coerce_output_value
+
+    def complete(value: Any, _info: GraphQLResolveInfo) -> Any:
+        if isinstance(value, Exception):
+            raise _Fallback
+        try:
+            coerced = coerce(value)
+        except Exception as error:
+            raise _Fallback from error
+        if coerced is None or coerced is Undefined:
+            raise _Fallback
+        return coerced
+
+    return complete
+
+
+def _object_plan(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> _Plan | None:
+    """A plan for an object whose selection is only plain fields without directives."""
+    plain = plain_fields(parent)
+    parts: list[tuple[str, str | None, Any]] = []
+    for selection in selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.directives or selection.arguments:
+            return None
+        key = (selection.alias or selection.name).value
+        if any(key == seen for seen, _, _ in parts):
+            return None  # one key from two nodes: graphql-core merges their selections
+        name = selection.name.value
+        if name == "__typename":
+            parts.append((key, None, parent.name))
+            continue
+        field = plain.get(name)
+        if field is None:
+            return None
+        sub = _value_plan(parent.fields[name].type, selection.selection_set)
+        if sub is None:
+            return None
+        parts.append((key, field.attribute, sub))
+    is_type_of = parent.is_type_of
+
+    def complete(value: Any, info: GraphQLResolveInfo) -> Any:
+        if is_type_of is not None and is_type_of(value, info) is not True:
+            raise _Fallback
+        return {
+            key: (sub(getattr(value, attribute, Undefined), info) if attribute else sub)
+            for key, attribute, sub in parts
+        }
+
+    return complete
+
+
+def _value_plan(kind: GraphQLOutputType, selection_set: SelectionSetNode | None) -> _Plan | None:
+    """A plan for a value of ``kind`` with ``selection_set`` (None: not plannable)."""
+    non_null = isinstance(kind, GraphQLNonNull)
+    inner = kind.of_type if isinstance(kind, GraphQLNonNull) else kind
+    sub: _Plan | None
+    if is_leaf_type(inner):
+        sub = None if selection_set is not None else _leaf_plan(inner)
+    elif isinstance(inner, GraphQLList):
+        item = _value_plan(inner.of_type, selection_set)
+        sub = None if item is None else _list_plan(item)
+    elif isinstance(inner, GraphQLObjectType) and selection_set is not None:
+        sub = _object_plan(inner, selection_set)
+    else:  # interfaces and unions: graphql-core resolves the runtime type
+        sub = None
+    if sub is None:
+        return None
+    return _nullable(sub, non_null)
+
+
+def _list_plan(item: _Plan) -> _Plan:
+    def complete(value: Any, info: GraphQLResolveInfo) -> Any:
+        if not isinstance(value, (list, tuple)):
+            raise _Fallback  # any other iterable may be consumed only once
+        return [item(each, info) for each in value]
+
+    return complete
+
+
+def _nullable(sub: _Plan, non_null: bool) -> _Plan:
+    def complete(value: Any, info: GraphQLResolveInfo) -> Any:
+        if value is None or value is Undefined:
+            if non_null:
+                raise _Fallback
+            return None
+        return sub(value, info)
+
+    return complete
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with plain leaf and null fields completed inline."""
 
@@ -70,6 +177,39 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # strawberry always passes a manager; it wraps resolvers only when an extension
         # resolves fields, and then every field must go through it
         self.inline_leaves = not getattr(self.middleware_manager, "middlewares", None)
+        # plans for this operation's field nodes (ids are stable while the document lives)
+        self.plans: dict[tuple[int, int], _Plan | None] = {}
+
+    def complete_value(
+        self,
+        return_type: GraphQLOutputType,
+        field_details_list: Any,
+        info: GraphQLResolveInfo,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        if self.inline_leaves and len(field_details_list) == 1:
+            details = field_details_list[0]
+            key = (id(return_type), id(details.node))
+            try:
+                plan = self.plans[key]
+            except KeyError:
+                plan = self.plans[key] = (
+                    None
+                    if details.defer_usage is not None
+                    or details.fragment_variable_values is not None
+                    or is_leaf_type(return_type)
+                    else _value_plan(return_type, details.node.selection_set)
+                )
+            if plan is not None:
+                try:
+                    return plan(result, info)
+                except _Fallback:
+                    pass
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
 
     def execute_field(
         self,

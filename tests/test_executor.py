@@ -26,9 +26,15 @@ class Colour(Enum):
     BLUE = "blue"
 
 
-@strawberry.type
-class Leafy:
+@strawberry.interface
+class Named:
+    """An interface gives Leafy an ``is_type_of`` check (as Node does in the service)."""
+
     name: str
+
+
+@strawberry.type
+class Leafy(Named):
     count: int
     maybe: int | None
     colour: Colour
@@ -62,6 +68,19 @@ class Bare:
     name: str = "bare"
 
 
+@dataclass
+class Lookalike:
+    """Every attribute Leafy has, but not a Leafy: graphql-core refuses it."""
+
+    name: str = "look"
+    count: int = 1
+    maybe: int | None = None
+    colour: Colour = Colour.BLUE
+    when: str | None = None
+    child: Any = None
+    children: Any = None
+
+
 CASES: dict[str, Any] = {
     "plain": _leafy(),
     "nested": _leafy(child=_leafy(name="b", maybe=3), children=[_leafy(name="c"), _leafy()]),
@@ -72,6 +91,14 @@ CASES: dict[str, Any] = {
     "exception as value": _leafy(maybe=ValueError("boom")),
     "missing attributes": Bare(),
     "null in a list item": _leafy(children=[_leafy(name=None), _leafy()]),
+    "deep bad value": _leafy(child=_leafy(child=_leafy(count="x")), children=[_leafy(colour=1)]),
+    "list is a tuple": _leafy(children=(_leafy(name="t"),)),
+    # made per run: a generator can be read once
+    "list is a generator": lambda: _leafy(children=(_leafy(name=str(i)) for i in range(2))),
+    "list is not a list": _leafy(children=7),
+    "object of another type": _leafy(child=Bare()),
+    "look-alike object": _leafy(child=Lookalike(), children=[Lookalike()]),
+    "exception as object": _leafy(child=ValueError("boom")),
 }
 
 
@@ -79,7 +106,16 @@ CASES: dict[str, Any] = {
 class Query:
     @strawberry.field
     def item(self, which: str) -> Leafy | None:
-        return CASES[which]  # type: ignore[no-any-return]
+        return _case(which)
+
+    @strawberry.field
+    def items(self, which: str) -> list[Leafy]:
+        return [_case(which), _leafy(name="second")]
+
+
+def _case(which: str) -> Any:
+    value = CASES[which]
+    return value() if callable(value) else value
 
 
 DOCUMENT = """
@@ -98,18 +134,55 @@ query($which: String!) {
 fragment F on Leafy { colour when }
 """
 
+#: only plain fields under a resolver: the whole sub-selection completes by a plan
+PLANNED = """
+query($which: String!) {
+  items(which: $which) {
+    __typename name count maybe colour when again: name
+    child { name count child { __typename name maybe } }
+    children { name colour maybe child { name } }
+  }
+}
+"""
 
-def _run(context_class: type, which: str) -> tuple[Any, list[Any]]:
+
+def _run(context_class: type, which: str, document: str = DOCUMENT) -> tuple[Any, list[Any]]:
     schema = strawberry.Schema(query=Query, execution_context_class=context_class)
-    result = schema.execute_sync(DOCUMENT, variable_values={"which": which}, root_value=Query())
+    result = schema.execute_sync(document, variable_values={"which": which}, root_value=Query())
     errors = [(e.message, e.path, [(loc.line, loc.column) for loc in e.locations or []])
               for e in result.errors or []]  # fmt: skip
     return result.data, sorted(errors, key=repr)
 
 
+@pytest.mark.parametrize("document", [DOCUMENT, PLANNED], ids=["mixed", "planned"])
 @pytest.mark.parametrize("which", list(CASES))
-def test_fast_context_answers_like_graphql_core(which: str) -> None:
-    assert _run(ExecutionContext, which) == _run(StrawberryGraphQLCoreExecutionContext, which)
+def test_fast_context_answers_like_graphql_core(which: str, document: str) -> None:
+    stock = _run(StrawberryGraphQLCoreExecutionContext, which, document)
+    assert _run(ExecutionContext, which, document) == stock
+
+
+def test_a_plain_sub_selection_is_completed_by_one_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The planned document completes each item without graphql-core's per-field path,
+    and a document with a fragment or a directive under the resolver does not."""
+    calls: list[str] = []
+    original = StrawberryGraphQLCoreExecutionContext.execute_field
+
+    def counting(self: Any, parent_type: Any, source: Any, details: Any, *args: Any) -> Any:
+        calls.append(f"{parent_type.name}.{details[0].node.name.value}")
+        return original(self, parent_type, source, details, *args)
+
+    monkeypatch.setattr(StrawberryGraphQLCoreExecutionContext, "execute_field", counting)
+    _run(ExecutionContext, "nested", PLANNED)
+    assert calls == ["Query.items"]  # every Leafy field of both items by the plan
+    calls.clear()
+    _run(ExecutionContext, "nested", PLANNED.replace("again: name", "...on Leafy { name }"))
+    # a fragment: the items by graphql-core (leaves and nulls still inline), the first
+    # item's child and children by graphql-core, their sub-selections by plans again
+    typename = "Leafy.__typename"
+    assert calls == ["Query.items", typename, "Leafy.child", "Leafy.children", typename]
+    calls.clear()
+    _run(ExecutionContext, "nested", PLANNED.replace("child { name count", "child { computed"))
+    assert "Leafy.computed" in calls  # a resolver below needs graphql-core's path
 
 
 def test_bad_values_are_errors_not_silent() -> None:
