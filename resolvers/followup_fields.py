@@ -99,20 +99,26 @@ async def participants(info: Info, followup_id: int) -> ParticipantRows:
     return (await participants_of(info, [followup_id]))[followup_id]
 
 
-async def participants_of(info: Info, followup_ids: list[int]) -> dict[int, ParticipantRows]:
+async def participants_of(
+    info: Info, followup_ids: list[int], *, whole_list: bool = False
+) -> dict[int, ParticipantRows]:
     """``participants`` of many follow-ups: three batched statements in all.
 
     The associate and person rows are loaded now, batched across the items by the
     loaders, so that the ``associate`` and ``person`` fields await nothing.
+    ``whole_list``: the ids are a whole list's (``records.Table.many``).
     """
-    rows_of = await records.followup_participants.of_many(info, followup_ids)
+    now = whole_list
+    rows_of = await records.followup_participants.of_many(info, followup_ids, whole_list=now)
     found = dict(zip(followup_ids, rows_of, strict=True))
     everyone = [p for rows in found.values() for p in rows]
     people = await records.associates.many(
-        info, sorted({p.associate_id for p in everyone if p.associate_id is not None})
+        info,
+        sorted({p.associate_id for p in everyone if p.associate_id is not None}),
+        whole_list=now,
     )
     persons = await records.persons.many(
-        info, sorted({p.person_id for p in everyone if p.person_id is not None})
+        info, sorted({p.person_id for p in everyone if p.person_id is not None}), whole_list=now
     )
     a_by = {a.id: a for a in people if a is not None}
     p_by = {x.id: x for x in persons if x is not None}

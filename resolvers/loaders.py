@@ -7,10 +7,37 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from tortoise.models import Model
+
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+async def load_now(loader: DataLoader[K, T], keys: Sequence[K]) -> list[T]:
+    """``loader.load_many(keys)`` without a future per key, for a caller that holds the
+    whole list: what the request already loaded from the loader's cache, the rest in
+    one call of its batch function now, then kept in the cache for later loads."""
+    found: dict[K, T] = {}
+    missing: list[K] = []
+    for key in keys:
+        future = loader.cache_map.get(key) if loader.cache else None
+        done = future is not None and future.done() and not future.cancelled()
+        if done and future.exception() is None:  # type: ignore[union-attr]
+            found[key] = future.result()  # type: ignore[union-attr]
+            continue
+        missing.append(key)
+    if missing:
+        values: list[T] = []
+        for value in await loader.load_fn(missing):
+            if isinstance(value, BaseException):  # a load of the key would raise it
+                raise value
+            values.append(value)
+        found.update(zip(missing, values, strict=True))
+        loader.prime_many(dict(zip(missing, values, strict=True)))
+    return [found[key] for key in keys]
 
 
 def _by_id(model: type[Model]) -> DataLoader[int, Any]:

@@ -16,7 +16,7 @@ from tortoise.models import Model
 from orm import models as m
 from orm.outbox_models import MailOutbox, Proposal
 from resolvers.context import Info
-from resolvers.loaders import custom_loader
+from resolvers.loaders import custom_loader, load_now
 from resolvers.preferences import effective_for
 
 
@@ -32,11 +32,17 @@ class Table:
             return None
         return await info.context.loaders.by_id(self.model).load(key)
 
-    async def many(self, info: Info, keys: Iterable[int | None]) -> list[Any]:
-        """The rows of ``keys`` in order, None where unknown or the key is None."""
+    async def many(
+        self, info: Info, keys: Iterable[int | None], *, whole_list: bool = False
+    ) -> list[Any]:
+        """The rows of ``keys`` in order, None where unknown or the key is None.
+
+        ``whole_list``: the caller holds every key it will ask for (a list's prefetch), so
+        they are loaded now in one statement instead of joining other fields' batch."""
         keys = list(keys)
         wanted = sorted({k for k in keys if k is not None})
-        rows = await info.context.loaders.by_id(self.model).load_many(wanted)
+        loader = info.context.loaders.by_id(self.model)
+        rows = await (load_now(loader, wanted) if whole_list else loader.load_many(wanted))
         found = dict(zip(wanted, rows, strict=True))
         return [found.get(k) if k is not None else None for k in keys]
 
@@ -55,10 +61,14 @@ class Children:
     async def of(self, info: Info, parent: int) -> list[Any]:
         return (await self.of_many(info, [parent]))[0]
 
-    async def of_many(self, info: Info, parents: list[int]) -> list[list[Any]]:
-        """The children of each parent, in the order of ``parents``: one statement."""
+    async def of_many(
+        self, info: Info, parents: list[int], *, whole_list: bool = False
+    ) -> list[list[Any]]:
+        """The children of each parent, in the order of ``parents``: one statement
+        (``whole_list`` as in ``Table.many``)."""
         loader = info.context.loaders.by_parent(self.model, self.column, self.order)
-        return [list(rows) for rows in await loader.load_many(parents)]
+        found = await (load_now(loader, parents) if whole_list else loader.load_many(parents))
+        return [list(rows) for rows in found]
 
 
 activity_types = Table(m.ActivityType)

@@ -15,10 +15,12 @@ what the plain executor gives (``tests/test_executor.py`` compares both).
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any, NamedTuple
 
 from graphql import (
     FieldNode,
+    GraphQLField,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -27,48 +29,109 @@ from graphql import (
     GraphQLResolveInfo,
     SelectionSetNode,
     is_leaf_type,
-    is_non_null_type,
 )
 from graphql.pyutils import Path, Undefined
+from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+#: field metadata key: the source attribute holding the field's value when it was loaded
+#: in a batch by whoever built the object (None: not loaded, the resolver runs)
+LOADED_FROM = "loaded_from"
+
+
+def loaded_from(attribute: str) -> dict[str, str]:
+    """Metadata of a non-null field with a resolver whose value the object may already
+    hold in ``attribute`` (a diary item's owner and participants, batch-loaded): the
+    executor then reads it like a plain attribute. The resolver must answer the same."""
+    return {LOADED_FROM: attribute}
+
+
+class _Read(Enum):
+    ATTRIBUTE = "a plain attribute"
+    LOADED = "an attribute a resolver stands in for when it is None"
+    NODE_ID = "a relay Node's global ID from its NodeID attribute"
+
 
 class _Plain(NamedTuple):
     attribute: str
-    leaf: GraphQLLeafType | None  # None: an object or list type (only null is inlined)
+    leaf: GraphQLLeafType | None  # None: an object or list type
     non_null: bool
+    read: _Read = _Read.ATTRIBUTE
+    node: type | None = None  # NODE_ID: the Node class the source must be
 
 
 _PLAIN: dict[GraphQLObjectType, dict[str, _Plain]] = {}
 
 
 def plain_fields(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
-    """The fields of ``parent_type`` that are plain attributes: of a leaf type, or of a
-    nullable type (a null is answered inline)."""
+    """The fields of ``parent_type`` the executor may read without graphql-core's resolver
+    path: plain attributes, batch-loaded values (``loaded_from``) and relay IDs."""
     found = _PLAIN.get(parent_type)
     if found is None:
         found = {}
         for name, field in parent_type.fields.items():
-            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
-            resolve = field.resolve
-            if (
-                not isinstance(definition, StrawberryField)
-                or not definition.is_basic_field
-                or definition.default_resolver is not getattr
-                or field.args
-                or getattr(resolve, "__name__", "") != "_get_basic_result"
-            ):
-                continue
-            non_null = is_non_null_type(field.type)
-            inner = field.type.of_type if non_null else field.type  # type: ignore[attr-defined]
-            if is_leaf_type(inner):
-                found[name] = _Plain(definition.python_name, inner, non_null)
-            elif not non_null:
-                found[name] = _Plain(definition.python_name, None, non_null)
+            plain = _plain(parent_type, field)
+            if plain is not None:
+                found[name] = plain
         _PLAIN[parent_type] = found
     return found
+
+
+def _plain(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plain | None:
+    definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or definition.extensions or field.args:
+        return None
+    non_null = isinstance(field.type, GraphQLNonNull)
+    inner = field.type.of_type if isinstance(field.type, GraphQLNonNull) else field.type
+    leaf = inner if is_leaf_type(inner) else None
+    resolver = definition.base_resolver
+    if resolver is None:
+        basic = getattr(field.resolve, "__name__", "") == "_get_basic_result"
+        if definition.default_resolver is not getattr or not basic:
+            return None
+        return _Plain(definition.python_name, leaf, non_null)
+    metadata: dict[str, Any] = dict(definition.metadata or {})
+    attribute = metadata.get(LOADED_FROM)
+    if attribute is not None and non_null:
+        return _Plain(attribute, leaf, non_null, _Read.LOADED)
+    node = _node_class(parent_type)
+    if node is not None and getattr(resolver.wrapped_func, "__func__", None) is _NODE_ID:
+        return _Plain(node.resolve_id_attr(), leaf, non_null, _Read.NODE_ID, node)
+    return None
+
+
+_NODE_ID = relay.Node._id.__func__  # type: ignore[attr-defined]
+
+
+def _node_class(parent_type: GraphQLObjectType) -> type[relay.Node] | None:
+    """The Node class of ``parent_type`` when its ID is the default one (its NodeID
+    attribute and its GraphQL type name)."""
+    definition = (parent_type.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    origin = getattr(definition, "origin", None)
+    if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+        return None
+    defaults = (
+        origin.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+        and origin.resolve_typename.__func__  # type: ignore[attr-defined]
+        is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    )
+    return origin if defaults else None
+
+
+def _read(plain: _Plain, type_name: str, source: Any) -> Any:
+    """The field's value on ``source``; Undefined when it must take graphql-core's path."""
+    if plain.read is _Read.ATTRIBUTE:
+        return getattr(source, plain.attribute, Undefined)
+    value = getattr(source, plain.attribute, None)
+    if value is None:
+        return Undefined
+    if plain.read is _Read.LOADED:
+        return value
+    if plain.node is None or not isinstance(source, plain.node):
+        return Undefined
+    return relay.GlobalID(type_name=type_name, node_id=str(value))
 
 
 class _Fallback(Exception):
@@ -99,7 +162,7 @@ def _leaf_plan(leaf: GraphQLLeafType) -> _Plan:
 def _object_plan(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> _Plan | None:
     """A plan for an object whose selection is only plain fields without directives."""
     plain = plain_fields(parent)
-    parts: list[tuple[str, str | None, Any]] = []
+    parts: list[tuple[str, _Plain | None, Any]] = []
     for selection in selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.directives or selection.arguments:
             return None
@@ -116,15 +179,16 @@ def _object_plan(parent: GraphQLObjectType, selection_set: SelectionSetNode) -> 
         sub = _value_plan(parent.fields[name].type, selection.selection_set)
         if sub is None:
             return None
-        parts.append((key, field.attribute, sub))
+        parts.append((key, field, sub))
     is_type_of = parent.is_type_of
+    type_name = parent.name
 
     def complete(value: Any, info: GraphQLResolveInfo) -> Any:
         if is_type_of is not None and is_type_of(value, info) is not True:
             raise _Fallback
         return {
-            key: (sub(getattr(value, attribute, Undefined), info) if attribute else sub)
-            for key, attribute, sub in parts
+            key: (sub(_read(field, type_name, value), info) if field else sub)
+            for key, field, sub in parts
         }
 
     return complete
@@ -160,10 +224,12 @@ def _list_plan(item: _Plan) -> _Plan:
 
 def _nullable(sub: _Plan, non_null: bool) -> _Plan:
     def complete(value: Any, info: GraphQLResolveInfo) -> Any:
-        if value is None or value is Undefined:
+        if value is None:
             if non_null:
                 raise _Fallback
             return None
+        if value is Undefined:  # missing, or not loaded: graphql-core's path decides
+            raise _Fallback
         return sub(value, info)
 
     return complete
@@ -221,7 +287,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         plain = plain_fields(parent_type).get(field_details_list[0].node.name.value)
         if plain is not None and self.inline_leaves:
-            value = getattr(source, plain.attribute, Undefined)
+            value = _read(plain, parent_type.name, source)
             if value is None and not plain.non_null:
                 return None
             leaf = plain.leaf

@@ -34,17 +34,17 @@ from schema.crm_types import (
     Sale,
 )
 from schema.enums import Frequency, Weekday
+from schema.executor import loaded_from
 from schema.ids import encode
 from schema.mail_types import Proposal, proposals_of
 from schema.participant_types import EntityKind, Participant
 from schema.selection import selects
 
 if TYPE_CHECKING:
-    from orm.models import Associate as AssociateRow
     from orm.models import FollowUp as FollowUpRow
     from orm.models import Occurrence as OccurrenceRow
 else:  # rows only annotate the private fields; schema loads them through resolvers
-    AssociateRow = FollowUpRow = OccurrenceRow = object
+    FollowUpRow = OccurrenceRow = object
 
 
 async def visible_ids(info: Info, rows: Iterable[FollowUpRow]) -> set[int]:
@@ -245,10 +245,10 @@ class FollowUp(relay.Node):
     row: strawberry.Private[FollowUpRow]
     override: strawberry.Private[OccurrenceRow | None]
     visible: strawberry.Private[bool]
-    #: the owner's row and the participants' rows when whoever built this loaded them
-    #: already (``prefetch``): then ``owner`` and ``participants`` await nothing
-    owner_row: strawberry.Private[AssociateRow | None] = None
-    participant_rows: strawberry.Private[followup_fields.ParticipantRows | None] = None
+    #: the owner and the participants when whoever built this loaded them already
+    #: (``prefetch``): then ``owner`` and ``participants`` are read, not resolved
+    owner_loaded: strawberry.Private[Associate | None] = None
+    participants_loaded: strawberry.Private[list[Participant] | None] = None
     columns: list[strawberry.ID] = strawberry.field(
         default_factory=list,
         description="In diary and resourceDiary: the global IDs of the requested associates "
@@ -279,12 +279,19 @@ class FollowUp(relay.Node):
         batch is then mostly answered by the request's loader."""
         if selects(info, "participants"):
             shown = sorted({i.row.id for i in items if i.visible})
-            found = await followup_fields.participants_of(info, shown)
+            found = await followup_fields.participants_of(info, shown, whole_list=True)
             for item in items:
-                item.participant_rows = found.get(item.row.id, []) if item.visible else []
-        owners = await records.associates.many(info, [i.row.owner_id for i in items])
+                rows = found.get(item.row.id, []) if item.visible else []
+                item.participants_loaded = [Participant.from_rows(*row) for row in rows]
+        owners = await records.associates.many(
+            info, [i.row.owner_id for i in items], whole_list=True
+        )
+        built: dict[int, Associate] = {}
         for item, owner in zip(items, owners, strict=True):
-            item.owner_row = owner
+            if owner is not None:
+                item.owner_loaded = built.get(owner.id) or built.setdefault(
+                    owner.id, Associate.from_model(owner)
+                )
 
     @classmethod
     def from_model(cls, row: FollowUpRow, visible: bool) -> Self:
@@ -393,16 +400,16 @@ class FollowUp(relay.Node):
     def _detail(self, value: Any) -> Any:
         return value if self.visible else None
 
-    # sync when the owner was prefetched, else a coroutine the executor awaits (see
-    # ``Participant.associate``)
+    # the prefetched value, else a coroutine the executor awaits
     @strawberry.field(
         graphql_type=Associate,
         description="Whose follow-up it is: the associate whose diary and to-do list it is "
         "in, whose time zone and durations it follows. Shown also when redacted.",
+        metadata=loaded_from("owner_loaded"),
     )
     def owner(self, info: Info) -> Any:
-        if self.owner_row is not None:
-            return Associate.from_model(self.owner_row)
+        if self.owner_loaded is not None:
+            return self.owner_loaded
         return self._owner(info)
 
     async def _owner(self, info: Info) -> Associate:
@@ -436,12 +443,13 @@ class FollowUp(relay.Node):
     @strawberry.field(
         graphql_type=list[Participant],
         description="The people on it, the organiser first (empty if redacted).",
+        metadata=loaded_from("participants_loaded"),
     )
     def participants(self, info: Info) -> Any:
         if not self.visible:
             return []
-        if self.participant_rows is not None:
-            return [Participant.from_rows(p, a, x) for p, a, x in self.participant_rows]
+        if self.participants_loaded is not None:
+            return self.participants_loaded
         return self._participants(info)
 
     async def _participants(self, info: Info) -> list[Participant]:

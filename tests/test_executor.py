@@ -17,7 +17,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.executor import ExecutionContext, plain_fields
+from schema.executor import ExecutionContext, loaded_from, plain_fields
 
 
 @strawberry.enum
@@ -206,3 +206,49 @@ def test_the_service_schema_uses_the_fast_context() -> None:
     from schema import schema
 
     assert schema.execution_context_class is ExecutionContext
+
+
+RESOLVED: list[str] = []
+
+
+@strawberry.type
+class Item(strawberry.relay.Node):
+    """A Node with a field a list may have batch-loaded (``loaded_from``)."""
+
+    id: strawberry.relay.NodeID[str]
+    tag_loaded: strawberry.Private[list[str] | None] = None
+
+    @strawberry.field(graphql_type=list[str], metadata=loaded_from("tag_loaded"))
+    def tags(self) -> Any:
+        RESOLVED.append(self.id)
+        return [f"resolved-{self.id}"]
+
+    @classmethod
+    def resolve_nodes(cls, *, info: Any, node_ids: Any, required: bool = False) -> list[Any]:
+        return [Item(id=n) for n in node_ids]
+
+
+@strawberry.type
+class ItemQuery:
+    @strawberry.field
+    def items(self) -> list[Item]:
+        return [Item(id="1", tag_loaded=["loaded"]), Item(id="2")]
+
+
+def test_loaded_values_and_node_ids_answer_like_their_resolvers() -> None:
+    """A value an item was built with is read instead of resolved; an item without one
+    is resolved; relay IDs are the ones strawberry's resolver makes."""
+    document = "{ items { id tags } }"
+    answers = []
+    for context_class in (StrawberryGraphQLCoreExecutionContext, ExecutionContext):
+        RESOLVED.clear()
+        schema = strawberry.Schema(query=ItemQuery, execution_context_class=context_class)
+        result = schema.execute_sync(document)
+        assert result.errors is None
+        answers.append((result.data, list(RESOLVED)))
+    stock, fast = answers
+    assert stock[1] == ["1", "2"] and fast[1] == ["2"]  # the stock path resolves both
+    expected = [{"id": str(strawberry.relay.GlobalID("Item", "1")), "tags": ["loaded"]},
+                {"id": str(strawberry.relay.GlobalID("Item", "2")), "tags": ["resolved-2"]}]  # fmt: skip
+    assert fast[0] == {"items": expected}
+    assert stock[0] == {"items": [expected[0] | {"tags": ["resolved-1"]}, expected[1]]}
