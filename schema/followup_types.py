@@ -69,6 +69,11 @@ class Availability(Enum):
     )
 
 
+#: where a list field's items are in its selection (``FollowUp.prefetch``)
+LIST: tuple[tuple[str, ...], ...] = ((),)
+CONNECTION: tuple[tuple[str, ...], ...] = (("nodes",), ("edges", "node"))
+
+
 @strawberry.type(description="One BYDAY entry of a recurrence rule: a weekday, maybe numbered.")
 class RecurrenceDay:
     weekday: Weekday = strawberry.field(description="The day of the week.")  # type: ignore[valid-type]
@@ -272,17 +277,26 @@ class FollowUp(relay.Node):
         return [cls.from_span(s, s.row.id in seen) for s in spans]
 
     @classmethod
-    async def prefetch(cls, info: Info, items: Sequence[FollowUp]) -> None:
-        """Load the participants of a list (when the query reads them) and its owners, in
-        one batch each: an awaited field costs the executor a task per item. Participants
-        first: their associates include most owners (the organiser), so the owners'
-        batch is then mostly answered by the request's loader."""
-        if selects(info, "participants"):
+    async def prefetch(
+        cls, info: Info, items: Sequence[FollowUp], shapes: tuple[tuple[str, ...], ...] = LIST
+    ) -> None:
+        """Load the participants and owners of a list, when the query reads them, in one
+        batch each: an awaited field costs the executor a task per item, a loaded one is
+        read (``loaded_from``). ``shapes``: where the items are in the field's selection
+        (``LIST``, ``CONNECTION``). Participants first: their associates include most
+        owners (the organiser), so the owners' batch then mostly hits the loader's cache."""
+
+        def asked(name: str) -> bool:
+            return any(selects(info, *shape, name) for shape in shapes)
+
+        if asked("participants"):
             shown = sorted({i.row.id for i in items if i.visible})
             found = await followup_fields.participants_of(info, shown, whole_list=True)
             for item in items:
                 rows = found.get(item.row.id, []) if item.visible else []
                 item.participants_loaded = [Participant.from_rows(*row) for row in rows]
+        if not asked("owner"):
+            return
         owners = await records.associates.many(
             info, [i.row.owner_id for i in items], whole_list=True
         )

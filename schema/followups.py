@@ -17,7 +17,7 @@ from schema import ids
 from schema.crm_types import FollowUpKind
 from schema.enums import Frequency, Weekday, described
 from schema.errors import UserError, atomically
-from schema.followup_types import Availability, FollowUp, visible_ids
+from schema.followup_types import CONNECTION, Availability, FollowUp, visible_ids
 from schema.pagination import (
     After,
     Before,
@@ -444,7 +444,9 @@ class FollowUpQuery:
             writes.now(),
             settings.max_occurrences_per_series,
         )
-        return await FollowUp.build_many(info, found)
+        items = await FollowUp.build_many(info, found)
+        await FollowUp.prefetch(info, items)
+        return items
 
     @strawberry.field(
         description="Open tasks and planned calls of one associate by deadline (earliest "
@@ -478,7 +480,8 @@ class FollowUpQuery:
         )
         start, end = list_window(len(found), page)
         seen = await visible_ids(info, (s.row for s in found[start:end]))
-        return list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+        listed = list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+        return await _prefetched(info, listed)
 
     @strawberry.field(description="All follow-ups of one record, newest first.")
     async def activities(
@@ -564,12 +567,20 @@ class FollowUpQuery:
                 query, lo, hi, include_done, settings.max_occurrences_per_series
             )
             seen = await visible_ids(info, (s.row for s in found))
-            return list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+            listed = list_page(found, page, lambda s: FollowUp.from_span(s, s.row.id in seen))
+            return await _prefetched(info, listed)
         found_page = await keyset_page(query, page, sort="sort_at", descending=True)
         seen = await visible_ids(info, found_page.rows)
-        return connection(
+        made = connection(
             found_page, lambda r: FollowUp.from_model(r, r.id in seen), sort="sort_at"
         )
+        return await _prefetched(info, made)
+
+
+async def _prefetched(info: Info, page: Connection[FollowUp]) -> Connection[FollowUp]:
+    """A page of follow-ups with what the query reads of them loaded for the whole page."""
+    await FollowUp.prefetch(info, [edge.node for edge in page.edges], CONNECTION)
+    return page
 
 
 def _set_columns(
