@@ -474,8 +474,11 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def http_servers(url: str, n: int) -> Any:
-    """``followups serve`` and the plain Starlette diary on loopback for one database."""
+def http_servers(
+    url: str, n: int, raw_command: list[str] | None = None, raw_path: str = "/diary"
+) -> Any:
+    """``followups serve`` and a plain Starlette endpoint on loopback for one database
+    (this bench's diary unless ``raw_command``, which gets ``--port``, serves ``raw_path``)."""
     import httpx
 
     service_port, raw_port = _free_port(), _free_port()
@@ -487,12 +490,12 @@ def http_servers(url: str, n: int) -> Any:
     procs = [
         subprocess.Popen([str(ROOT / ".venv/bin/followups"), "serve"], env=env, cwd=ROOT,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
-        subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--raw-server", url,
-                          "--child-associates", str(_sizes(n).associates), "--port",
-                          str(raw_port)], cwd=ROOT),
+        subprocess.Popen((raw_command or [sys.executable, str(Path(__file__).resolve()),
+                          "--raw-server", url, "--child-associates", str(_sizes(n).associates)])
+                         + ["--port", str(raw_port)], cwd=ROOT),
     ]  # fmt: skip
     service = f"http://127.0.0.1:{service_port}"
-    raw = f"http://127.0.0.1:{raw_port}/diary"
+    raw = f"http://127.0.0.1:{raw_port}{raw_path}"
     try:
         for probe in (service + "/health", raw):
             for _ in range(300):

@@ -36,21 +36,16 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
-#: field metadata key: the source attribute holding the field's value when it was loaded
-#: in a batch by whoever built the object (None: not loaded, the resolver runs)
-LOADED_FROM = "loaded_from"
-
-
-def loaded_from(attribute: str) -> dict[str, str]:
-    """Metadata of a non-null field with a resolver whose value the object may already
-    hold in ``attribute`` (a diary item's owner and participants, batch-loaded): the
-    executor then reads it like a plain attribute. The resolver must answer the same."""
-    return {LOADED_FROM: attribute}
+#: Field metadata: the value of this field (one with a resolver) may already be in the
+#: source's ``loaded`` dict under the field's name, put there by whoever built the object
+#: (a list's prefetch: a diary item's owner and participants loaded for the whole list);
+#: the executor then reads it instead of calling the resolver, which must answer the same.
+LOADABLE: dict[str, bool] = {"loadable": True}
 
 
 class _Read(Enum):
     ATTRIBUTE = "a plain attribute"
-    LOADED = "an attribute a resolver stands in for when it is None"
+    LOADED = "a value in the source's loaded dict, else the resolver"
     NODE_ID = "a relay Node's global ID from its NodeID attribute"
 
 
@@ -67,7 +62,7 @@ _PLAIN: dict[GraphQLObjectType, dict[str, _Plain]] = {}
 
 def plain_fields(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
     """The fields of ``parent_type`` the executor may read without graphql-core's resolver
-    path: plain attributes, batch-loaded values (``loaded_from``) and relay IDs."""
+    path: plain attributes, batch-loaded values (``LOADABLE``) and relay IDs."""
     found = _PLAIN.get(parent_type)
     if found is None:
         found = {}
@@ -92,10 +87,8 @@ def _plain(parent_type: GraphQLObjectType, field: GraphQLField) -> _Plain | None
         if definition.default_resolver is not getattr or not basic:
             return None
         return _Plain(definition.python_name, leaf, non_null)
-    metadata: dict[str, Any] = dict(definition.metadata or {})
-    attribute = metadata.get(LOADED_FROM)
-    if attribute is not None and non_null:
-        return _Plain(attribute, leaf, non_null, _Read.LOADED)
+    if dict(definition.metadata or {}).get("loadable"):
+        return _Plain(definition.python_name, leaf, non_null, _Read.LOADED)
     node = _node_class(parent_type)
     if node is not None and getattr(resolver.wrapped_func, "__func__", None) is _NODE_ID:
         return _Plain(node.resolve_id_attr(), leaf, non_null, _Read.NODE_ID, node)
@@ -124,11 +117,12 @@ def _read(plain: _Plain, type_name: str, source: Any) -> Any:
     """The field's value on ``source``; Undefined when it must take graphql-core's path."""
     if plain.read is _Read.ATTRIBUTE:
         return getattr(source, plain.attribute, Undefined)
+    if plain.read is _Read.LOADED:
+        loaded = getattr(source, "loaded", None)
+        return loaded.get(plain.attribute, Undefined) if isinstance(loaded, dict) else Undefined
     value = getattr(source, plain.attribute, None)
     if value is None:
         return Undefined
-    if plain.read is _Read.LOADED:
-        return value
     if plain.node is None or not isinstance(source, plain.node):
         return Undefined
     return relay.GlobalID(type_name=type_name, node_id=str(value))

@@ -6,7 +6,8 @@ links and participants read as null/empty (``redacted`` says so).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, Self
@@ -34,7 +35,7 @@ from schema.crm_types import (
     Sale,
 )
 from schema.enums import Frequency, Weekday
-from schema.executor import loaded_from
+from schema.executor import LOADABLE
 from schema.ids import encode
 from schema.mail_types import Proposal, proposals_of
 from schema.participant_types import EntityKind, Participant
@@ -250,10 +251,9 @@ class FollowUp(relay.Node):
     row: strawberry.Private[FollowUpRow]
     override: strawberry.Private[OccurrenceRow | None]
     visible: strawberry.Private[bool]
-    #: the owner and the participants when whoever built this loaded them already
-    #: (``prefetch``): then ``owner`` and ``participants`` are read, not resolved
-    owner_loaded: strawberry.Private[Associate | None] = None
-    participants_loaded: strawberry.Private[list[Participant] | None] = None
+    #: values of ``LOADABLE`` fields by name, when the list it is in loaded them for all
+    #: its items (``prefetch``): then those fields are read, not resolved
+    loaded: strawberry.Private[dict[str, Any]] = dataclasses.field(default_factory=dict)
     columns: list[strawberry.ID] = strawberry.field(
         default_factory=list,
         description="In diary and resourceDiary: the global IDs of the requested associates "
@@ -294,18 +294,17 @@ class FollowUp(relay.Node):
             found = await followup_fields.participants_of(info, shown, whole_list=True)
             for item in items:
                 rows = found.get(item.row.id, []) if item.visible else []
-                item.participants_loaded = [Participant.from_rows(*row) for row in rows]
-        if not asked("owner"):
-            return
-        owners = await records.associates.many(
-            info, [i.row.owner_id for i in items], whole_list=True
-        )
-        built: dict[int, Associate] = {}
-        for item, owner in zip(items, owners, strict=True):
-            if owner is not None:
-                item.owner_loaded = built.get(owner.id) or built.setdefault(
-                    owner.id, Associate.from_model(owner)
-                )
+                item.loaded["participants"] = [Participant.from_rows(*row) for row in rows]
+        for name, (table, column, kind) in _REFERENCES.items():
+            if not asked(name):
+                continue
+            shown_ref = name == "owner"  # the owner is shown also when redacted
+            keys = [getattr(i.row, column) if shown_ref or i.visible else None for i in items]
+            built: dict[int, Any] = {}
+            for item, row in zip(items, await table.many(info, keys, whole_list=True), strict=True):
+                if row is not None and row.id not in built:
+                    built[row.id] = kind.from_model(row)
+                item.loaded[name] = built[row.id] if row is not None else None
 
     @classmethod
     def from_model(cls, row: FollowUpRow, visible: bool) -> Self:
@@ -414,57 +413,77 @@ class FollowUp(relay.Node):
     def _detail(self, value: Any) -> Any:
         return value if self.visible else None
 
-    # the prefetched value, else a coroutine the executor awaits
+    def _loaded_or(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """What the list's prefetch loaded for field ``name``, else ``load()`` (a coroutine
+        the executor awaits: an item built alone loads through the request's loaders)."""
+        if name in self.loaded:
+            return self.loaded[name]
+        return load()
+
+    async def _reference(self, info: Info, name: str) -> Any:
+        table, column, kind = _REFERENCES[name]
+        key = getattr(self.row, column)
+        row = await table.one(info, key if name == "owner" else self._detail(key))
+        return kind.from_model(row) if row else None
+
     @strawberry.field(
         graphql_type=Associate,
         description="Whose follow-up it is: the associate whose diary and to-do list it is "
         "in, whose time zone and durations it follows. Shown also when redacted.",
-        metadata=loaded_from("owner_loaded"),
+        metadata=LOADABLE,
     )
     def owner(self, info: Info) -> Any:
-        if self.owner_loaded is not None:
-            return self.owner_loaded
-        return self._owner(info)
+        return self._loaded_or("owner", lambda: self._reference(info, "owner"))
 
-    async def _owner(self, info: Info) -> Associate:
-        return Associate.from_model(await records.associates.one(info, self.row.owner_id))
+    @strawberry.field(
+        graphql_type=ActivityType | None,
+        description="Its activity type; null when none or redacted.",
+        metadata=LOADABLE,
+    )
+    def type(self, info: Info) -> Any:
+        return self._loaded_or("type", lambda: self._reference(info, "type"))
 
-    @strawberry.field(description="Its activity type; null when none or redacted.")
-    async def type(self, info: Info) -> ActivityType | None:
-        row = await records.activity_types.one(info, self._detail(self.row.type_id))
-        return ActivityType.from_model(row) if row else None
+    @strawberry.field(
+        graphql_type=Company | None,
+        description="The company it is about; null when none or redacted.",
+        metadata=LOADABLE,
+    )
+    def company(self, info: Info) -> Any:
+        return self._loaded_or("company", lambda: self._reference(info, "company"))
 
-    @strawberry.field(description="The company it is about; null when none or redacted.")
-    async def company(self, info: Info) -> Company | None:
-        row = await records.companies.one(info, self._detail(self.row.company_id))
-        return Company.from_model(row) if row else None
+    @strawberry.field(
+        graphql_type=Person | None,
+        description="The person it is about; null when none or redacted.",
+        metadata=LOADABLE,
+    )
+    def person(self, info: Info) -> Any:
+        return self._loaded_or("person", lambda: self._reference(info, "person"))
 
-    @strawberry.field(description="The person it is about; null when none or redacted.")
-    async def person(self, info: Info) -> Person | None:
-        row = await records.persons.one(info, self._detail(self.row.person_id))
-        return Person.from_model(row) if row else None
+    @strawberry.field(
+        graphql_type=Sale | None,
+        description="The sale it is about; null when none or redacted.",
+        metadata=LOADABLE,
+    )
+    def sale(self, info: Info) -> Any:
+        return self._loaded_or("sale", lambda: self._reference(info, "sale"))
 
-    @strawberry.field(description="The sale it is about; null when none or redacted.")
-    async def sale(self, info: Info) -> Sale | None:
-        row = await records.sales.one(info, self._detail(self.row.sale_id))
-        return Sale.from_model(row) if row else None
-
-    @strawberry.field(description="The project it is about; null when none or redacted.")
-    async def project(self, info: Info) -> Project | None:
-        row = await records.projects.one(info, self._detail(self.row.project_id))
-        return Project.from_model(row) if row else None
+    @strawberry.field(
+        graphql_type=Project | None,
+        description="The project it is about; null when none or redacted.",
+        metadata=LOADABLE,
+    )
+    def project(self, info: Info) -> Any:
+        return self._loaded_or("project", lambda: self._reference(info, "project"))
 
     @strawberry.field(
         graphql_type=list[Participant],
         description="The people on it, the organiser first (empty if redacted).",
-        metadata=loaded_from("participants_loaded"),
+        metadata=LOADABLE,
     )
     def participants(self, info: Info) -> Any:
         if not self.visible:
             return []
-        if self.participants_loaded is not None:
-            return self.participants_loaded
-        return self._participants(info)
+        return self._loaded_or("participants", lambda: self._participants(info))
 
     async def _participants(self, info: Info) -> list[Participant]:
         found = await followup_fields.participants(info, self.row.id)
@@ -513,3 +532,14 @@ class FollowUp(relay.Node):
     def overdue(self) -> bool:
         due = self.deadline and all_day.overdue_after(self.row, self.deadline)
         return bool(not self.done and due and due < datetime.now(UTC))
+
+
+#: the records a follow-up refers to: field name -> (table, column on the row, type)
+_REFERENCES: dict[str, tuple[records.Table, str, Any]] = {
+    "owner": (records.associates, "owner_id", Associate),
+    "type": (records.activity_types, "type_id", ActivityType),
+    "company": (records.companies, "company_id", Company),
+    "person": (records.persons, "person_id", Person),
+    "sale": (records.sales, "sale_id", Sale),
+    "project": (records.projects, "project_id", Project),
+}

@@ -9,7 +9,7 @@ object, a missing attribute) must fail the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -17,7 +17,7 @@ import pytest
 import strawberry
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.executor import ExecutionContext, loaded_from, plain_fields
+from schema.executor import LOADABLE, ExecutionContext, plain_fields
 
 
 @strawberry.enum
@@ -213,15 +213,20 @@ RESOLVED: list[str] = []
 
 @strawberry.type
 class Item(strawberry.relay.Node):
-    """A Node with a field a list may have batch-loaded (``loaded_from``)."""
+    """A Node with fields a list may have batch-loaded (``LOADABLE``)."""
 
     id: strawberry.relay.NodeID[str]
-    tag_loaded: strawberry.Private[list[str] | None] = None
+    loaded: strawberry.Private[dict[str, Any]] = field(default_factory=dict)
 
-    @strawberry.field(graphql_type=list[str], metadata=loaded_from("tag_loaded"))
+    @strawberry.field(graphql_type=list[str], metadata=LOADABLE)
     def tags(self) -> Any:
         RESOLVED.append(self.id)
         return [f"resolved-{self.id}"]
+
+    @strawberry.field(graphql_type=str | None, metadata=LOADABLE)
+    def note(self) -> Any:
+        RESOLVED.append(f"note {self.id}")
+        return "resolved"
 
     @classmethod
     def resolve_nodes(cls, *, info: Any, node_ids: Any, required: bool = False) -> list[Any]:
@@ -232,13 +237,13 @@ class Item(strawberry.relay.Node):
 class ItemQuery:
     @strawberry.field
     def items(self) -> list[Item]:
-        return [Item(id="1", tag_loaded=["loaded"]), Item(id="2")]
+        return [Item(id="1", loaded={"tags": ["loaded"], "note": None}), Item(id="2")]
 
 
 def test_loaded_values_and_node_ids_answer_like_their_resolvers() -> None:
     """A value an item was built with is read instead of resolved; an item without one
     is resolved; relay IDs are the ones strawberry's resolver makes."""
-    document = "{ items { id tags } }"
+    document = "{ items { id tags note } }"
     answers = []
     for context_class in (StrawberryGraphQLCoreExecutionContext, ExecutionContext):
         RESOLVED.clear()
@@ -247,8 +252,10 @@ def test_loaded_values_and_node_ids_answer_like_their_resolvers() -> None:
         assert result.errors is None
         answers.append((result.data, list(RESOLVED)))
     stock, fast = answers
-    assert stock[1] == ["1", "2"] and fast[1] == ["2"]  # the stock path resolves both
-    expected = [{"id": str(strawberry.relay.GlobalID("Item", "1")), "tags": ["loaded"]},
-                {"id": str(strawberry.relay.GlobalID("Item", "2")), "tags": ["resolved-2"]}]  # fmt: skip
-    assert fast[0] == {"items": expected}
-    assert stock[0] == {"items": [expected[0] | {"tags": ["resolved-1"]}, expected[1]]}
+    assert stock[1] == ["1", "note 1", "2", "note 2"]  # the stock path resolves all
+    assert fast[1] == ["2", "note 2"]  # a loaded null is a value, not "not loaded"
+    first = {"id": str(strawberry.relay.GlobalID("Item", "1")), "tags": ["loaded"], "note": None}
+    second = {"id": str(strawberry.relay.GlobalID("Item", "2")), "tags": ["resolved-2"],
+              "note": "resolved"}  # fmt: skip
+    assert fast[0] == {"items": [first, second]}
+    assert stock[0] == {"items": [first | {"tags": ["resolved-1"], "note": "resolved"}, second]}
