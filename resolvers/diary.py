@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -127,14 +128,17 @@ async def resource_columns(resource_ids: list[int], found: Iterable[Span]) -> di
 async def _window(
     queries: Iterable[QuerySet[m.FollowUp]], start: datetime, end: datetime, limit: int
 ) -> list[Span]:
-    """The spans in [start, end) of the timed follow-ups of ``queries``, series expanded."""
-    singles: dict[int, m.FollowUp] = {}
-    series: dict[int, m.FollowUp] = {}
+    """The spans in [start, end) of the timed follow-ups of ``queries``, series expanded.
+
+    Singles and series of each query are index-shaped statements of their own, sent at
+    once (separate read connections on SQLite, pooled ones on PostgreSQL)."""
+    statements: list[QuerySet[m.FollowUp]] = []
     for mine in queries:
-        for row in await mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start):
-            singles[row.id] = row
-        for row in await overlapping_series(mine.filter(start_at__isnull=False), start, end):
-            series[row.id] = row
+        statements.append(mine.filter(rrule__isnull=True, start_at__lt=end, end_at__gt=start))
+        statements.append(overlapping_series(mine.filter(start_at__isnull=False), start, end))
+    found = await asyncio.gather(*statements)
+    singles = {row.id: row for rows in found[0::2] for row in rows}
+    series = {row.id: row for rows in found[1::2] for row in rows}
     result = [Span.single(r) for r in singles.values()]
     result += await expand_rows(series.values(), start, end, limit)
     result.sort(key=lambda s: (s.start, s.row.id))
