@@ -61,7 +61,7 @@ async def adoptable(client: CalendarClient, data: bytes, name: str) -> tuple[str
 
     ``name`` is where we tried to create it.  Exactly one other object must hold our UID
     with our ORGANIZER.  A failing query is "none" (the refusal stands), except a server
-    that is down or busy (``TransientError``): that is retried.
+    that is down or busy (``TransientError`` but a 501): that is retried.
     """
     ours = identity(data)
     if ours is None:
@@ -69,8 +69,11 @@ async def adoptable(client: CalendarClient, data: bytes, name: str) -> tuple[str
     kind, uid, _ = ours
     try:
         found = await client.find_uid(uid, kind)
-    except TransientError:
-        raise
+    except TransientError as exc:
+        if exc.status != 501:  # down or busy: tried again later; 501: no calendar-query
+            raise
+        log.info("UID query of %s refused: %s", client.calendar_url, exc)
+        return None
     except CalDAVError as exc:
         log.info("UID query of %s refused: %s", client.calendar_url, exc)
         return None
