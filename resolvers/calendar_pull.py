@@ -26,7 +26,9 @@ New events (``create``, the account's ``import_new_events``): an event made in t
 associate's own calendar app becomes a meeting of theirs through ``followups.create`` (the
 validation of createFollowUp), keeping the event's UID; the object is then ours, under its
 own name in that calendar, and our writes go to it (``If-Match`` on its ETag).  Taken:
-SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION, all-day dates, LOCATION,
+SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION (a timed event of no length -
+no DTEND nor DURATION, or DTEND = DTSTART - lasts the owner's "duration of new meeting":
+a meeting ends after it starts; a DATE without end lasts that day), all-day dates, LOCATION,
 DESCRIPTION, the first VALARM, TRANSP, CLASS, RRULE/RDATE/EXDATE and the DTSTART's TZID
 (an IANA zone; else, and for floating, UTC and all-day times, the owner's zone).
 ATTENDEEs go through ``participants.save`` (saveParticipants' rules) with e-mail
@@ -358,7 +360,25 @@ def _event(new: NewObject, zone: str, owner: m.Associate) -> EventSnapshot:
     return snap
 
 
-def _fields(snap: EventSnapshot) -> dict[str, Any]:
+def _times(snap: EventSnapshot, length: timedelta) -> dict[str, Any]:
+    """The start and end columns of an event (or one occurrence of it).
+
+    RFC 5545 §3.6.1: a DTSTART DATE without DTEND/DURATION lasts that day; a DATE-TIME
+    one ends at its start.  A meeting has a start and an end after it (DOMAIN.md), so a
+    timed event of no length (none given, or DTEND = DTSTART) lasts ``length``: the
+    owner's "duration of new meeting".
+    """
+    assert snap.start is not None
+    if snap.all_day:
+        first = local_date(snap.start, snap.tzid)
+        end = local_date(snap.end, snap.tzid) if snap.end else first + timedelta(days=1)
+        # the API's end date is inclusive
+        return {"start_date": first, "end_date": max(first, end - timedelta(days=1))}
+    end_at = snap.end if snap.end is not None and snap.end != snap.start else None
+    return {"start_at": snap.start, "end_at": end_at or snap.start + length}
+
+
+def _fields(snap: EventSnapshot, length: timedelta) -> dict[str, Any]:
     """The createFollowUp input of an event (model column names)."""
     assert snap.start is not None
     data: dict[str, Any] = {
@@ -373,13 +393,7 @@ def _fields(snap: EventSnapshot) -> dict[str, Any]:
         data["alarm_minutes"] = min(max(snap.alarm_minutes, 0), MAX_ALARM_MINUTES)
     if snap.all_day:
         data["all_day"] = True
-        first = local_date(snap.start, snap.tzid)
-        end = local_date(snap.end, snap.tzid) if snap.end else first + timedelta(days=1)
-        data["start_date"] = first
-        data["end_date"] = max(first, end - timedelta(days=1))  # the API's end is inclusive
-    else:
-        data["start_at"] = snap.start
-        data["end_at"] = snap.end or snap.start
+    data.update(_times(snap, length))
     if snap.rrule or snap.rdates:
         data["recurrence"] = series.parse_spec(
             snap.rrule or RDATE_ONLY_RULE, None, list(snap.rdates), list(snap.exdates)
@@ -517,14 +531,16 @@ async def create(new: NewObject) -> str:
     owner = await m.Associate.get_or_none(id=account.associate_id)
     if owner is None or not owner.active:
         return ""
-    zone = (await effective_for([owner]))[owner.id][PreferenceKey.TIME_ZONE].value
+    prefs = (await effective_for([owner]))[owner.id]
+    zone = prefs[PreferenceKey.TIME_ZONE].value
+    length = timedelta(minutes=int(prefs[PreferenceKey.MEETING_DURATION].value))
     try:
         snap = _event(new, zone, owner)
         if await m.FollowUp.exists(uid=snap.uid):
             return ""  # already in the diary (another calendar, or another puller)
         if _over(snap, outbox.window_start(account, new.settings.caldav_initial_window_days)):
             return ""
-        data = _fields(snap)
+        data = _fields(snap, length)
         s = new.settings
         mine = (owner.email or "").lower()
         people = await _people([a for a in snap.attendees if a.email.lower() != mine])

@@ -308,3 +308,65 @@ async def test_all_day_event_imported_as_all_day_dates_in_the_owners_zone(
     on_server = await objects(dav_server, cal)
     assert list(on_server) == ["holiday.ics"]
     assert b"DTSTART;VALUE=DATE:20300304" in on_server["holiday.ics"]
+
+
+@h.on_cyrus_too
+async def test_event_without_an_end_follows_rfc_5545_and_the_owners_meeting_length(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """RFC 5545 §3.6.1: no DTEND nor DURATION: a DATE lasts its day, a DATE-TIME ends at its
+    start.  A meeting ends after it starts (DOMAIN.md), so a timed event of no length lasts
+    the owner's "duration of new meeting" (here 25 minutes) instead of being refused."""
+    _ann, gql, cal = await setup(http, dav_server, settings)
+    saved = await gql(
+        """mutation { setPreference(key: MEETING_DURATION, scope: ASSOCIATE, value: "25") {
+        errors { code message } } }"""
+    )
+    assert not saved["setPreference"]["errors"], saved
+    await set_account(gql, importNewEvents=True)
+    later = T0 + timedelta(days=1)
+    events = {
+        "noend": event("noend@app", "SUMMARY:Quick call", f"DTSTART:{stamp(T0)}", start=None),
+        "zero": event(
+            "zero@app",
+            "SUMMARY:Pin",
+            f"DTSTART:{stamp(later)}",
+            f"DTEND:{stamp(later)}",
+            start=None,
+        ),
+        "weekly": event(
+            "weekly@app",
+            "SUMMARY:Stand-up",
+            f"DTSTART:{stamp(T0)}",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+            start=None,
+        ),
+        "day": event("day@app", "SUMMARY:Fair", "DTSTART;VALUE=DATE:20300305", start=None),
+    }
+    stored = {n for n, data in events.items() if put(dav_server, cal, f"{n}.ics", data) < 300}
+    if dav_server.kind == "cyrus":  # Cyrus itself refuses a timed event of no length
+        assert stored == {"day"}, stored
+    else:
+        assert stored == set(events), stored
+    found = await pull(settings)
+    assert found[0].applied == {"IMPORTED": len(stored)}, [
+        (r.name, r.reason) for r in await CalendarPull.all()
+    ]
+    minutes = timedelta(minutes=25)
+    rows = {r.uid: r for r in await m.FollowUp.all()}
+    if "noend" in stored:
+        assert (rows["noend@app"].start_at, rows["noend@app"].end_at) == (T0, T0 + minutes)
+        assert (rows["zero@app"].start_at, rows["zero@app"].end_at) == (later, later + minutes)
+        assert rows["weekly@app"].series_end == T0 + timedelta(days=7) + minutes
+    day, zone = rows["day@app"], ZoneInfo(rows["day@app"].tzid)
+    assert day.all_day and day.start_at == datetime(2030, 3, 5, tzinfo=zone)
+    assert day.end_at == datetime(2030, 3, 6, tzinfo=zone)  # exclusive: that one day
+    result = await h.drain(settings)
+    assert (result.synced, result.failed) == (len(stored), 0), result
+    on_server = await objects(dav_server, cal)
+    assert sorted(on_server) == sorted(f"{n}.ics" for n in stored)  # the apps' objects
+    if "noend" in stored:
+        assert f"DTEND:{stamp(T0 + minutes)}".encode() in on_server["noend.ics"]
+    for _ in range(2):
+        quiet = await pull(settings)
+        assert quiet[0].changed == 0 and quiet[0].applied == {}, quiet
