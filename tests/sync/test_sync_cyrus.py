@@ -387,3 +387,45 @@ async def test_a_copy_with_another_organizer_is_not_adopted(
     finally:
         httpx.delete(bob.calendar_url + "theirs.ics", auth=bob.auth(), timeout=10)
         httpx.delete(ann.calendar_url + object_name(uid), auth=ann.auth(), timeout=10)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap (push): our first write of an imported, server-scheduled meeting marks "
+    "ORGANIZER/ATTENDEE SCHEDULE-AGENT=CLIENT; Cyrus takes that for the attendees leaving "
+    "its scheduling and sends them a CANCEL, which marks the copy of an attendee we do not "
+    "write (no account with us) CANCELLED",
+)
+async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    from tests.sync.test_sync_pull import pull
+    from tests.sync.test_sync_pull_new import event, put, set_account
+
+    ann_gql = await client_for(http, await associate("Ann"))
+    ann, bob = cyrus_server.user("ann"), cyrus_server.user("bob")
+    dav = cyrus_server.dav("ann")
+    cal = dav.make_calendar("import")
+    try:
+        await h.add_account(ann_gql, ann, cal)  # type: ignore[arg-type]
+        await set_account(ann_gql, importNewEvents=True)
+        await pull(settings)
+        uid = f"team-{uuid.uuid4().hex[:6]}@app"
+        data = event(
+            uid,
+            "SUMMARY:Team",
+            f"ORGANIZER:mailto:{ann.email}",
+            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ann.email}",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{bob.email}",
+        )
+        assert put(dav, cal, "team.ics", data) < 300
+        imported = await pull(settings)
+        assert {k for r in imported for k in r.applied} == {"IMPORTED"}, imported
+        result = await h.drain(settings)
+        assert (result.synced, result.failed) == (1, 0), result
+        found = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
+        assert len(found) == 1, found
+        assert str(h.master(found[0][1]).get("STATUS", "CONFIRMED")) != "CANCELLED"  # type: ignore[index]
+    finally:
+        dav.remove_calendars()
+        cyrus_server.clear_defaults()
