@@ -26,9 +26,14 @@ New events (``create``, the account's ``import_new_events``): an event made in t
 associate's own calendar app becomes a meeting of theirs through ``followups.create`` (the
 validation of createFollowUp), keeping the event's UID; the object is then ours, under its
 own name in that calendar, and our writes go to it (``If-Match`` on its ETag).  Taken:
-SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION, all-day dates, LOCATION,
+SUMMARY (none: "(no title)"), DTSTART/DTEND or DURATION (a timed event of no length -
+no DTEND nor DURATION, or DTEND = DTSTART - lasts the owner's "duration of new meeting":
+a meeting ends after it starts; a DATE without end lasts that day), all-day dates, LOCATION,
 DESCRIPTION, the first VALARM, TRANSP, CLASS, RRULE/RDATE/EXDATE and the DTSTART's TZID
-(an IANA zone; else, and for floating, UTC and all-day times, the owner's zone).
+(an IANA zone; else, and for floating, UTC and all-day times, the owner's zone), and the
+series' changed occurrences (RECURRENCE-ID overrides: a cancelled one a THIS delete,
+another a THIS edit of its times, title, location and description - FOLLOWING with
+``RANGE=THISANDFUTURE`` - through the same mutations as the owner's own edits).
 ATTENDEEs go through ``participants.save`` (saveParticipants' rules) with e-mail
 invitations off (the app invited them) and then their PARTSTAT (``set_status``, via
 CALDAV): an active associate's or a contact person's address links to that record,
@@ -39,8 +44,9 @@ events, someone else's invitation (ORGANIZER another address, the associate an A
 events over before the account's first-push window (CALDAV_INITIAL_WINDOW_DAYS) - all
 ignored; refused, with the reason recorded (``CalendarPull`` REFUSED, no follow-up):
 unreadable data, several events in one object, no DTSTART, another ORGANIZER with
-attendees, more than 500 attendees, changed single occurrences (RECURRENCE-ID), a UID
-longer than 255 characters, and whatever createFollowUp or saveParticipants refuses.
+attendees, more than 500 attendees, an override with no series (or of no occurrence of
+it), a UID longer than 255 characters, and whatever createFollowUp, saveParticipants or
+the occurrence edit refuses.
 
 Each object is applied once: its stored ETag is moved to the server's in the same
 transaction, compare-and-set, so concurrent pullers never apply one change twice, and our
@@ -50,7 +56,7 @@ next write to it is an ``If-Match`` on that ETag.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -69,9 +75,9 @@ from orm.occurrences import local_date
 from orm.outbox import utcnow
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import CalendarObject, CalendarPull, ObjectState, PullOutcome, SyncJob
-from resolvers import bookings, followups, participants, series
+from resolvers import bookings, followups, participants, series, series_edits
 from resolvers import followup_mutations as mutations
-from resolvers.errors import BookingConflict, DomainError, ValidationFailed
+from resolvers.errors import BookingConflict, DomainError, NotFound, ValidationFailed
 from resolvers.followups import DEFAULT_LIMIT, MAX_ALARM_MINUTES
 from resolvers.ical_series import RDATE_ONLY_RULE
 from resolvers.preference_keys import PreferenceKey
@@ -351,14 +357,30 @@ def _event(new: NewObject, zone: str, owner: m.Associate) -> EventSnapshot:
         raise ValidationFailed("participants", "the ORGANIZER is someone else's address")
     if len(others) > MAX_ATTENDEES:
         raise ValidationFailed("participants", f"more than {MAX_ATTENDEES} attendees")
-    if snap.overrides:
-        raise ValidationFailed("recurrence", "single occurrences of the series were changed")
     if len(snap.uid) > 255:
         raise ValidationFailed("data", "the UID is longer than 255 characters")
     return snap
 
 
-def _fields(snap: EventSnapshot) -> dict[str, Any]:
+def _times(snap: EventSnapshot, length: timedelta) -> dict[str, Any]:
+    """The start and end columns of an event (or one occurrence of it).
+
+    RFC 5545 §3.6.1: a DTSTART DATE without DTEND/DURATION lasts that day; a DATE-TIME
+    one ends at its start.  A meeting has a start and an end after it (DOMAIN.md), so a
+    timed event of no length (none given, or DTEND = DTSTART) lasts ``length``: the
+    owner's "duration of new meeting".
+    """
+    assert snap.start is not None
+    if snap.all_day:
+        first = local_date(snap.start, snap.tzid)
+        end = local_date(snap.end, snap.tzid) if snap.end else first + timedelta(days=1)
+        # the API's end date is inclusive
+        return {"start_date": first, "end_date": max(first, end - timedelta(days=1))}
+    end_at = snap.end if snap.end is not None and snap.end != snap.start else None
+    return {"start_at": snap.start, "end_at": end_at or snap.start + length}
+
+
+def _fields(snap: EventSnapshot, length: timedelta) -> dict[str, Any]:
     """The createFollowUp input of an event (model column names)."""
     assert snap.start is not None
     data: dict[str, Any] = {
@@ -373,18 +395,67 @@ def _fields(snap: EventSnapshot) -> dict[str, Any]:
         data["alarm_minutes"] = min(max(snap.alarm_minutes, 0), MAX_ALARM_MINUTES)
     if snap.all_day:
         data["all_day"] = True
-        first = local_date(snap.start, snap.tzid)
-        end = local_date(snap.end, snap.tzid) if snap.end else first + timedelta(days=1)
-        data["start_date"] = first
-        data["end_date"] = max(first, end - timedelta(days=1))  # the API's end is inclusive
-    else:
-        data["start_at"] = snap.start
-        data["end_at"] = snap.end or snap.start
+    data.update(_times(snap, length))
     if snap.rrule or snap.rdates:
         data["recurrence"] = series.parse_spec(
             snap.rrule or RDATE_ONLY_RULE, None, list(snap.rdates), list(snap.exdates)
         )
     return data
+
+
+def _length(snap: EventSnapshot, length: timedelta) -> timedelta:
+    """How long each occurrence of the series lasts (as ``_times`` makes it)."""
+    if snap.start is not None and snap.end is not None and snap.end > snap.start:
+        return snap.end - snap.start
+    return timedelta(days=1) if snap.all_day else length
+
+
+async def _occurrences(owner: m.Associate, fid: int, snap: EventSnapshot, length: timedelta) -> int:
+    """The series' changed occurrences (RECURRENCE-ID overrides), as its owner makes them.
+
+    A cancelled one is a THIS delete; another one is a THIS edit (``RANGE=THISANDFUTURE``:
+    FOLLOWING) of what differs from the series at that occurrence: times, title,
+    location, description (an occurrence of no length lasts as long as the series'
+    occurrences).  An override of no occurrence of the series is refused by the edit.
+    Returns how many occurrences were changed.
+    """
+    every = _length(snap, length)
+    title = snap.title.strip() or NO_TITLE
+    count = 0
+    for o in snap.overrides:
+        rid = o.recurrence_id
+        if rid is None or o.start is None:
+            continue
+        if not await _is_occurrence(fid, rid):
+            when = rid.isoformat().replace("+00:00", "Z")
+            raise ValidationFailed("recurrence", f"RECURRENCE-ID {when} is no occurrence")
+        if o.cancelled:
+            await _edit(owner, fid, Found("delete", rid))
+            count += 1
+            continue
+        if o.end is None or o.end == o.start:
+            o = replace(o, end=o.start + every)
+        data: dict[str, Any] = {}
+        if (o.start, o.end) != (rid, rid + every):
+            data.update(_times(replace(o, tzid=snap.tzid), length))
+        if (o.title.strip() or NO_TITLE) != title:
+            data["title"] = o.title.strip() or NO_TITLE
+        if (o.location or None) != (snap.location or None):
+            data["location"] = o.location
+        if (o.description or "") != (snap.description or ""):
+            data["agenda"] = o.description
+        if data:
+            await _edit(owner, fid, Found("edit", rid, data, following=o.this_and_future))
+            count += 1
+    return count
+
+
+async def _is_occurrence(fid: int, rid: datetime) -> bool:
+    try:
+        await series_edits.occurrence_of(await m.FollowUp.get(id=fid), rid)
+    except NotFound:
+        return False
+    return True
 
 
 def _over(snap: EventSnapshot, since: datetime | None) -> bool:
@@ -517,14 +588,16 @@ async def create(new: NewObject) -> str:
     owner = await m.Associate.get_or_none(id=account.associate_id)
     if owner is None or not owner.active:
         return ""
-    zone = (await effective_for([owner]))[owner.id][PreferenceKey.TIME_ZONE].value
+    prefs = (await effective_for([owner]))[owner.id]
+    zone = prefs[PreferenceKey.TIME_ZONE].value
+    length = timedelta(minutes=int(prefs[PreferenceKey.MEETING_DURATION].value))
     try:
         snap = _event(new, zone, owner)
         if await m.FollowUp.exists(uid=snap.uid):
             return ""  # already in the diary (another calendar, or another puller)
         if _over(snap, outbox.window_start(account, new.settings.caldav_initial_window_days)):
             return ""
-        data = _fields(snap)
+        data = _fields(snap, length)
         s = new.settings
         mine = (owner.email or "").lower()
         people = await _people([a for a in snap.attendees if a.email.lower() != mine])
@@ -538,6 +611,7 @@ async def create(new: NewObject) -> str:
                 tzid=_zone_of(snap, zone),
             )
             left_out, booked = await _invite(owner, row, people, s)
+            changed = await _occurrences(owner, row.id, snap, length)
             await _link(new, row)
     except Ignored:
         return ""
@@ -554,6 +628,7 @@ async def create(new: NewObject) -> str:
             [API_NAME.get(k, k) for k in data if data[k] is not None]
             + (["participants"] if people.wanted else [])
             + (["resources"] if booked else [])
+            + (["occurrences"] if changed else [])
         ),
         reason=("left out: " + "; ".join(left_out))[:2000] if left_out else None,
     )

@@ -4,7 +4,10 @@ Owns the operations the outbox worker and the reconciler call on a calendar coll
 
 - create with ``If-None-Match: *`` and update with ``If-Match`` (RFC 9110 §13.1.1-2,
   RFC 4791 §5.3.2, §5.3.4); a 412 raises ``PreconditionFailed`` carrying the server
-  copy; there is no unconditional overwrite. DELETE takes ``If-Match``; 404 is "gone".
+  copy (a 412 to a create that names a UID conflict, as Xandikos answers, is a
+  ``PreconditionRefused`` like Radicale's and Cyrus's 409/403); there is no unconditional
+  overwrite. DELETE takes ``If-Match``; 404 is "gone".
+- calendar-query on a UID (RFC 4791 §7.8): which object of the calendar has it;
 - GET of one object, calendar-multiget of many (RFC 4791 §7.9) in one request;
 - PROPFIND Depth 1 ``getetag`` listing (RFC 4918 §9.1) and sync-collection
   (RFC 6578 §3) with fallback to a full sync when the token is refused (403/409/412
@@ -28,11 +31,13 @@ from sync import dav_xml as dx
 from sync.address_policy import STRICT, AddressPolicy
 from sync.discovery import CalendarInfo, discover_calendars
 from sync.errors import (
+    UID_CONFLICTS,
     UNREACHABLE,
     AddressRefused,
     CalDAVError,
     NotFoundError,
     PreconditionFailed,
+    PreconditionRefused,
     TransientError,
 )
 from sync.http import DavSession, error_for_response
@@ -49,6 +54,7 @@ __all__ = [
 ICS_CONTENT_TYPE = "text/calendar; charset=utf-8"
 XML_CONTENT_TYPE = 'application/xml; charset="utf-8"'
 MAX_SYNC_ROUNDS = 1000
+MAX_UID_MATCHES = 10
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,16 @@ class SyncResult:
     deleted: list[str]
     token: str
     full: bool
+
+
+def _uid_refusal(status: int, raw: bytes, url: str) -> PreconditionRefused | None:
+    """Return the refusal a 412 body names when it is a UID conflict (else None)."""
+    parsed = dx.error_body(raw)
+    if parsed is None or not any(c in UID_CONFLICTS for c in parsed.conditions):
+        return None
+    return PreconditionRefused(
+        "PUT", status=status, conditions=parsed.conditions, hrefs=parsed.hrefs, body=raw, url=url
+    )
 
 
 def _collection_url(url: str) -> str:
@@ -209,8 +225,35 @@ class CalendarClient:
             new_etag = response.headers.get("ETag")
             return new_etag if new_etag else await self._etag_of(url)
         if response.status_code == 412:
+            refused = _uid_refusal(response.status_code, raw, url) if create else None
+            if refused is not None:  # Xandikos answers a UID conflict with 412
+                raise refused
             raise await self._precondition_failed(url, "PUT")
         raise error_for_response(response, raw, "PUT")
+
+    async def find_uid(self, uid: str, component: str = "VEVENT") -> list[tuple[str, bytes, str]]:
+        """Return the calendar's objects said to hold ``uid``: (name, data, ETag) each.
+
+        One calendar-query REPORT (RFC 4791 §7.8).  Only members of this calendar with
+        data and an ETag are returned (at most ``MAX_UID_MATCHES``); the server is
+        untrusted and ``text-match`` is a substring match, so the caller checks the UID.
+        Empty when the UID cannot be put into a query.
+        """
+        body = dx.uid_query_body(uid, component)
+        if body is None:
+            return []
+        multistatus = await self._report(body, depth="1")
+        found: list[tuple[str, bytes, str]] = []
+        for item in multistatus.responses:
+            data = item.props.get(dx.CALENDAR_DATA)
+            etag = item.text(dx.GETETAG)
+            name = self._name_of(item.href)
+            if data is None or not data.text or not etag or not name:
+                continue
+            found.append((name, data.text.encode("utf-8"), etag))
+            if len(found) == MAX_UID_MATCHES:
+                break
+        return found
 
     async def get(self, name: str) -> tuple[bytes, str]:
         """Fetch one object; return its bytes and ETag; raise NotFoundError if absent."""

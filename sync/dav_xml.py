@@ -3,6 +3,7 @@
 Owns the XML the transport sends and reads:
 
 - request bodies for PROPFIND (RFC 4918 §9.1), calendar-multiget (RFC 4791 §7.9),
+  calendar-query on a UID (RFC 4791 §7.8),
   sync-collection (RFC 6578 §3.2) and the principal/home-set properties
   (RFC 5397 §3, RFC 4791 §6.2.1);
 - parsing of ``DAV:multistatus`` (RFC 4918 §13, §14.16) including the sync-token of a
@@ -16,6 +17,7 @@ size check; anything else raises ``InvalidXML``/``ResponseTooLarge``.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
@@ -202,6 +204,29 @@ def sync_collection_body(token: str | None) -> bytes:
     return (
         f'{_XML_HEAD}<D:sync-collection xmlns:D="DAV:">{token_xml}'
         "<D:sync-level>1</D:sync-level><D:prop><D:getetag/></D:prop></D:sync-collection>"
+    ).encode()
+
+
+#: characters XML 1.0 cannot carry (a UID with one is never put into a query)
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def uid_query_body(uid: str, component: str = "VEVENT") -> bytes | None:
+    """Build a calendar-query REPORT for the objects whose ``component`` has ``uid``.
+
+    RFC 4791 §7.8 with a UID ``prop-filter`` (``i;octet``, exact bytes; ``text-match``
+    is a substring match, so the caller still checks the UID of what comes back).  None
+    when the UID holds a character XML cannot carry.
+    """
+    if not uid or _NOT_XML.search(uid) or component not in ("VEVENT", "VTODO"):
+        return None
+    return (
+        f'{_XML_HEAD}<C:calendar-query xmlns:D="DAV:" xmlns:C="{CALDAV}">'
+        "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        f'<C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="{component}">'
+        '<C:prop-filter name="UID"><C:text-match collation="i;octet">'
+        f"{escape(uid)}</C:text-match></C:prop-filter>"
+        "</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>"
     ).encode()
 
 

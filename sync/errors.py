@@ -27,6 +27,9 @@ from __future__ import annotations
 
 EXCERPT_CHARS = 300
 UNREACHABLE = "server unreachable"
+#: the preconditions a server names when another object of the collection (or, RFC 6638,
+#: of the user's calendars) already has the UID: RFC 4791 §5.3.2.1, RFC 6638 §3.2.4.1
+UID_CONFLICTS = frozenset({"no-uid-conflict", "unique-scheduling-object-resource"})
 
 
 def body_excerpt(body: bytes | str | None, limit: int = EXCERPT_CHARS) -> str:
@@ -135,6 +138,11 @@ class PreconditionRefused(CalDAVError):
         reason = f"{what}: the server refused the object: {', '.join(conditions)}{where}"
         super().__init__(reason, status=status, body=body, url=url)
         self.reason = reason
+
+    @property
+    def uid_conflict(self) -> bool:
+        """Tell whether the refusal is "an object with this UID already exists"."""
+        return any(c in UID_CONFLICTS for c in self.conditions)
 
 
 def error_for_status(status: int, body: bytes | str | None, url: str, what: str) -> CalDAVError:

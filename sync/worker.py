@@ -11,7 +11,10 @@ refused credentials (``AuthError``), an unreadable secret, and a server address 
 outbound address policy refuses (``AddressRefused``, e.g. a name rebound to a private
 address) mark the account FAILED with the reason and its jobs wait, untried, until the
 account is updated; a precondition refusal
-(``PreconditionRefused``) or an unsupported component is FAILED at once; every other
+(``PreconditionRefused``) or an unsupported component is FAILED at once - except a
+create refused for its UID where the calendar's object with that UID is the server's
+own scheduling copy of our meeting (same UID and ORGANIZER, ``sync.adopt``): ours is
+written over it (``If-Match`` on its ETag) and the object keeps that name; every other
 failure (a 5xx on one object, ...) concerns that object only and ends FAILED after
 SYNC_MAX_ATTEMPTS.  The accounts of a batch are worked in parallel (one stuck server
 delays no other account) and each account's outcomes are written in one transaction as
@@ -37,12 +40,14 @@ from orm.sync_models import (
     AccountState,
     CalendarAccount,
     CalendarObject,
+    ForeignObject,
     JobOp,
     ObjectState,
     SyncJob,
 )
 from sync import address_policy, jobs
 from sync.account_client import client_for
+from sync.adopt import adoptable
 from sync.client import CalendarClient
 from sync.errors import (
     AddressRefused,
@@ -87,6 +92,8 @@ class _Done:
     job: SyncJob
     etag: str | None
     ics: str | None
+    #: the object's name in the calendar (another than the job's once adopted)
+    name: str
 
 
 @dataclass
@@ -199,12 +206,13 @@ class SyncWorker:
             obj = objects.get(job.name)
             try:
                 client = await self._client(account)
+                name = job.name
                 if job.op is JobOp.PUT:
-                    etag, ics = await self._put(client, account, job, obj)
+                    etag, ics, name = await self._put(client, account, job, obj)
                 else:
                     await self._delete(client, job, obj)
                     etag, ics = None, None
-                batch.done.append(_Done(job, etag, ics))
+                batch.done.append(_Done(job, etag, ics, name))
             except (AuthError, AddressRefused, SecretUnavailable) as exc:
                 batch.refused[account.id] = str(exc)[:2000]
             except ServerUnreachable as exc:
@@ -222,7 +230,13 @@ class SyncWorker:
         account: CalendarAccount,
         job: SyncJob,
         obj: CalendarObject | None,
-    ) -> tuple[str, str]:
+    ) -> tuple[str, str, str]:
+        """Write the job's object; return its new ETag, the content and its name there.
+
+        The name is the job's unless the create was refused for the UID and the
+        calendar's object with it is the server's copy of our meeting (``sync.adopt``):
+        then ours is written over that one, whose name the object takes from then on.
+        """
         data = (job.ics or "").encode("utf-8")
         if b"BEGIN:VTODO" in data:
             if account.supports_vtodo is None:
@@ -234,25 +248,54 @@ class SyncWorker:
                 raise Unsupported("the calendar does not accept tasks (VTODO)", url=client.url)
         etag = obj.etag if obj is not None else None
         base = obj.pushed_ics if obj is not None else None
-        body = data
+        body, name, adopted = data, job.name, False
         for _ in range(MAX_MERGES):
             try:
                 if etag is None:
-                    new = await client.put(job.name, body, create=True)
+                    new = await client.put(name, body, create=True)
                 else:
-                    new = await client.put(job.name, body, etag=etag)
-                return new, body.decode("utf-8")
+                    new = await client.put(name, body, etag=etag)
+                return new, body.decode("utf-8"), name
+            except PreconditionRefused as exc:
+                if etag is not None or adopted or not exc.uid_conflict:
+                    raise
+                found = await self._adoptable(client, account, job.followup_id, data, name)
+                if found is None:
+                    raise
+                log.info("%s: adopting the server's copy %s of the meeting", job.name, found[0])
+                (name, etag), adopted = found, True
             except PreconditionFailed as exc:
                 if exc.server_ics is None or exc.server_etag is None:
-                    etag, body = None, data  # gone on the server: create it again
+                    # gone on the server: create it again (under our own name)
+                    etag, body, name = None, data, job.name
                 elif account.pull and self.pull is not None:
                     raise PullFirst(
                         "changed in the calendar: pulled first", url=client.url
                     ) from exc
                 else:
-                    log.info("412 on %s: merging into the server copy", job.name)
+                    log.info("412 on %s: merging into the server copy", name)
                     body, etag = merge(data, exc.server_ics, base), exc.server_etag
         raise TransientError("the object kept changing on the server", url=client.url)
+
+    async def _adoptable(
+        self,
+        client: CalendarClient,
+        account: CalendarAccount,
+        followup_id: int,
+        data: bytes,
+        name: str,
+    ) -> tuple[str, str] | None:
+        """The server's copy of our meeting to write over (``sync.adopt``), if any.
+
+        Not one whose name the account already gives another object.
+        """
+        found = await adoptable(client, data, name)
+        if found is None:
+            return None
+        taken = CalendarObject.filter(account_id=account.id, name=found[0])
+        if await taken.exclude(followup_id=followup_id).exists():
+            return None
+        return found
 
     async def _delete(
         self, client: CalendarClient, job: SyncJob, obj: CalendarObject | None
@@ -319,16 +362,19 @@ class SyncWorker:
     async def _objects(self, done: list[_Done], now: datetime) -> None:
         if not done:
             return
+        for d in done:
+            if d.name != d.job.name:
+                await self._rename(d)
         later = {
             (a, n)
             for a, n in await SyncJob.filter(
                 status=OutboxStatus.QUEUED,
                 account_id__in={d.job.account_id for d in done},
-                name__in=list({d.job.name for d in done}),
+                name__in=list({d.name for d in done}),
             ).values_list("account_id", "name")
         }
         for d in done:
-            key = (d.job.account_id, d.job.name)
+            key = (d.job.account_id, d.name)
             await CalendarObject.filter(account_id=key[0], name=key[1]).update(
                 etag=d.etag,
                 pushed_ics=d.ics,
@@ -336,6 +382,21 @@ class SyncWorker:
                 error=None,
                 state=ObjectState.PENDING if key in later else ObjectState.SYNCED,
             )
+
+    async def _rename(self, d: _Done) -> None:
+        """The object now lives under the adopted name: its row and queued jobs follow."""
+        account_id, old = d.job.account_id, d.job.name
+        there = CalendarObject.filter(account_id=account_id, name=d.name)
+        if await there.exclude(followup_id=d.job.followup_id).exists():
+            log.warning("calendar account %s: %s is taken, not adopted", account_id, d.name)
+            d.name = old
+            return
+        if not await there.exists():
+            await CalendarObject.filter(account_id=account_id, name=old).update(name=d.name)
+        await SyncJob.filter(account_id=account_id, name=old, status=OutboxStatus.QUEUED).update(
+            name=d.name
+        )
+        await ForeignObject.filter(account_id=account_id, name=d.name).delete()
 
     async def pull_once(self) -> list[PullReport]:
         """One pull pass over every account that pulls (nothing without pull hooks)."""

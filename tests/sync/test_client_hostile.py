@@ -18,6 +18,7 @@ from sync.errors import (
     AuthError,
     CalDAVError,
     InvalidXML,
+    PreconditionFailed,
     PreconditionRefused,
     ResponseTooLarge,
     TransientError,
@@ -40,10 +41,12 @@ def http_response(status: str, body: bytes, *, chunked: bool = False) -> bytes:
 
 
 class CannedServer:
-    """Answer every request with ``self.answer``."""
+    """Answer every request with ``self.answer`` (or ``self.answers[method]``)."""
 
     def __init__(self) -> None:
         self.answer: bytes = http_response("200 OK", b"")
+        self.answers: dict[str, bytes] = {}
+        self.methods: list[str] = []
         self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -54,7 +57,9 @@ class CannedServer:
                 length = int(line.split(":", 1)[1])
         if length:
             await reader.readexactly(length)
-        writer.write(self.answer)
+        method = head.split(b" ", 1)[0].decode("latin-1")
+        self.methods.append(method)
+        writer.write(self.answers.get(method, self.answer))
         with contextlib.suppress(ConnectionError):
             await writer.drain()
         writer.close()
@@ -157,3 +162,132 @@ async def test_silent_server_times_out() -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+# -- the UID query behind adopting a server's scheduling copy (sync.adopt) --------------
+
+UID_CONFLICT = http_response(
+    "409 Conflict",
+    b'<D:error xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+    b"<C:no-uid-conflict/></D:error>",
+)
+
+
+def meeting(uid: str, organizer: str | None = "ann@example.com", *, todo: bool = False) -> bytes:
+    kind = "VTODO" if todo else "VEVENT"
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//x//y//EN", f"BEGIN:{kind}"]
+    lines += [f"UID:{uid}", "DTSTAMP:20270101T000000Z", "DTSTART:20270102T090000Z"]
+    if organizer:
+        lines.append(f"ORGANIZER;CN=Ann:mailto:{organizer}")
+    lines += ["ATTENDEE:mailto:bob@example.com", f"END:{kind}", "END:VCALENDAR", ""]
+    return "\r\n".join(lines).encode()
+
+
+def found(*items: tuple[str, str | None, bytes | None]) -> bytes:
+    """A calendar-query answer: (href, ETag, calendar data) per response."""
+    out = []
+    for href, etag, data in items:
+        props = f"<D:getetag>{etag}</D:getetag>" if etag else ""
+        if data is not None:
+            text = data.decode().replace("&", "&amp;").replace("<", "&lt;")
+            props += f"<C:calendar-data>{text}</C:calendar-data>"
+        out.append(
+            f"<D:response><D:href>{href}</D:href><D:propstat><D:prop>{props}</D:prop>"
+            "<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>"
+        )
+    body = (
+        '<D:multistatus xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
+        + "".join(out)
+        + "</D:multistatus>"
+    )
+    return http_response("207 Multi-Status", body.encode())
+
+
+async def test_uid_query_keeps_only_this_calendars_members(hostile: CannedServer) -> None:
+    uid = "m-1@crm"
+    hostile.answer = found(
+        ("/cal/", '"c"', meeting(uid)),  # the collection itself
+        ("/other/x.ics", '"1"', meeting(uid)),  # another calendar
+        ("/cal/sub/y.ics", '"2"', meeting(uid)),  # a nested collection
+        ("/cal/no-etag.ics", None, meeting(uid)),
+        ("/cal/no-data.ics", '"3"', None),
+        ("/cal/it%20s.ics", '"4"', meeting(uid)),
+    )
+    async with CalendarClient(hostile.url, "u", "p", policy=LOOPBACK) as client:
+        got = await client.find_uid(uid)
+        assert [(name, etag) for name, _, etag in got] == [("it s.ics", '"4"')]
+        assert hostile.methods == ["REPORT"]
+        assert await client.find_uid("bad\x00uid") == []  # never sent: XML cannot carry it
+        assert hostile.methods == ["REPORT"]
+        hostile.answer = http_response("207 Multi-Status", BILLION_LAUGHS)
+        with pytest.raises(InvalidXML):
+            await client.find_uid(uid)
+
+
+@pytest.mark.parametrize(
+    ("theirs", "adopted"),
+    [
+        ([("/cal/srv.ics", '"s"', meeting("m-1@crm", "ANN@example.com"))], True),
+        ([("/cal/srv.ics", '"s"', meeting("m-1@crm", "cem@example.com"))], False),
+        ([("/cal/srv.ics", '"s"', meeting("m-1@crm", None))], False),
+        # text-match is a substring match: not the same UID
+        ([("/cal/srv.ics", '"s"', meeting("xm-1@crm"))], False),
+        ([("/cal/srv.ics", '"s"', meeting("m-1@crm", todo=True))], False),
+        ([("/cal/srv.ics", '"s"', b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID;:\x7f\r\n")], False),
+        ([("/cal/srv.ics", '"s"', b"not a calendar at all")], False),
+        (
+            [("/cal/a.ics", '"s"', meeting("m-1@crm")), ("/cal/b.ics", '"t"', meeting("m-1@crm"))],
+            False,
+        ),
+        ([("/cal/ours.ics", '"s"', meeting("m-1@crm"))], False),  # where we tried to create it
+        ([("/cal/" + "n" * 201 + ".ics", '"s"', meeting("m-1@crm"))], False),
+    ],
+)
+async def test_only_the_same_meeting_is_adoptable(
+    hostile: CannedServer, theirs: list[tuple[str, str, bytes]], adopted: bool
+) -> None:
+    from sync.adopt import adoptable
+
+    hostile.answer = found(*theirs)
+    async with CalendarClient(hostile.url, "u", "p", policy=LOOPBACK) as client:
+        got = await adoptable(client, meeting("m-1@crm"), "ours.ics")
+    assert got == (("srv.ics", '"s"') if adopted else None)
+
+
+async def test_a_failing_uid_query_keeps_the_refusal_or_retries(hostile: CannedServer) -> None:
+    from sync.adopt import adoptable
+
+    async with CalendarClient(hostile.url, "u", "p", policy=LOOPBACK) as client:
+        hostile.answers = {"PUT": UID_CONFLICT}
+        with pytest.raises(PreconditionRefused) as refused:
+            await client.put("ours.ics", meeting("m-1@crm"), create=True)
+        assert refused.value.uid_conflict
+        for answer in (
+            http_response("501 Not Implemented", b""),
+            http_response("403 Forbidden", b""),
+            http_response("207 Multi-Status", b"<html/>"),
+        ):
+            hostile.answers["REPORT"] = answer
+            assert await adoptable(client, meeting("m-1@crm"), "ours.ics") is None
+        hostile.answers["REPORT"] = http_response("503 Service Unavailable", b"")
+        with pytest.raises(TransientError):
+            await adoptable(client, meeting("m-1@crm"), "ours.ics")
+        assert await adoptable(client, meeting("m-1@crm", None), "ours.ics") is None
+
+
+async def test_a_412_naming_a_uid_conflict_is_a_refusal(hostile: CannedServer) -> None:
+    """Xandikos answers a create whose UID is taken with 412 + no-uid-conflict."""
+    hostile.answers = {
+        "PUT": http_response(
+            "412 Precondition Failed",
+            b'<ns0:error xmlns:ns0="DAV:" xmlns:ns1="urn:ietf:params:xml:ns:caldav">'
+            b"<ns1:no-uid-conflict /></ns0:error>",
+        )
+    }
+    async with CalendarClient(hostile.url, "u", "p", policy=LOOPBACK) as client:
+        with pytest.raises(PreconditionRefused) as refused:
+            await client.put("a.ics", b"x", create=True)
+        assert refused.value.uid_conflict and hostile.methods == ["PUT"]
+        hostile.answers["GET"] = http_response("404 Not Found", b"")
+        with pytest.raises(PreconditionFailed):  # an update's 412 is still "changed there"
+            await client.put("a.ics", b"x", etag='"e"')

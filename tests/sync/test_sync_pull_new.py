@@ -8,12 +8,13 @@ and not fetched again; ``pullDelete`` on the account overrides CALDAV_PULL_DELET
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from config.settings import Settings
 from orm import models as m
@@ -34,6 +35,10 @@ ACCOUNT = """{ calendarAccounts { id importNewEvents pullDelete } }"""
 @pytest.fixture
 def settings() -> Settings:
     return sync_settings(caldav_timeout=5.0)
+
+
+def stamp_z(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 def stamp(moment: datetime) -> str:
@@ -308,3 +313,162 @@ async def test_all_day_event_imported_as_all_day_dates_in_the_owners_zone(
     on_server = await objects(dav_server, cal)
     assert list(on_server) == ["holiday.ics"]
     assert b"DTSTART;VALUE=DATE:20300304" in on_server["holiday.ics"]
+
+
+@h.on_cyrus_too
+async def test_event_without_an_end_follows_rfc_5545_and_the_owners_meeting_length(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """RFC 5545 §3.6.1: no DTEND nor DURATION: a DATE lasts its day, a DATE-TIME ends at its
+    start.  A meeting ends after it starts (DOMAIN.md), so a timed event of no length lasts
+    the owner's "duration of new meeting" (here 25 minutes) instead of being refused."""
+    _ann, gql, cal = await setup(http, dav_server, settings)
+    saved = await gql(
+        """mutation { setPreference(key: MEETING_DURATION, scope: ASSOCIATE, value: "25") {
+        errors { code message } } }"""
+    )
+    assert not saved["setPreference"]["errors"], saved
+    await set_account(gql, importNewEvents=True)
+    later = T0 + timedelta(days=1)
+    events = {
+        "noend": event("noend@app", "SUMMARY:Quick call", f"DTSTART:{stamp(T0)}", start=None),
+        "zero": event(
+            "zero@app",
+            "SUMMARY:Pin",
+            f"DTSTART:{stamp(later)}",
+            f"DTEND:{stamp(later)}",
+            start=None,
+        ),
+        "weekly": event(
+            "weekly@app",
+            "SUMMARY:Stand-up",
+            f"DTSTART:{stamp(T0)}",
+            "RRULE:FREQ=WEEKLY;COUNT=2",
+            start=None,
+        ),
+        "day": event("day@app", "SUMMARY:Fair", "DTSTART;VALUE=DATE:20300305", start=None),
+    }
+    stored = {n for n, data in events.items() if put(dav_server, cal, f"{n}.ics", data) < 300}
+    if dav_server.kind == "cyrus":  # Cyrus itself refuses a timed event of no length
+        assert stored == {"day"}, stored
+    else:
+        assert stored == set(events), stored
+    found = await pull(settings)
+    assert found[0].applied == {"IMPORTED": len(stored)}, [
+        (r.name, r.reason) for r in await CalendarPull.all()
+    ]
+    minutes = timedelta(minutes=25)
+    rows = {r.uid: r for r in await m.FollowUp.all()}
+    if "noend" in stored:
+        assert (rows["noend@app"].start_at, rows["noend@app"].end_at) == (T0, T0 + minutes)
+        assert (rows["zero@app"].start_at, rows["zero@app"].end_at) == (later, later + minutes)
+        assert rows["weekly@app"].series_end == T0 + timedelta(days=7) + minutes
+    day, zone = rows["day@app"], ZoneInfo(rows["day@app"].tzid)
+    assert day.all_day and day.start_at == datetime(2030, 3, 5, tzinfo=zone)
+    assert day.end_at == datetime(2030, 3, 6, tzinfo=zone)  # exclusive: that one day
+    result = await h.drain(settings)
+    assert (result.synced, result.failed) == (len(stored), 0), result
+    on_server = await objects(dav_server, cal)
+    assert sorted(on_server) == sorted(f"{n}.ics" for n in stored)  # the apps' objects
+    if "noend" in stored:
+        assert f"DTEND:{stamp(T0 + minutes)}".encode() in on_server["noend.ics"]
+    for _ in range(2):
+        quiet = await pull(settings)
+        assert quiet[0].changed == 0 and quiet[0].applied == {}, quiet
+
+
+@h.on_cyrus_too
+async def test_series_with_changed_occurrences_imported_with_them(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """RECURRENCE-ID overrides come in as the series' changed occurrences: moved and
+    renamed (a THIS edit), cancelled (a THIS delete), another room (THIS edit); an override
+    of no occurrence of the series is refused with the reason, nothing made."""
+    _ann, gql, cal = await setup(http, dav_server, settings)
+    await set_account(gql, importNewEvents=True)
+    week = timedelta(days=7)
+
+    def override(rid: datetime, *lines: str) -> list[str]:
+        head = ["END:VEVENT", "BEGIN:VEVENT", "UID:standup@app", "DTSTAMP:20300101T000000Z"]
+        return [*head, f"RECURRENCE-ID:{stamp(rid)}", *lines]
+
+    moved = T0 + week + timedelta(hours=2)
+    data = event(
+        "standup@app",
+        "SUMMARY:Stand-up",
+        "LOCATION:Room 1",
+        "RRULE:FREQ=WEEKLY;COUNT=4",
+        *override(
+            T0 + week,
+            f"DTSTART:{stamp(moved)}",
+            f"DTEND:{stamp(moved + timedelta(minutes=30))}",
+            "SUMMARY:Stand-up (moved)",
+            "LOCATION:Room 1",
+        ),
+        *override(
+            T0 + 2 * week,
+            f"DTSTART:{stamp(T0 + 2 * week)}",
+            f"DTEND:{stamp(T0 + 2 * week + timedelta(hours=1))}",
+            "SUMMARY:Stand-up",
+            "STATUS:CANCELLED",
+        ),
+        *override(
+            T0 + 3 * week,
+            f"DTSTART:{stamp(T0 + 3 * week)}",
+            f"DTEND:{stamp(T0 + 3 * week + timedelta(hours=1))}",
+            "SUMMARY:Stand-up",
+            "LOCATION:Room 2",
+        ),
+    )
+    stray = T0 + timedelta(days=3)  # no occurrence of a weekly series
+    bad = event(
+        "stray@app",
+        "SUMMARY:Review",
+        "RRULE:FREQ=WEEKLY;COUNT=2",
+        *override(
+            stray,
+            f"DTSTART:{stamp(stray)}",
+            f"DTEND:{stamp(stray + timedelta(hours=1))}",
+            "SUMMARY:Review (moved)",
+        ),
+    ).replace(b"UID:standup@app", b"UID:stray@app")
+    assert put(dav_server, cal, "standup.ics", data) < 300
+    assert put(dav_server, cal, "stray.ics", bad) < 300
+    found = await pull(settings)
+    assert found[0].applied == {"IMPORTED": 1, "REFUSED": 1}, [
+        (r.name, r.reason) for r in await CalendarPull.all()
+    ]
+    row = await m.FollowUp.get(uid="standup@app")
+    assert not await m.FollowUp.filter(uid="stray@app").exists()
+    refused = await CalendarPull.get(name="stray.ics")
+    assert refused.outcome == "REFUSED", refused
+    assert refused.reason == f"not imported: RECURRENCE-ID {stamp_z(stray)} is no occurrence"
+    record = await CalendarPull.get(name="standup.ics")
+    assert "occurrences" in record.fields_changed, record.fields_changed
+    assert row.exdates == [(T0 + 2 * week).isoformat()]
+    changed = {o.recurrence_id: o for o in await m.Occurrence.filter(series_id=row.id)}
+    assert set(changed) == {T0 + week, T0 + 3 * week}
+    first = changed[T0 + week]
+    assert (first.start_at, first.end_at, first.title) == (
+        moved,
+        moved + timedelta(minutes=30),
+        "Stand-up (moved)",
+    )
+    assert first.location is None  # as the series'
+    assert changed[T0 + 3 * week].location == "Room 2"
+
+    result = await h.drain(settings)
+    assert (result.synced, result.failed) == (1, 0), result
+    on_server = await objects(dav_server, cal)
+    assert "standup.ics" in on_server
+    comps = [
+        c
+        for c in Calendar.from_ical(on_server["standup.ics"]).walk()
+        if c.name == "VEVENT" and "RECURRENCE-ID" in c
+    ]
+    rids = {c.decoded("RECURRENCE-ID").astimezone(UTC): c for c in comps}
+    assert set(rids) == {T0 + week, T0 + 3 * week}
+    assert rids[T0 + week].decoded("DTSTART").astimezone(UTC) == moved
+    for _ in range(2):
+        quiet = await pull(settings)
+        assert quiet[0].changed == 0 and quiet[0].applied == {}, quiet

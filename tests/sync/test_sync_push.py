@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from icalendar import Calendar
 
 from config.settings import Settings
 from orm import models as m
-from orm.sync_models import AccountState, CalendarAccount, SyncJob
+from orm.sync_models import AccountState, CalendarAccount, CalendarObject, SyncJob
 from sync.names import object_name
-from tests.helpers import associate, client_for, gid
+from tests.helpers import Gql, associate, client_for, gid
 from tests.sync import synchelp as h
 from tests.sync.servers import DavServer
 from tests.sync.synchelp import sync_settings
@@ -271,3 +272,112 @@ async def test_resource_calendar_and_task_with_time(
     assert h.server_copy(dav_server, own_cal, fu["uid"]) is not None
     todo = h.server_copy(dav_server, own_cal, task["createFollowUp"]["followUp"]["uid"])
     assert todo is not None and h.master(todo).name == "VTODO"
+
+
+def _app_copy(uid: str, organizer: str, summary: str) -> bytes:
+    """The meeting as a participant's calendar app files an invitation it received."""
+    return "\r\n".join(
+        [
+            "BEGIN:VCALENDAR",
+            "VERSION:2.0",
+            "PRODID:-//Mail app//Invitations//EN",
+            "BEGIN:VEVENT",
+            f"UID:{uid}",
+            "DTSTAMP:20260301T000000Z",
+            f"DTSTART:{T0.strftime('%Y%m%dT%H%M%SZ')}",
+            "DURATION:PT1H",
+            f"SUMMARY:{summary}",
+            f"ORGANIZER:mailto:{organizer}",
+            "ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:bob@example.com",
+            "END:VEVENT",
+            "END:VCALENDAR",
+            "",
+        ]
+    ).encode()
+
+
+async def _meeting_with_bobs_app_copy(
+    http: httpx.AsyncClient, server: DavServer, organizer: str
+) -> tuple[Gql, Gql, dict, int, str]:
+    ann, bob = await associate("Ann"), await associate("Bob")
+    ann_gql, bob_gql = await client_for(http, ann), await client_for(http, bob)
+    ann_cal = server.make_calendar(f"ann-{ann.id}-{id(ann)}")
+    bob_cal = server.make_calendar(f"bob-{bob.id}-{id(bob)}")
+    await h.add_account(ann_gql, server, ann_cal)
+    await h.add_account(bob_gql, server, bob_cal)
+    made = await ann_gql(h.CREATE, {"input": {"title": "Board", "start": z(T0)}})
+    fu = made["createFollowUp"]["followUp"]
+    saved = await ann_gql(
+        h.SAVE,
+        {"f": fu["id"], "v": fu["version"], "p": [{"associateId": gid("Associate", bob.id)}]},
+    )
+    assert not saved["saveParticipants"]["errors"], saved
+    put = httpx.put(
+        bob_cal + "from-mail.ics",
+        content=_app_copy(fu["uid"], organizer, "filed by the app"),
+        auth=server.auth(),
+        headers={"Content-Type": "text/calendar", "If-None-Match": "*"},
+        timeout=10,
+    )
+    assert put.status_code == 201, put.text
+    return ann_gql, bob_gql, fu, saved["saveParticipants"]["followUp"]["version"], bob_cal
+
+
+async def test_participants_app_copy_of_our_meeting_is_adopted(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """No scheduling server, but Bob's app filed our invitation (same UID and ORGANIZER)
+    under its own name first: ours is written over it there, and stays there."""
+    ann_gql, bob_gql, fu, version, bob_cal = await _meeting_with_bobs_app_copy(
+        http, dav_server, "ANN@example.com"
+    )
+    result = await h.drain(settings)
+    assert (result.synced, result.failed, result.retrying) == (2, 0, 0), result
+    state = (await bob_gql(h.SYNC_STATE, {"id": fu["id"]}))["node"]["calendarSync"]
+    assert [s["state"] for s in state] == ["SYNCED"], state
+    assert h.server_copy(dav_server, bob_cal, fu["uid"]) is None  # not beside it
+    got = httpx.get(bob_cal + "from-mail.ics", auth=dav_server.auth(), timeout=10)
+    ev = h.master(Calendar.from_ical(got.content))
+    assert str(ev["SUMMARY"]) == "Board"
+    assert ev["ORGANIZER"].params["SCHEDULE-AGENT"] == "CLIENT"
+    objs = await CalendarObject.filter(uid=fu["uid"]).order_by("id")
+    assert [o.name for o in objs] == [object_name(fu["uid"]), "from-mail.ics"]
+    assert objs[1].etag == got.headers["ETag"]
+
+    moved = await ann_gql(
+        h.UPDATE, {"id": fu["id"], "v": version, "input": {"start": z(T0 + timedelta(hours=4))}}
+    )
+    assert not moved["updateFollowUp"]["errors"], moved
+    result = await h.drain(settings)
+    assert (result.synced, result.failed) == (2, 0), result
+    got = httpx.get(bob_cal + "from-mail.ics", auth=dav_server.auth(), timeout=10)
+    assert h.master(Calendar.from_ical(got.content)).decoded("DTSTART") == T0 + timedelta(hours=4)
+    assert h.server_copy(dav_server, bob_cal, fu["uid"]) is None
+    gone = await ann_gql(h.DELETE, {"id": fu["id"]})
+    assert not gone["deleteFollowUp"]["errors"], gone
+    assert (await h.drain(settings)).failed == 0
+    gone_there = httpx.get(bob_cal + "from-mail.ics", auth=dav_server.auth(), timeout=10)
+    assert gone_there.status_code == 404
+
+
+async def test_participants_copy_from_another_organizer_is_not_adopted(
+    http: httpx.AsyncClient, settings: Settings, dav_server: DavServer
+) -> None:
+    """Same UID, another ORGANIZER: not our meeting; the create is refused once, finally,
+    with the server's reason, and the app's copy is left as it was."""
+    _, bob_gql, fu, _, bob_cal = await _meeting_with_bobs_app_copy(
+        http, dav_server, "cem@elsewhere.example"
+    )
+    before = httpx.get(bob_cal + "from-mail.ics", auth=dav_server.auth(), timeout=10)
+    result = await h.drain(settings)
+    assert (result.synced, result.failed, result.retrying) == (1, 1, 0), result
+    state = (await bob_gql(h.SYNC_STATE, {"id": fu["id"]}))["node"]["calendarSync"]
+    assert [s["state"] for s in state] == ["FAILED"], state
+    assert "no-uid-conflict" in state[0]["error"], state
+    job = await SyncJob.get(status="FAILED")
+    assert job.attempts == 1
+    after = httpx.get(bob_cal + "from-mail.ics", auth=dav_server.auth(), timeout=10)
+    assert (after.content, after.headers["ETag"]) == (before.content, before.headers["ETag"])
+    assert h.server_copy(dav_server, bob_cal, fu["uid"]) is None
+    await h.make_due()
+    assert (await h.drain(settings)).claimed == 0

@@ -112,7 +112,7 @@ async def test_two_workers_never_run_a_job_twice(
     async def fake_put(self, client, account, job, obj):  # type: ignore[no-untyped-def]
         runs.append((job.name, job.id))
         await asyncio.sleep(0.001)
-        return '"etag"', "x"
+        return '"etag"', "x", job.name
 
     async def fake_delete(self, client, job, obj):  # type: ignore[no-untyped-def]
         runs.append((job.name, job.id))
