@@ -8,10 +8,16 @@ answered null) inline; anything out of the ordinary (null for a non-null
 field, a value the scalar refuses, a missing attribute, middleware) takes graphql-core's
 own path, so results, errors and their paths are exactly what the plain executor gives
 (``tests/test_executor.py`` compares both on the whole schema).
+
+A subscription event can come as a ``SharedEvent``: the subscribers whose answer is the
+same (same selection, same sight of the follow-up: ``schema.live``) share one execution;
+the first to get there runs it, the others await its result.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
 from graphql import (
@@ -62,6 +68,29 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, _Plain]:
     return found
 
 
+class SharedEvent:
+    """A subscription event whose answer every subscriber with the same ``key`` shares.
+
+    ``answers`` is the event's memo (one task per key), ``value`` the root value to run
+    the selection on and ``context`` how to make the execution's context from the first
+    subscriber's."""
+
+    __slots__ = ("answers", "context", "key", "value")
+
+    def __init__(
+        self,
+        value: Any,
+        key: Hashable,
+        answers: dict[Hashable, Any],
+        context: Callable[[Any], Any],
+    ) -> None:
+        self.value, self.key, self.answers, self.context = value, key, answers, context
+
+
+#: Executions of shared subscription events in this process (``/metrics``).
+SHARED_EXECUTIONS = [0]
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with plain leaf and null fields completed inline."""
 
@@ -70,6 +99,25 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # strawberry always passes a manager; it wraps resolvers only when an extension
         # resolves fields, and then every field must go through it
         self.inline_leaves = not getattr(self.middleware_manager, "middlewares", None)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = self.root_value
+        if not isinstance(shared, SharedEvent):
+            return super().execute_operation(serially)
+        found = shared.answers.get(shared.key)
+        if found is None:
+            # this executor is the first subscriber's per-event copy: run it on the event's
+            # own context, not to be aborted by that subscriber leaving
+            self.root_value = shared.value
+            self.context_value = shared.context(self.context_value)
+            self.abort_signal = None
+            found = shared.answers[shared.key] = asyncio.ensure_future(self._run(serially))
+        return asyncio.shield(found)
+
+    async def _run(self, serially: bool | None) -> Any:
+        SHARED_EXECUTIONS[0] += 1
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
 
     def execute_field(
         self,
