@@ -75,6 +75,8 @@ class EventShare:
 
     loaders: Loaders = field(default_factory=Loaders)
     answers: dict[Hashable, Any] = field(default_factory=dict)
+    #: The event as the schema's type (the same for every subscriber).
+    change: Any = None
     _once: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict)
 
     async def once(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:

@@ -87,8 +87,22 @@ class SharedEvent:
         self.value, self.key, self.answers, self.context = value, key, answers, context
 
 
-#: Executions of shared subscription events in this process (``/metrics``).
-SHARED_EXECUTIONS = [0]
+class Counts:
+    """Executions of shared subscription events in this process."""
+
+    shared_executions = 0
+
+
+class _Answered:
+    """The per-event executor of a subscriber whose answer another one is computing."""
+
+    __slots__ = ("answer",)
+
+    def __init__(self, answer: asyncio.Future[Any]) -> None:
+        self.answer = answer
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        return asyncio.shield(self.answer)
 
 
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -99,6 +113,13 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # strawberry always passes a manager; it wraps resolvers only when an extension
         # resolves fields, and then every field must go through it
         self.inline_leaves = not getattr(self.middleware_manager, "middlewares", None)
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if isinstance(payload, SharedEvent):
+            found = payload.answers.get(payload.key)
+            if found is not None:  # no copy of the executor for a known answer
+                return _Answered(found)
+        return super().build_per_event_executor(payload)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         shared = self.root_value
@@ -115,7 +136,7 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return asyncio.shield(found)
 
     async def _run(self, serially: bool | None) -> Any:
-        SHARED_EXECUTIONS[0] += 1
+        Counts.shared_executions += 1
         result = super().execute_operation(serially)
         return await result if self.is_awaitable(result) else result
 

@@ -405,7 +405,10 @@ async def _events(
                 return replace(first, loaders=share.loaders)
 
             key = (selection.key, sight, who)
-            shared = SharedEvent(FollowUpChange.of(item), key, share.answers, context)
+            change = share.change
+            if change is None:  # built once per event, by its first subscriber
+                change = share.change = FollowUpChange.of(item)
+            shared = SharedEvent(change, key, share.answers, context)
             yield cast(FollowUpChange, shared)
     finally:
         feed.unsubscribe(subscriber)

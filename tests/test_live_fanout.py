@@ -108,12 +108,12 @@ async def test_subscribers_with_different_rights_each_get_their_own_sight(
         for sub in subs:
             assert (await sub.next())["change"] == "CREATED"
         people = [{"associateId": gid("Associate", pat.id)}]
-        before = executor.SHARED_EXECUTIONS[0]
+        before = executor.Counts.shared_executions
         saved = await gql(SAVE, {"f": fid, "v": 1, "p": people})
         assert saved["saveParticipants"]["errors"] == []
         got = [await sub.next() for sub in subs]
         # editors (owner, admin), the attending reader, the redacted outsiders
-        assert executor.SHARED_EXECUTIONS[0] - before == 3
+        assert executor.Counts.shared_executions - before == 3
     for sub, change in zip(subs, got, strict=True):
         assert (change["change"], change["followUpId"]) == ("UPDATED", fid)
         # exactly what the same selection answers this viewer as a query
@@ -146,12 +146,12 @@ async def test_identical_subscribers_cost_one_execution_and_the_same_statements(
             fid = made["createFollowUp"]["followUp"]["id"]
             for sub in subs:
                 await sub.next()
-            before = executor.SHARED_EXECUTIONS[0]
+            before = executor.Counts.shared_executions
             with QueryCounter() as counter:
                 await gql(SAVE, {"f": fid, "v": 1, "p": people})
                 for sub in subs:
                     assert (await sub.next())["change"] == "UPDATED"
-            return executor.SHARED_EXECUTIONS[0] - before, len(_not_log(counter.statements))
+            return executor.Counts.shared_executions - before, len(_not_log(counter.statements))
 
     alone = await cost([outsiders[0]], private=False)
     many = await cost(outsiders, private=False)
@@ -171,11 +171,11 @@ async def test_a_field_that_depends_on_the_viewer_is_not_shared_between_viewers(
     diary = {"a": [gid("Associate", ann.id)]}
     subs = [Subscriber(v, SUMMARY, diary) for v in (una, vic, una, vic)]
     async with subscribed(db, subs):
-        before = executor.SHARED_EXECUTIONS[0]
+        before = executor.Counts.shared_executions
         made = await (await client_for(http, ann))(SERIES, {"o": diary["a"][0]})
         assert made["createFollowUp"]["errors"] == []
         got = [(await sub.next())["followUp"]["recurrence"]["summary"] for sub in subs]
-        assert executor.SHARED_EXECUTIONS[0] - before == 2  # one per viewer
+        assert executor.Counts.shared_executions - before == 2  # one per viewer
     print(got)
     assert got[0] == got[2] and got[1] == got[3] and got[0] != got[1]
 
@@ -212,8 +212,8 @@ async def test_selections_that_read_per_viewer_fields_are_shared_by_one_viewer_o
     diary = {"a": [gid("Associate", ann.id)]}
     subs = [Subscriber(v, query, diary) for v in (una, vic, una, vic)]
     async with subscribed(db, subs):
-        before = executor.SHARED_EXECUTIONS[0]
+        before = executor.Counts.shared_executions
         await (await client_for(http, ann))(CREATE, {"o": diary["a"][0], "t": "Plan", "p": False})
         got = [await sub.next() for sub in subs]
-        assert executor.SHARED_EXECUTIONS[0] - before == (1 if by_sight else 2)
+        assert executor.Counts.shared_executions - before == (1 if by_sight else 2)
     assert got[0] == got[1] == got[2] == got[3]  # alike here: these viewers differ in nothing
