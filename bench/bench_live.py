@@ -5,7 +5,10 @@ subscribers (graphql-transport-ws) spread over both follow one associate's diary
 driver creates follow-ups in that diary at R mutations/s for D seconds through both
 processes (alternating).  For every (mutation, subscriber) pair the time from sending
 the mutation to receiving its CREATED event is measured.  Target: p99 at most 200 ms with
-100 subscribers at 20 mutations/s.  Every subscriber must receive every event.
+100 subscribers at 20 mutations/s.  Every subscriber must receive every event.  The CPU
+time each server process used while the mutations ran (``/proc``, Linux) is printed too:
+per 1,000 events delivered it depends far less on what else the machine runs than the
+latency does.
 
 Run from the repository root:  .venv/bin/python bench/bench_live.py [--subscribers 100]
 (PostgreSQL at TEST_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/test).
@@ -46,6 +49,15 @@ CREATE = """mutation($o: ID!, $t: String!) { createFollowUp(input: {title: $t, k
   errors { code } } }"""
 SUB = """subscription($a: [ID!]!) { followUpChanged(associateIds: $a) {
   cursor change followUpId followUp { title } } }"""
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -143,6 +155,7 @@ async def main() -> None:
             assert r.status_code == 200 and not r.json().get("errors"), r.text
 
         total = int(args.rate * args.seconds)
+        cpu_before = [cpu_seconds(proc.pid) for proc in procs]
         start = time.perf_counter()
         jobs = []
         for n in range(total):
@@ -150,6 +163,7 @@ async def main() -> None:
             jobs.append(asyncio.create_task(mutate(n)))
         await asyncio.gather(*jobs)
         await asyncio.sleep(2.0)
+        cpu = [cpu_seconds(proc.pid) - b for proc, b in zip(procs, cpu_before, strict=True)]
         for task in listeners:
             task.cancel()
         latencies = [(got[t] - sent[t]) * 1000 for got in received for t in sent if t in got]
@@ -173,6 +187,13 @@ async def main() -> None:
             f"{args.rate:g}/s: {len(latencies)} events, missed {missed}; latency ms "
             f"p50 {p(0.5):.0f} p99 {p(0.99):.0f} max {latencies[-1]:.0f} "
             f"(mean {statistics.mean(latencies):.0f}); other messages {kinds}"
+        )
+        delivered = max(1, len(latencies) // 2)  # per process
+        print(
+            "server CPU s: "
+            + ", ".join(f"{c:.2f}" for c in cpu)
+            + "; ms per 1,000 events delivered (its half of the mutations included): "
+            + ", ".join(f"{c * 1e6 / delivered:.0f}" for c in cpu)
         )
         for c in clients:
             await c.aclose()

@@ -10,17 +10,22 @@ concerned, as the diary itself (a private follow-up shows redacted, ``schema``'s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from orm.live_models import LiveChange, LiveKind, LiveParty, PartyKind
 from orm.models import Associate, FollowUp
 from orm.occurrences import occurrence_key
 from orm.outbox import utcnow
+from resolvers import visibility
 from resolvers.errors import DomainError, ValidationFailed
+from resolvers.loaders import Loaders
+from resolvers.visibility import Sight
 
 FAILURES = frozenset({LiveKind.DELIVERY_FAILED, LiveKind.SYNC_FAILED})
 
@@ -62,6 +67,26 @@ class Cursor:
             raise ValidationFailed(path, f"{path} is not a cursor of this service") from None
 
 
+@dataclass(eq=False)
+class EventShare:
+    """What this process's subscribers of one event share: one set of loaders (the
+    follow-up, its participants and whatever the answers read, each read once for all),
+    lookups made once (``once``) and the answers, one per selection and sight."""
+
+    loaders: Loaders = field(default_factory=Loaders)
+    answers: dict[Hashable, Any] = field(default_factory=dict)
+    #: The event as the schema's type (the same for every subscriber).
+    change: Any = None
+    _once: dict[Hashable, asyncio.Future[Any]] = field(default_factory=dict)
+
+    async def once(self, key: Hashable, make: Callable[[], Awaitable[Any]]) -> Any:
+        """``make()``'s result, awaited by the first caller with ``key`` and shared."""
+        found = self._once.get(key)
+        if found is None:
+            found = self._once[key] = asyncio.ensure_future(make())
+        return await asyncio.shield(found)
+
+
 @dataclass(frozen=True)
 class LiveEvent:
     """One logged change with whom it concerns."""
@@ -77,6 +102,8 @@ class LiveEvent:
     #: The follow-up as the feed read it after the change, shared by every subscriber
     #: (None: deleted, or not read).
     row: FollowUp | None = field(default=None, compare=False)
+    #: What the subscribers of this process share for it (set by the feed).
+    share: EventShare | None = field(default=None, compare=False)
 
     @property
     def shows_followup(self) -> bool:
@@ -91,6 +118,14 @@ class LiveEvent:
             keys.insert(0, occurrence_key(self.followup_id, self.occurrence))
         return keys
 
+    async def sight(self, viewer: Associate) -> Sight | None:
+        """The viewer's class for the follow-up shown (``visibility.sight``); None when
+        there is none to show."""
+        if self.row is None or not self.shows_followup:
+            return None
+        loaders = self.share.loaders if self.share is not None else Loaders()
+        return await visibility.sight(viewer, loaders, self.row)
+
     @property
     def cursor(self) -> Cursor:
         return Cursor(self.change_id, self.at)
@@ -104,6 +139,11 @@ class LiveEvent:
         if self.kind in FAILURES:
             return viewer.is_admin or viewer.id in self.associates
         return True
+
+
+def viewer_key(viewer: Associate) -> tuple[str, ...]:
+    """The viewer as its row: two connections of one unchanged associate are alike."""
+    return tuple(repr(getattr(viewer, f)) for f in sorted(viewer._meta.db_fields))
 
 
 async def events(change_ids: Iterable[int]) -> list[LiveEvent]:
@@ -146,12 +186,18 @@ async def _with_parties(rows: list[LiveChange]) -> list[LiveEvent]:
 
 
 async def with_rows(found: list[LiveEvent]) -> list[LiveEvent]:
-    """The events with their follow-ups read once (one statement for the batch)."""
+    """The events with their follow-ups read once (one statement for the batch), each with
+    the ``EventShare`` its subscribers use (its loaders primed with that row)."""
     keys = {e.followup_id for e in found if e.shows_followup}
-    if not keys:
-        return found
-    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys))}
-    return [replace(e, row=rows.get(e.followup_id)) if e.followup_id in rows else e for e in found]
+    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys))} if keys else {}
+    out = []
+    for event in found:
+        share = EventShare()
+        row = rows.get(event.followup_id) if event.followup_id is not None else None
+        if row is not None:
+            share.loaders.prime([row])
+        out.append(replace(event, row=row, share=share))
+    return out
 
 
 async def current_cursor() -> Cursor:

@@ -9,11 +9,14 @@ company, person, sale or project - follows it: it exists for a viewer only when 
 sees that follow-up in full.  ``visible_ids`` decides once per follow-up and request
 (participants loaded in one batch, only for private rows the viewer neither owns nor
 administers); ``listed_for`` is the same rule as SQL for lists that page and count.
+``sight`` names the class of a viewer for one follow-up (what the rules above let them see
+of it): subscribers of one live event in the same class are shown the same answer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from enum import Enum
 
 from tortoise.expressions import Q, Subquery
 
@@ -52,6 +55,24 @@ async def visible_ids(viewer: Associate, loaders: Loaders, rows: Iterable[Follow
         lists = await loader.load_many([r.id for r in unsure])
         out.update(r.id for r, ps in zip(unsure, lists, strict=True) if sees_details(viewer, r, ps))
     return out
+
+
+class Sight(Enum):
+    """How much of one follow-up a viewer sees: every difference the rules above make."""
+
+    #: In full, with its counter proposals (``sees_proposals``): owner, administrators.
+    EDITOR = "editor"
+    #: In full (``sees_details``): not private, or an associate participant.
+    READER = "reader"
+    #: Busy time only.
+    REDACTED = "redacted"
+
+
+async def sight(viewer: Associate, loaders: Loaders, row: FollowUp) -> Sight:
+    """The viewer's class for ``row`` (participants through ``loaders``, as ``visible_ids``)."""
+    if row.id not in await visible_ids(viewer, loaders, [row]):
+        return Sight.REDACTED
+    return Sight.EDITOR if sees_proposals(viewer, row) else Sight.READER
 
 
 async def visible_followup_ids(

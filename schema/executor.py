@@ -10,11 +10,16 @@ operation. Anything out of the ordinary (null for a non-null field, a value the 
 refuses, a missing attribute, an object of another type, fragments, directives,
 middleware) takes graphql-core's own path, so results, errors and their paths are exactly
 what the plain executor gives (``tests/test_executor.py`` compares both).
+
+A subscription event can come as a ``SharedEvent``: the subscribers whose answer is the
+same (same selection, same sight of the follow-up: ``schema.live``) share one execution;
+the first to get there runs it, the others await its result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Hashable
 from enum import Enum
 from typing import Any, NamedTuple
 
@@ -229,6 +234,43 @@ def _nullable(sub: _Plan, non_null: bool) -> _Plan:
     return complete
 
 
+class SharedEvent:
+    """A subscription event whose answer every subscriber with the same ``key`` shares.
+
+    ``answers`` is the event's memo (one task per key), ``value`` the root value to run
+    the selection on and ``context`` how to make the execution's context from the first
+    subscriber's."""
+
+    __slots__ = ("answers", "context", "key", "value")
+
+    def __init__(
+        self,
+        value: Any,
+        key: Hashable,
+        answers: dict[Hashable, Any],
+        context: Callable[[Any], Any],
+    ) -> None:
+        self.value, self.key, self.answers, self.context = value, key, answers, context
+
+
+class Counts:
+    """Executions of shared subscription events in this process."""
+
+    shared_executions = 0
+
+
+class _Answered:
+    """The per-event executor of a subscriber whose answer another one is computing."""
+
+    __slots__ = ("answer",)
+
+    def __init__(self, answer: asyncio.Future[Any]) -> None:
+        self.answer = answer
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        return asyncio.shield(self.answer)
+
+
 class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's execution context with plain leaf and null fields completed inline."""
 
@@ -239,6 +281,32 @@ class ExecutionContext(StrawberryGraphQLCoreExecutionContext):
         self.inline_leaves = not getattr(self.middleware_manager, "middlewares", None)
         # plans for this operation's field nodes (ids are stable while the document lives)
         self.plans: dict[tuple[int, int], _Plan | None] = {}
+
+    def build_per_event_executor(self, payload: Any) -> Any:
+        if isinstance(payload, SharedEvent):
+            found = payload.answers.get(payload.key)
+            if found is not None:  # no copy of the executor for a known answer
+                return _Answered(found)
+        return super().build_per_event_executor(payload)
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        shared = self.root_value
+        if not isinstance(shared, SharedEvent):
+            return super().execute_operation(serially)
+        found = shared.answers.get(shared.key)
+        if found is None:
+            # this executor is the first subscriber's per-event copy: run it on the event's
+            # own context, not to be aborted by that subscriber leaving
+            self.root_value = shared.value
+            self.context_value = shared.context(self.context_value)
+            self.abort_signal = None
+            found = shared.answers[shared.key] = asyncio.ensure_future(self._run(serially))
+        return asyncio.shield(found)
+
+    async def _run(self, serially: bool | None) -> Any:
+        Counts.shared_executions += 1
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
 
     def complete_value(
         self,

@@ -178,6 +178,15 @@ class CostReport(SchemaExtension):
     """Say what a request cost, and the limit, in the answer's ``extensions``."""
 
     def get_results(self) -> dict[str, Any]:
+        # asked again for every event of a subscription: the same document, the same cost
+        report: dict[str, Any] | None = getattr(self, "_report", None)
+        if report is None:
+            report = self._results()
+            if report:  # not before the document is parsed
+                self._report = report
+        return report
+
+    def _results(self) -> dict[str, Any]:
         context = self.execution_context
         settings: Settings | None = getattr(context.context, "settings", None)
         if settings is None or context.graphql_document is None or not context.query:

@@ -1,23 +1,49 @@
-"""Live updates: the change events of diaries, as a catch-up query and as subscriptions."""
+"""Live updates: the change events of diaries, as a catch-up query and as subscriptions.
+
+Fan-out: the subscribers of one event whose answers are the same share one execution of
+their selection (``schema.executor.SharedEvent``).  Two answers are the same when the
+selection (operation, fragments and variables: ``Selection.key``) is and the viewers'
+sight of the follow-up (``visibility.sight``: editor, reader, redacted) is, provided the
+selection reads only fields whose answer depends on the viewer through that sight alone
+(``SHARED_FIELDS``; plain attributes always).  A selection that reads a field depending on
+who the viewer is (``PER_VIEWER_FIELDS``: their calendar accounts, language, phone link
+format) is shared only with subscribers of the same viewer.  The event's reads (the
+follow-up, its participants, whatever the answers load) are made once per event in this
+process (``EventShare``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import json
+from collections.abc import AsyncGenerator, Hashable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any, cast
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_named_type,
+    print_ast,
+)
+from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 from resolvers import followup_fields, live_feed
 from resolvers import live as reads
-from resolvers.context import Info
+from resolvers.context import Context, Info
 from resolvers.errors import DomainError, ValidationFailed
-from resolvers.live import Cursor, LiveEvent
+from resolvers.live import Cursor, EventShare, LiveEvent
 from resolvers.live_feed import Resync
-from resolvers.loaders import Loaders
 from schema import ids
+from schema.executor import SharedEvent
 from schema.followup_types import FollowUp
 
 
@@ -75,10 +101,16 @@ class FollowUpChange:
         "when deleted (and for RESYNC)."
     )
     async def follow_up(self, info: Info) -> FollowUp | None:
-        if self.event is None or not self.event.shows_followup:
+        event = self.event
+        if event is None or not event.shows_followup:
             return None
-        for key in self.event.node_keys():
-            span = await followup_fields.node(info, key)
+        for key in event.node_keys():
+            if event.share is not None:  # looked up once for every sight of the event
+                span = await event.share.once(
+                    ("node", key), partial(followup_fields.node, info, key)
+                )
+            else:
+                span = await followup_fields.node(info, key)
             if span is not None:
                 return await FollowUp.build(info, span)
         return None
@@ -193,9 +225,161 @@ def _coded(exc: DomainError) -> GraphQLError:
     return GraphQLError(exc.message, extensions={"code": exc.code, "path": list(exc.path)})
 
 
+#: The resolver fields below FollowUpChange whose answer is a function of the rows and
+#: the viewer's ``visibility.sight`` of the follow-up (plain attribute fields always are).
+SHARED_FIELDS = frozenset(
+    {
+        "FollowUpChange.followUp",
+        *(
+            f"FollowUp.{name}"
+            for name in [
+                "id",
+                "owner",
+                "type",
+                "company",
+                "person",
+                "sale",
+                "project",
+                "participants",
+                "resources",
+                "conflicts",
+                "conflict",
+                "durationMinutes",
+                "inDiary",
+                "overdue",
+                "proposals",
+            ]
+        ),
+        "Participant.id",
+        "Participant.statusSetBy",
+        "Participant.statusHistory",
+        "Participant.mailDelivery",
+        "Participant.mailDeliveries",
+        "Participant.emailUnavailableReason",
+        "Participant.emailUnavailable",
+        "StatusChange.setBy",
+        "Associate.id",
+        "Associate.userGroup",
+        "Associate.timeZone",
+        "Associate.language",
+        "UserGroup.id",
+        "Resource.id",
+        "Resource.resourceGroup",
+        "ResourceGroup.id",
+        "Person.id",
+        "Person.company",
+        "Person.emails",
+        "Person.phones",
+        "PhoneNumber.id",
+        "PhoneNumber.dial",
+        "Company.id",
+        "Company.phones",
+        "Project.id",
+        "Project.memberPersons",
+        "Project.memberAssociates",
+        "Sale.id",
+        "Sale.company",
+        "Sale.person",
+        "ActivityType.id",
+        "Proposal.id",
+        "Proposal.participant",
+        "Proposal.followUp",
+    }
+)
+#: The resolver fields below FollowUpChange whose answer depends on who the viewer is.
+PER_VIEWER_FIELDS = frozenset(
+    {
+        "FollowUp.calendarSync",  # the calendars the viewer manages
+        "FollowUp.calendarPulls",
+        "FollowUp.calendarConflicts",
+        "FollowUp.recurrence",  # summary: the viewer's language
+        "PhoneNumber.link",  # the viewer's phone link format
+        "CalendarAccount.id",
+        "CalendarAccount.associate",
+        "CalendarAccount.resource",
+        "CalendarAccount.pulled",
+    }
+)
+
+
+def resolver_fields(schema: GraphQLSchema, type_name: str) -> set[str]:
+    """Every field with a resolver reachable from ``type_name`` (``Type.field``)."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = [type_name]
+    while todo:
+        name = todo.pop()
+        kind = schema.type_map.get(name)
+        if name in seen or not isinstance(kind, GraphQLObjectType):
+            continue
+        seen.add(name)
+        for field_name, field in kind.fields.items():
+            definition = (field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if getattr(definition, "base_resolver", None) is not None:
+                found.add(f"{name}.{field_name}")
+            todo.append(get_named_type(field.type).name)
+    return found
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a subscription's events execute: the key of its answers and what they need."""
+
+    key: Hashable
+    #: The answer depends on the viewer only through their sight of the follow-up.
+    by_sight: bool
+    #: The selection reads followUp (else every viewer's answer is the same).
+    reads_followup: bool
+
+    @classmethod
+    def of(cls, info: Info) -> Selection:
+        raw = info._raw_info
+        schema, fragments = raw.schema, raw.fragments
+        variables = json.dumps(raw.variable_values, sort_keys=True, default=str)
+        used = sorted(print_ast(f) for f in fragments.values())
+        key = (print_ast(raw.operation), tuple(used), variables)
+        fields: set[str] = set()
+        seen: set[str] = set()
+        abstract = False
+
+        def walk(kind: Any, selection_set: SelectionSetNode | None) -> None:
+            nonlocal abstract
+            if not isinstance(kind, GraphQLObjectType):
+                abstract = True  # an interface or union: not classified, not shared
+                return
+            for node in selection_set.selections if selection_set else ():
+                if isinstance(node, FieldNode):
+                    name = node.name.value
+                    field = kind.fields.get(name)
+                    if field is None:
+                        continue  # __typename
+                    fields.add(f"{kind.name}.{name}")
+                    if node.selection_set is not None:
+                        walk(get_named_type(field.type), node.selection_set)
+                elif isinstance(node, InlineFragmentNode):
+                    condition = node.type_condition
+                    inner = schema.type_map.get(condition.name.value) if condition else kind
+                    walk(inner, node.selection_set)
+                elif isinstance(node, FragmentSpreadNode) and node.name.value not in seen:
+                    seen.add(node.name.value)
+                    fragment = fragments.get(node.name.value)
+                    if fragment is not None:
+                        inner = schema.type_map.get(fragment.type_condition.name.value)
+                        walk(inner, fragment.selection_set)
+
+        root = get_named_type(raw.return_type)
+        for node in raw.field_nodes:
+            walk(root, node.selection_set)
+        resolvers = resolver_fields(schema, root.name)
+        by_sight = not abstract and all(f in SHARED_FIELDS for f in fields & resolvers)
+        return cls(key, by_sight, f"{root.name}.followUp" in fields)
+
+
 async def _events(
     info: Info, associate_ids: list[int], resource_ids: list[int]
 ) -> AsyncGenerator[FollowUpChange, None]:
+    """The subscriber's events, each as a ``SharedEvent`` the executor unwraps: its key
+    says which other subscribers' answer is this one's."""
     feed = live_feed.feed()
     if feed is None:
         raise LiveUnavailable("this process does not serve subscriptions")
@@ -205,16 +389,27 @@ async def _events(
         )
     except live_feed.TooManySubscriptions as exc:
         raise LiveUnavailable(str(exc)) from None
+    viewer = info.context.viewer
+    selection = Selection.of(info)
+    who = () if selection.by_sight else reads.viewer_key(viewer)
     try:
         while True:
             item = await subscriber.next()
-            info.context.loaders = Loaders()  # each event reads the follow-up as it is now
-            if isinstance(item, LiveEvent) and item.row is not None:
-                info.context.loaders.prime([item.row])  # read once by the feed for everyone
             if isinstance(item, Resync):
                 yield FollowUpChange.resync(item.cursor)
                 return
-            yield FollowUpChange.of(item)
+            share = item.share or EventShare()
+            sight = await item.sight(viewer) if selection.reads_followup else None
+
+            def context(first: Context, share: EventShare = share) -> Context:
+                return replace(first, loaders=share.loaders)
+
+            key = (selection.key, sight, who)
+            change = share.change
+            if change is None:  # built once per event, by its first subscriber
+                change = share.change = FollowUpChange.of(item)
+            shared = SharedEvent(change, key, share.answers, context)
+            yield cast(FollowUpChange, shared)
     finally:
         feed.unsubscribe(subscriber)
 
