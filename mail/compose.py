@@ -80,8 +80,31 @@ class Rendered:
     sender: str
 
 
-#: Calendar parts already built in one ``queue`` call: (snapshot, base64 lines) per key.
-CalendarCache = dict[tuple[object, ...], tuple[EventSnapshot, str]]
+@dataclass(frozen=True)
+class _Shared:
+    """What the mails of one kind for one change have in common, whoever gets them."""
+
+    snapshot: EventSnapshot  # made safe
+    words: Texts
+    subject: str  # the header values
+    sender: str
+    reply_to: str
+    from_address: str
+    plain_head: str  # quoted-printable with CRLF: the bodies up to the reply links
+    html_head: str
+
+
+class CalendarCache:
+    """What the mails of one change share (one ``queue`` call): the calendar parts and the
+    texts that do not depend on the recipient, built once for all recipients.
+
+    Entries keep the caller's snapshot object alive, so its id is not reused."""
+
+    def __init__(self) -> None:
+        #: (snapshot, base64 lines) of each calendar part.
+        self.calendars: dict[tuple[object, ...], tuple[EventSnapshot, str]] = {}
+        #: (snapshot, shared texts) of each kind of mail.
+        self.texts: dict[tuple[object, ...], tuple[EventSnapshot, _Shared]] = {}
 
 
 def render_invitation(
@@ -107,25 +130,36 @@ def render_invitation(
     text is made safe first (``calcore.text``): no value can break a header or a calendar
     line.  The text is what the classic (compat32) MIME classes would generate for this
     shape, written directly (``tests/mail/test_compose_wire.py`` holds both to the same
-    bytes); ``calendars`` shares one calendar between the recipients of a change (a
-    REQUEST's calendar does not depend on its recipient; give one ``dtstamp`` to all).
+    bytes); ``calendars`` shares what does not depend on the recipient between the
+    recipients of a change: the calendar of a REQUEST (give one ``dtstamp`` to all), the
+    headers and the bodies up to the reply links (quoted-printable encodes each line on
+    its own, so the encoded head and the encoded links join to the encoded whole).
     """
     given = snapshot
-    snapshot, recipient = safe_snapshot(snapshot), safe_attendee(recipient)
     method = method.upper()
-    organizer = snapshot.organizer
-    if organizer is None:
-        raise ValueError("an invitation needs an organiser")
-    if itip.same_address(recipient.email, organizer.email):
-        raise ValueError("the organiser does not get an invitation")
     if method not in (itip.REQUEST, itip.CANCEL):
         raise ValueError(f"cannot compose an invitation with METHOD {method}")
-    # keyed by the caller's snapshot object (kept alive in the entry, so its id is not reused)
+    changes = frozenset(changes)
+    text_key = (id(given), method, organizer_language, recipient_tz, changes, recurrence_id,
+                reply_to)  # fmt: skip
+    found = calendars.texts.get(text_key) if calendars is not None else None
+    if found is not None and found[0] is given:
+        shared = found[1]
+    else:
+        shared = _shared(given, method, organizer_language, recipient_tz, changes,
+                         recurrence_id, reply_to)  # fmt: skip
+        if calendars is not None:
+            calendars.texts[text_key] = (given, shared)
+    snapshot, recipient = shared.snapshot, safe_attendee(recipient)
+    organizer = snapshot.organizer
+    assert organizer is not None
+    if itip.same_address(recipient.email, organizer.email):
+        raise ValueError("the organiser does not get an invitation")
     key: tuple[object, ...] = (id(given), method, recurrence_id, dtstamp)
     if method == itip.CANCEL:
         key += (recipient,)
-    shared = calendars is not None and dtstamp is not None
-    hit = calendars.get(key) if calendars is not None and shared else None
+    cache = calendars.calendars if calendars is not None and dtstamp is not None else None
+    hit = cache.get(key) if cache is not None else None
     encoded = hit[1] if hit is not None and hit[0] is given else None
     if encoded is None:
         if method == itip.REQUEST:
@@ -133,31 +167,23 @@ def render_invitation(
         else:
             message = itip.cancel(snapshot, [recipient], recurrence_id, dtstamp=dtstamp)
         encoded = _lines(base64.encodebytes(message.to_ical()).decode("ascii"))
-        if calendars is not None and shared:
-            calendars[key] = (given, encoded)
-    words = texts(organizer_language)
-    subject, intro = _headline(words, method, bool(changes), recurrence_id is not None)
-    lines = _facts(snapshot, words, recipient_tz, recurrence_id)
-    changed = _changed(words, changes) if method == itip.REQUEST else ""
+        if cache is not None:
+            cache[key] = (given, encoded)
     links = reply_links if method == itip.REQUEST else None
-    lead = intro.format(organizer=organizer.name or organizer.email)
-
+    plain = shared.plain_head + _qp(_plain_links(shared.words, links))
+    markup = shared.html_head + _qp(_html_links(shared.words, links))
+    message_id = make_msgid(domain=message_id_domain)
     inner, outer = _boundary(), _boundary()
-    plain = _qp(_plain(lead, lines, changed, words, links))
-    markup = _qp(_html(lead, lines, changed, words, links))
-    headers = (
-        ("Content-Type", f'multipart/mixed; boundary="{outer}"'),
-        ("MIME-Version", "1.0"),
-        ("Subject", _encoded(one_line(subject.format(title=snapshot.title)))),
-        ("From", _mailbox(organizer.name, organizer.email)),
-        ("To", _mailbox(recipient.name, recipient.email)),
-        ("Reply-To", _mailbox(None, reply_to or organizer.email)),
-        ("Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC))),
-        ("Message-ID", make_msgid(domain=message_id_domain)),
-    )
     text = "".join(
         (
-            *(_header(name, value) for name, value in headers),
+            f'Content-Type: multipart/mixed; boundary="{outer}"{CRLF}',
+            f"MIME-Version: 1.0{CRLF}",
+            shared.subject,
+            shared.sender,
+            _header("To", _mailbox(recipient.name, recipient.email)),
+            shared.reply_to,
+            _header("Date", format_datetime((now or datetime.now(UTC)).astimezone(UTC))),
+            _header("Message-ID", message_id),
             f"{CRLF}--{outer}{CRLF}",
             f'Content-Type: multipart/alternative; boundary="{inner}"{CRLF}{CRLF}',
             f"--{inner}{CRLF}",
@@ -177,7 +203,39 @@ def render_invitation(
             f"{CRLF}--{outer}--{CRLF}",
         )
     )
-    return Rendered(text, headers[-1][1], parseaddr(headers[3][1])[1])
+    return Rendered(text, message_id, shared.from_address)
+
+
+def _shared(
+    given: EventSnapshot,
+    method: str,
+    language: str | None,
+    recipient_tz: str | None,
+    changes: frozenset[str],
+    rid: datetime | None,
+    reply_to: str | None,
+) -> _Shared:
+    """The headers and body heads of one kind of mail for one change."""
+    snapshot = safe_snapshot(given)
+    organizer = snapshot.organizer
+    if organizer is None:
+        raise ValueError("an invitation needs an organiser")
+    words = texts(language)
+    subject, intro = _headline(words, method, bool(changes), rid is not None)
+    lines = _facts(snapshot, words, recipient_tz, rid)
+    changed = _changed(words, changes) if method == itip.REQUEST else ""
+    lead = intro.format(organizer=organizer.name or organizer.email)
+    sender = _mailbox(organizer.name, organizer.email)
+    return _Shared(
+        snapshot=snapshot,
+        words=words,
+        subject=_header("Subject", _encoded(one_line(subject.format(title=snapshot.title)))),
+        sender=_header("From", sender),
+        reply_to=_header("Reply-To", _mailbox(None, reply_to or organizer.email)),
+        from_address=parseaddr(sender)[1],
+        plain_head=_qp(_plain_head(lead, lines, changed, words)),
+        html_head=_qp(_html_head(lead, lines, changed, words)),
+    )
 
 
 CRLF = "\r\n"
@@ -195,6 +253,8 @@ def _lines(text: str) -> str:
 
 def _qp(body: str) -> str:
     """A UTF-8 text body in quoted-printable, CRLF line ends."""
+    if not body:
+        return ""
     return _lines(_QP.body_encode(body.encode("utf-8")))
 
 
@@ -340,13 +400,24 @@ def _plain(
     links: Mapping[PartStat, str] | None,
 ) -> str:
     """Return the text/plain body."""
+    return _plain_head(intro, lines, changed, words) + _plain_links(words, links)
+
+
+def _plain_head(intro: str, lines: list[tuple[str, str]], changed: str, words: Texts) -> str:
+    """The text/plain body up to the reply links (ends with a newline)."""
     out = [intro, ""]
     if changed:
         out += [f"{words.changed}: {changed}", ""]
     out += [f"{label}: {value}" for label, value in lines]
-    if links:
-        out += ["", f"{words.answer}:"]
-        out += [f"  {words.answers[p.value]}: {url}" for p, url in links.items()]
+    return "\n".join(out) + "\n"
+
+
+def _plain_links(words: Texts, links: Mapping[PartStat, str] | None) -> str:
+    """The end of the text/plain body: the reply links (empty without)."""
+    if not links:
+        return ""
+    out = ["", f"{words.answer}:"]
+    out += [f"  {words.answers[p.value]}: {url}" for p, url in links.items()]
     return "\n".join(out) + "\n"
 
 
@@ -358,6 +429,11 @@ def _html(
     links: Mapping[PartStat, str] | None,
 ) -> str:
     """Return the text/html body; every value is escaped."""
+    return _html_head(intro, lines, changed, words) + _html_links(words, links)
+
+
+def _html_head(intro: str, lines: list[tuple[str, str]], changed: str, words: Texts) -> str:
+    """The text/html body up to the reply links (ends with a newline)."""
     esc = html.escape
     rows = "".join(
         f'<tr><th align="left">{esc(label)}</th><td>{esc(value)}</td></tr>'
@@ -367,11 +443,17 @@ def _html(
     if changed:
         parts.append(f"<p><strong>{esc(words.changed)}:</strong> {esc(changed)}</p>")
     parts.append(f"<table>{rows}</table>")
-    if links:
-        anchors = " | ".join(
-            f'<a href="{esc(url, quote=True)}">{esc(words.answers[p.value])}</a>'
-            for p, url in links.items()
-        )
-        parts.append(f"<p>{esc(words.answer)}: {anchors}</p>")
     body = "\n".join(parts)
-    return f'<!DOCTYPE html>\n<html lang="{words.code}"><body>\n{body}\n</body></html>\n'
+    return f'<!DOCTYPE html>\n<html lang="{words.code}"><body>\n{body}\n'
+
+
+def _html_links(words: Texts, links: Mapping[PartStat, str] | None) -> str:
+    """The end of the text/html body: the reply links (if any) and the closing tags."""
+    if not links:
+        return "</body></html>\n"
+    esc = html.escape
+    anchors = " | ".join(
+        f'<a href="{esc(url, quote=True)}">{esc(words.answers[p.value])}</a>'
+        for p, url in links.items()
+    )
+    return f"<p>{esc(words.answer)}: {anchors}</p>\n</body></html>\n"

@@ -38,6 +38,7 @@ from orm.changes import Change
 from orm.outbox import utcnow
 from orm.outbox_models import MailOutbox, MailStatus
 from orm.preferences import PreferenceKey
+from orm.snapshots import SnapshotRows
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,8 @@ class MailHandler:
             return
         plans = await plan(change)
         if plans:
-            await queue(plans, self.settings)
+            # a new follow-up's id is new (never reused), so no unsent mail can be its
+            await queue(plans, self.settings, change.after_rows, fresh=change.before is None)
 
 
 def install(settings: Settings) -> MailHandler:
@@ -120,7 +122,10 @@ async def plan(change: Change) -> list[Planned]:
         ]
     if after.organizer is None:
         return []
-    rows = await m.Participant.filter(followup_id=change.followup_id).order_by("id")
+    if change.after_rows is not None:  # the participants the snapshot was built from
+        rows = list(change.after_rows.participants)
+    else:
+        rows = await m.Participant.filter(followup_id=change.followup_id).order_by("id")
     now_ids = {p.id for p in rows}
     out: list[Planned] = []
     for pid, (email, flag) in was.items():
@@ -156,12 +161,18 @@ def _recipient(snapshot: EventSnapshot, email: str) -> Attendee:
     return Attendee(email=email)
 
 
-async def _preferences(plans: list[Planned]) -> tuple[str, dict[int, str]]:
+async def _preferences(
+    plans: list[Planned], loaded: SnapshotRows | None = None
+) -> tuple[str, dict[int, str]]:
     """The organiser's language and the time zone of each planned recipient who is an
-    associate (others: unknown), in three queries for the whole change."""
+    associate (others: unknown), in three queries for the whole change; in one with the
+    rows the change's snapshot was built from (``loaded``: its participants, owner and
+    associates)."""
     from orm.preferences import effective_for
 
     org = plans[0].snapshot.organizer
+    if loaded is not None and loaded.owner_id in loaded.associates and org is not None:
+        return await _loaded_preferences(plans, loaded)
     ids = [p.participant_id for p in plans if p.participant_id is not None]
     parts = (
         await m.Participant.filter(id__in=ids, associate_id__isnull=False).values_list(
@@ -180,6 +191,25 @@ async def _preferences(plans: list[Planned]) -> tuple[str, dict[int, str]]:
     language = values[PreferenceKey.LANGUAGE].value if values else "en"
     zones = {pid: prefs[aid][PreferenceKey.TIME_ZONE].value for pid, aid in parts if aid in prefs}
     return language, zones
+
+
+async def _loaded_preferences(
+    plans: list[Planned], loaded: SnapshotRows
+) -> tuple[str, dict[int, str]]:
+    """``_preferences`` from the rows the snapshot was built from: one query."""
+    from orm.preferences import effective_for
+
+    planned = {p.participant_id for p in plans}
+    parts: list[tuple[int, int]] = [
+        (p.id, p.associate_id)
+        for p in loaded.participants
+        if p.id in planned and p.associate_id is not None and p.associate_id in loaded.associates
+    ]
+    owner = loaded.associates[loaded.owner_id]
+    people = [owner, *(loaded.associates[a] for _, a in parts if a != owner.id)]
+    prefs = await effective_for(people)
+    zones = {pid: prefs[aid][PreferenceKey.TIME_ZONE].value for pid, aid in parts}
+    return prefs[owner.id][PreferenceKey.LANGUAGE].value, zones
 
 
 def compose(
@@ -336,16 +366,27 @@ def _address(header: str) -> str:
     return parseaddr(header)[1]
 
 
-async def queue(plans: list[Planned], settings: Settings) -> list[MailOutbox]:
-    """Compose and queue every planned mail (same transaction as the change, one INSERT)."""
-    language, zones = await _preferences(plans)
-    unsent = list(
-        await MailOutbox.filter(
-            _unsent(utcnow()),
-            followup_id__in={p.followup_id for p in plans},
-            method__in=SUPERSEDABLE,
+async def queue(
+    plans: list[Planned],
+    settings: Settings,
+    loaded: SnapshotRows | None = None,
+    *,
+    fresh: bool = False,
+) -> list[MailOutbox]:
+    """Compose and queue every planned mail (same transaction as the change, one INSERT).
+
+    ``loaded``: the rows the plans' snapshot was built from (saves reading them again);
+    ``fresh``: the follow-up was just created, so it has no unsent mails to supersede."""
+    language, zones = await _preferences(plans, loaded)
+    unsent: list[MailOutbox] = []
+    if not fresh:  # what ``supersede`` reads of the meeting's unsent mails
+        unsent = list(
+            await MailOutbox.filter(
+                _unsent(utcnow()),
+                followup_id__in={p.followup_id for p in plans},
+                method__in=SUPERSEDABLE,
+            ).only("id", "followup_id", "recipient", "method", "recurrence_id", "next_attempt_at")
         )
-    )
     rows: list[MailOutbox] = []
     stamp, calendars = utcnow().replace(microsecond=0), CalendarCache()
     for p in plans:

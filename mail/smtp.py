@@ -87,6 +87,10 @@ class SmtpSession:
         self.client = client
         self.settings = settings
 
+    def connected(self) -> bool:
+        """Whether the connection is still open as far as this side has seen (no I/O)."""
+        return bool(self.client.is_connected)
+
     async def alive(self) -> bool:
         """Whether the server still answers on this connection (a NOOP)."""
         try:

@@ -3,7 +3,7 @@
 Runs in-process (started by the Starlette lifespan when SMTP is configured) or as its own
 process (``followups mail-worker``); any number of workers may share one PostgreSQL, the
 claims in ``orm.outbox`` keep them on disjoint rows.  Consecutive batches share one SMTP
-connection (``Connection``), closed when the queue is empty or after an error.  A batch's
+connection (``Connection``), closed when the queue stays empty or after an error.  A batch's
 accepted rows are marked sent in one statement at its end, so a worker killed mid-batch
 repeats at most that batch (after the lease ends), and a restart sends nothing that was
 already recorded as sent.
@@ -68,6 +68,7 @@ class MailWorker:
         self.transport = transport or SmtpTransport(settings)
         self.name = name or worker_name()
         self._resumed = False
+        self._busy = False
 
     async def run_once(self, connection: Connection | None = None) -> BatchResult:
         """Claim one batch and try to send every row of it.
@@ -90,7 +91,9 @@ class MailWorker:
             limit=s.mail_batch_size,
             lease=timedelta(seconds=s.mail_lease_seconds),
             ordered_by=ORDERED_BY,
+            probe=not self._busy,  # after a batch, more is likely due: no read first
         )
+        self._busy = bool(rows)
         result = BatchResult(claimed=len(rows))
         if not rows:
             return result
@@ -127,8 +130,9 @@ class MailWorker:
                     if row.id not in done:
                         await self._failed(row, token, exc, result)
         finally:
-            await outbox.mark_sent_many(MailOutbox, sent, token)
-            await outbox.release(MailOutbox, token)
+            marked = await outbox.mark_sent_many(MailOutbox, sent, token)
+            if len(done) + result.superseded < result.claimed or marked < len(sent):
+                await outbox.release(MailOutbox, token)  # rows still held: give them back
         if sent:
             log.info("sent %d mails", len(sent))
         return result
@@ -216,7 +220,8 @@ class MailWorker:
         """Send batches until ``stop`` is set; sleep between empty polls.
 
         While batches keep coming they share one SMTP connection (closed when the queue
-        is empty, after an error, or after ``Connection.MAX_AGE`` seconds)."""
+        has been empty for ``Connection.KEEP_IDLE`` seconds, after an error, or after
+        ``Connection.MAX_AGE`` seconds)."""
         log.info("mail worker %s started", self.name)
         connection = Connection(self.transport)
         try:
@@ -230,7 +235,8 @@ class MailWorker:
                     await connection.close()
                     result = BatchResult()
                 if result.claimed == 0:
-                    await connection.close()
+                    if connection.idle() > Connection.KEEP_IDLE:
+                        await connection.close()  # the queue stays empty: let the server go
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self.settings.mail_poll_seconds)
         finally:
@@ -243,25 +249,42 @@ class Connection:
 
     #: Seconds a connection is reused before the next batch opens a fresh one.
     MAX_AGE = 60.0
+    #: Seconds after its last batch within which a connection that has not seen the server
+    #: hang up is used without a NOOP first (back-to-back batches; idle ones are asked).
+    FRESH = 1.0
+    #: Seconds an unused connection is kept while the queue is empty (a change being
+    #: written); then ``run`` closes it.
+    KEEP_IDLE = 2.0
 
     def __init__(self, transport: SmtpTransport) -> None:
         self.transport = transport
         self._stack: contextlib.AsyncExitStack | None = None
         self._session: SmtpSession | None = None
         self._opened = 0.0
+        self._used = 0.0
 
     async def get(self) -> SmtpSession:
         """Return the open session, connecting first when there is none (or it is old)."""
         loop = asyncio.get_running_loop()
+        now = loop.time()
         if self._session is not None and (
-            loop.time() - self._opened > self.MAX_AGE or not await self._session.alive()
+            now - self._opened > self.MAX_AGE
+            or not self._session.connected()
+            or (now - self._used > self.FRESH and not await self._session.alive())
         ):
             await self.close()  # old, or the server hung up while the queue was busy elsewhere
         if self._session is None:
             stack = contextlib.AsyncExitStack()
             self._session = await stack.enter_async_context(self.transport.session())
-            self._stack, self._opened = stack, loop.time()
+            self._stack, self._opened = stack, now
+        self._used = now
         return self._session
+
+    def idle(self) -> float:
+        """Seconds since the last batch took the connection (0: none is open)."""
+        if self._session is None:
+            return 0.0
+        return asyncio.get_running_loop().time() - self._used
 
     async def close(self) -> None:
         """QUIT the session if one is open (a connection already gone closes quietly)."""

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from calcore.model import EventSnapshot
 from orm import models as m
-from orm.snapshots import snapshot
+from orm.snapshots import SnapshotRows, snapshot_with_rows
 
 #: (associate ids, resource ids) a follow-up concerns: its owner, attendees and rooms.
 Parties = tuple[tuple[int, ...], tuple[int, ...]]
@@ -35,6 +35,9 @@ class Change:
     parties_before: Parties = field(default=((), ()))
     #: The original start of the one occurrence changed (None: the follow-up or series).
     occurrence: datetime | None = None
+    #: The rows ``after`` was built from (participants, associates, bookings), so that the
+    #: handlers do not read them again; None when ``after`` is None or nobody loaded them.
+    after_rows: SnapshotRows | None = None
 
 
 Handler = Callable[[Change], Awaitable[None]]
@@ -66,16 +69,20 @@ async def _parties(owner_id: int, followup_id: int) -> Parties:
 
 
 async def _state(
-    followup_id: int, *, people: bool = True
-) -> tuple[EventSnapshot | None, tuple[tuple[int, str | None, bool], ...], Parties]:
+    followup_id: int,
+) -> tuple[EventSnapshot | None, SnapshotRows | None]:
+    """The snapshot of a follow-up and the rows it was built from (None: no such row)."""
     row = await m.FollowUp.get_or_none(id=followup_id)
     if row is None:
-        return None, (), ((), ())
-    if not people:
-        return await snapshot(row), (), ((), ())
-    found = await m.Participant.filter(followup_id=followup_id).order_by("id")
-    who = tuple((p.id, p.email, p.email_invitation) for p in found)
-    return await snapshot(row), who, await _parties(row.owner_id, followup_id)
+        return None, None
+    return await snapshot_with_rows(row)
+
+
+def _who(rows: SnapshotRows | None) -> tuple[tuple[int, str | None, bool], ...]:
+    """The participants (id, e-mail, invitation switch) in id order."""
+    if rows is None:
+        return ()
+    return tuple((p.id, p.email, p.email_invitation) for p in rows.participants)
 
 
 @asynccontextmanager
@@ -86,10 +93,11 @@ async def track(followup_id: int, occurrence: datetime | None = None) -> AsyncIt
     if not HANDLERS:
         yield
         return
-    before, people, concerned = await _state(followup_id)
+    before, was = await _state(followup_id)
     yield
-    after, _, _ = await _state(followup_id, people=False)
-    change = Change(followup_id, before, after, people, concerned, occurrence)
+    after, rows = await _state(followup_id)
+    concerned = was.parties if was is not None else ((), ())
+    change = Change(followup_id, before, after, _who(was), concerned, occurrence, rows)
     for handler in HANDLERS:
         await handler(change)
 
@@ -97,7 +105,7 @@ async def track(followup_id: int, occurrence: datetime | None = None) -> AsyncIt
 async def created(followup_id: int) -> None:
     """Tell the handlers about a new follow-up."""
     if HANDLERS:
-        after, _, _ = await _state(followup_id, people=False)
-        change = Change(followup_id, None, after)
+        after, rows = await _state(followup_id)
+        change = Change(followup_id, None, after, after_rows=rows)
         for handler in HANDLERS:
             await handler(change)

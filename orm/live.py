@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import BaseDBAsyncClient, TransactionalDBClient
 from tortoise.transactions import in_transaction
 
 from orm import changes
@@ -32,6 +33,25 @@ def _postgres(db: BaseDBAsyncClient) -> bool:
     return db.capabilities.dialect == "postgres"
 
 
+#: One PostgreSQL statement for the whole record: the write lock first (so that ids commit
+#: in order), the notification (PostgreSQL delivers it at commit), the change, its parties.
+_PG_RECORD = f"""WITH c AS (
+    INSERT INTO live_change (at, kind, followup_id, occurrence_start, account_id)
+    SELECT $1::timestamptz, $2::varchar, $3::int, $4::timestamptz, $5::int
+    FROM (SELECT pg_advisory_xact_lock({WRITE_LOCK}), pg_notify('{CHANNEL}', '')) AS turn
+    RETURNING id
+), p AS (
+    INSERT INTO live_change_party (change_id, party, party_id)
+    SELECT c.id, x.party, x.party_id FROM c, unnest($6::varchar[], $7::int[]) AS x(party, party_id)
+)
+SELECT id FROM c"""
+_SQLITE_RECORD = (
+    "INSERT INTO live_change (at, kind, followup_id, occurrence_start, account_id)"
+    " VALUES (?, ?, ?, ?, ?) RETURNING id"
+)
+_SQLITE_PARTY = "INSERT INTO live_change_party (change_id, party, party_id) VALUES (?, ?, ?)"
+
+
 async def record(
     kind: LiveKind,
     *,
@@ -41,28 +61,47 @@ async def record(
     associates: Iterable[int] = (),
     resources: Iterable[int] = (),
 ) -> LiveChange:
-    """Write one change (call inside the change's transaction) and notify the listeners."""
+    """Write one change (call inside the change's transaction) and notify the listeners.
+
+    Inside a transaction it writes on that transaction's connection (no savepoint: a
+    failure fails the change anyway); on PostgreSQL in one statement, on SQLite in two.
+    """
+    parties = [(PartyKind.ASSOCIATE.value, a) for a in sorted(set(associates))] + [
+        (PartyKind.RESOURCE.value, r) for r in sorted(set(resources))
+    ]
+    current = LiveChange._meta.db
+    if isinstance(current, TransactionalDBClient):
+        return await _write(current, kind, followup_id, occurrence, account_id, parties)
     async with in_transaction() as db:
-        if _postgres(db):
-            await db.execute_query(f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-        row = await LiveChange.create(
-            kind=kind,
-            followup_id=followup_id,
-            occurrence_start=occurrence,
-            account_id=account_id,
-            using_db=db,
-        )
-        parties = [
-            LiveParty(change_id=row.id, party=PartyKind.ASSOCIATE, party_id=a)
-            for a in sorted(set(associates))
-        ] + [
-            LiveParty(change_id=row.id, party=PartyKind.RESOURCE, party_id=r)
-            for r in sorted(set(resources))
-        ]
+        return await _write(db, kind, followup_id, occurrence, account_id, parties)
+
+
+async def _write(
+    db: BaseDBAsyncClient,
+    kind: LiveKind,
+    followup_id: int | None,
+    occurrence: datetime | None,
+    account_id: int | None,
+    parties: list[tuple[str, int]],
+) -> LiveChange:
+    at = utcnow()
+    values: list[Any] = [at, kind.value, followup_id, occurrence, account_id]
+    if _postgres(db):
+        kinds, ids = [k for k, _ in parties], [i for _, i in parties]
+        found = await db.execute_query_dict(_PG_RECORD, [*values, kinds, ids])
+    else:
+        found = await db.execute_query_dict(_SQLITE_RECORD, values)
         if parties:
-            await LiveParty.bulk_create(parties, using_db=db)
-        if _postgres(db):
-            await db.execute_query(f"SELECT pg_notify('{CHANNEL}', '')")
+            await db.execute_many(_SQLITE_PARTY, [[found[0]["id"], k, i] for k, i in parties])
+    row = LiveChange(
+        at=at,
+        kind=kind,
+        followup_id=followup_id,
+        occurrence_start=occurrence,
+        account_id=account_id,
+    )
+    row.id = found[0]["id"]
+    row._saved_in_db = True
     return row
 
 
@@ -79,7 +118,10 @@ class LiveHandler:
         else:
             kind = LiveKind.UPDATED
         people, rooms = change.parties_before
-        if change.after is not None:
+        if change.after_rows is not None:  # loaded with the snapshot after the change
+            now_people, now_rooms = change.after_rows.parties
+            people, rooms = (*people, *now_people), (*rooms, *now_rooms)
+        elif change.after is not None:
             now_people, now_rooms = await changes.parties(change.followup_id)
             people, rooms = (*people, *now_people), (*rooms, *now_rooms)
         await record(

@@ -28,7 +28,6 @@ from typing import Any, TypeVar
 from tortoise.expressions import Q, Subquery
 from tortoise.functions import Min
 from tortoise.models import Model
-from tortoise.transactions import in_transaction
 
 QUEUED, SENT, FAILED = "QUEUED", "SENT", "FAILED"
 M = TypeVar("M", bound=Model)
@@ -91,47 +90,51 @@ async def claim(
     ordered_by: tuple[str, ...] = (),
     where: Q | None = None,
     order: tuple[str, ...] = ("next_attempt_at", "id"),
+    probe: bool = True,
 ) -> tuple[str, list[M]]:
     """Claim up to ``limit`` due rows for ``worker``; return the claim token and rows.
 
     ``ordered_by`` names the columns of a group whose rows go out in queue order (only
     each group's head is claimed); ``where`` narrows the claimable rows further.
+
+    One statement claims and returns the rows: ``UPDATE ... WHERE pk IN (the first due
+    rows) RETURNING *`` (written here around the ORM's SELECT: the ORM's UPDATE has no
+    RETURNING and drops the row locks of a subquery).  On PostgreSQL the inner SELECT
+    takes the rows ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint rows;
+    on SQLite the statement runs under the one write lock, so a row another worker took
+    no longer matches.  On SQLite ``probe`` first asks a read connection whether anything
+    is due, so an idle poll takes no write turn (a busy worker passes ``probe=False``).
     """
     moment = now or utcnow()
     token = f"{worker[:60]}/{uuid.uuid4().hex[:12]}"
     until = moment + lease
-    if _is_postgres(model):
-        async with in_transaction() as conn:
-            rows = (
-                await _claimable(model, moment, ordered_by, where)
-                .using_db(conn)
-                .order_by(*order)
-                .limit(limit)
-                .select_for_update(skip_locked=True)
-            )
-            ids = [r.pk for r in rows]
-            if ids:
-                await (
-                    model.filter(pk__in=ids)
-                    .using_db(conn)
-                    .update(claimed_by=token, claimed_until=until)
-                )
-    else:
-        candidates = (
-            await _claimable(model, moment, ordered_by, where)
-            .order_by(*order)
-            .limit(limit)
-            .values_list(model._meta.pk_attr, flat=True)
-        )
-        if candidates:
-            # Compare-and-set: rows another worker took in between fail the condition.
-            await (
-                _claimable(model, moment, ordered_by, where)
-                .filter(pk__in=list(candidates))
-                .update(claimed_by=token, claimed_until=until)
-            )
-    claimed = await model.filter(claimed_by=token).order_by(*order)
-    return token, list(claimed)
+    postgres = _is_postgres(model)
+    if probe and not postgres and not await _claimable(model, moment, ordered_by, where).exists():
+        return token, []
+    meta = model._meta
+    first = (
+        _claimable(model, moment, ordered_by, where)
+        .order_by(*order)
+        .limit(limit)
+        .values_list(meta.pk_attr, flat=True)
+    )
+    first._choose_db_if_not_chosen(True)
+    first._make_query()
+    if postgres:
+        first.query = first.query.for_update(skip_locked=True)
+    inner, values = first.query.get_parameterized_sql()
+    by, until_col = (meta.fields_db_projection[f] for f in ("claimed_by", "claimed_until"))
+    n = len(values)
+    marks = (f"${n + 1}", f"${n + 2}") if postgres else ("?", "?")
+    sql = (
+        f'UPDATE "{meta.db_table}" SET "{by}"={marks[0]},"{until_col}"={marks[1]}'
+        f' WHERE "{meta.db_pk_column}" IN ({inner}) RETURNING *'
+    )
+    params = [*values, token, until] if postgres else [token, until, *values]
+    found = await first._db.execute_query_dict(sql, params)
+    rows = [model._init_from_db(**row) for row in found]
+    rows.sort(key=lambda r: tuple(getattr(r, f) for f in order))
+    return token, rows
 
 
 async def mark_sent(model: type[Model], pk: Any, token: str, now: datetime | None = None) -> bool:

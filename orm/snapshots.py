@@ -9,6 +9,8 @@ RESOURCE, the activity type becomes CATEGORIES and the URL points back to the AP
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,18 +43,46 @@ def _attendee(p: m.Participant, names: dict[tuple[str, int], str]) -> Attendee |
     )
 
 
+@dataclass(frozen=True)
+class SnapshotRows:
+    """The rows a snapshot was built from, for the change handlers to reuse (no re-reads).
+
+    ``participants`` in id order; ``associates`` the owner and every associate
+    participant; ``resource_ids`` the booked resources."""
+
+    owner_id: int
+    participants: tuple[m.Participant, ...]
+    associates: Mapping[int, m.Associate]
+    resource_ids: tuple[int, ...]
+
+    @property
+    def parties(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(associate ids, resource ids) the follow-up concerns, as ``changes.parties``."""
+        people = {p.associate_id for p in self.participants if p.associate_id is not None}
+        return tuple(sorted({self.owner_id, *people})), tuple(sorted(set(self.resource_ids)))
+
+
 async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
     """Snapshots of several follow-ups, loaded with a fixed number of queries.
 
     No ``URL``: the service has no public page per follow-up (a link to one that does not
     exist helps nobody; the reply links in invitation mails are per recipient)."""
+    return {k: snap for k, (snap, _) in (await snapshots_with_rows(rows)).items()}
+
+
+async def snapshots_with_rows(
+    rows: list[m.FollowUp],
+) -> dict[int, tuple[EventSnapshot, SnapshotRows]]:
+    """``snapshots`` with the rows each was built from (same queries)."""
     ids = [r.id for r in rows]
     participants: dict[int, list[m.Participant]] = defaultdict(list)
     for p in await m.Participant.filter(followup_id__in=ids).order_by("-organiser", "id"):
         participants[p.followup_id].append(p)
     bookings: dict[int, list[m.Resource]] = defaultdict(list)
+    booked: dict[int, list[int]] = defaultdict(list)
     for b in await m.ResourceBooking.filter(followup_id__in=ids).prefetch_related("resource"):
         bookings[b.followup_id].append(b.resource)
+        booked[b.followup_id].append(b.resource_id)
     overrides: dict[int, list[m.Occurrence]] = defaultdict(list)
     series = [r.id for r in rows if r.rrule is not None]  # only a series has overrides
     for o in await _rows(m.Occurrence.filter(series_id__in=series), series, "recurrence_id"):
@@ -67,7 +97,7 @@ async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
     p_ids = {p.person_id for ps in participants.values() for p in ps if p.person_id}
     for person in await _rows(m.Person.filter(id__in=p_ids), p_ids):
         names[("p", person.id)] = f"{person.first_name} {person.last_name}".strip()
-    out: dict[int, EventSnapshot] = {}
+    out: dict[int, tuple[EventSnapshot, SnapshotRows]] = {}
     for row in rows:
         owner = owners[row.owner_id]
         people = [a for p in participants[row.id] if (a := _attendee(p, names))]
@@ -83,9 +113,20 @@ async def snapshots(rows: list[m.FollowUp]) -> dict[int, EventSnapshot]:
             if r.email
         ]
         base = _base(row, owner, tuple(people), types.get(row.type_id or 0))
-        out[row.id] = EventSnapshot(
+        snap = EventSnapshot(
             **base,
             overrides=tuple(_override(row, o, base) for o in overrides[row.id] if not o.cancelled),
+        )
+        found = tuple(sorted(participants[row.id], key=lambda p: p.id))
+        concerned = {row.owner_id, *(p.associate_id for p in found if p.associate_id)}
+        out[row.id] = (
+            snap,
+            SnapshotRows(
+                owner_id=row.owner_id,
+                participants=found,
+                associates={a: associates[a] for a in sorted(concerned) if a in associates},
+                resource_ids=tuple(booked[row.id]),
+            ),
         )
     return out
 
@@ -157,3 +198,8 @@ def _override(row: m.FollowUp, o: m.Occurrence, base: dict[str, Any]) -> EventSn
 
 async def snapshot(row: m.FollowUp) -> EventSnapshot:
     return (await snapshots([row]))[row.id]
+
+
+async def snapshot_with_rows(row: m.FollowUp) -> tuple[EventSnapshot, SnapshotRows]:
+    """One follow-up's snapshot and the rows it was built from."""
+    return (await snapshots_with_rows([row]))[row.id]

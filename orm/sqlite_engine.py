@@ -57,7 +57,8 @@ class _ImmediateTransaction(SqliteTransactionWrapper):
         try:
             if turns is not None:
                 self._turn = await turns.take()
-            await self._connection.commit()
+            if self._connection.in_transaction:  # end an implicit one (sqlite3's legacy mode)
+                await self._connection.commit()
             await self._connection.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
             self._end_turn()

@@ -14,7 +14,7 @@ which keeps per-object order and the queue short.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -164,9 +164,14 @@ async def accounts_for(followup_id: int) -> list[CalendarAccount]:
     rooms = await _flat(
         m.ResourceBooking.filter(followup_id=followup_id).values_list("resource_id", flat=True)
     )
-    cond = Q(associate_id__in=sorted({*owner, *people}))
+    return await _accounts(sorted({*owner, *people}), rooms)
+
+
+async def _accounts(people: Sequence[int], rooms: Sequence[int]) -> list[CalendarAccount]:
+    """The calendar accounts of these associates and resources."""
+    cond = Q(associate_id__in=list(people))
     if rooms:
-        cond |= Q(resource_id__in=rooms)
+        cond |= Q(resource_id__in=list(rooms))
     return list(await CalendarAccount.filter(cond).order_by("id"))
 
 
@@ -177,7 +182,12 @@ async def handle(change: Change) -> None:
     fid = change.followup_id
     found = {o.account_id: o for o in await CalendarObject.filter(followup_id=fid)}
     after = change.after if syncable(change.after) else None
-    targets = await accounts_for(fid) if after is not None else []
+    if after is None:
+        targets = []
+    elif change.after_rows is not None:  # the parties the snapshot was loaded with
+        targets = await _accounts(*change.after_rows.parties)
+    else:
+        targets = await accounts_for(fid)
     if after is not None and targets:
         cache: dict[bool, tuple[str, str]] = {}
         for account in targets:

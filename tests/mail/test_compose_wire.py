@@ -131,7 +131,7 @@ def test_any_text_is_the_same_text(
 
 def test_shared_calendar_is_the_same_text(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(compose, "make_msgid", lambda domain: f"<m@{domain}>")
-    cache: compose.CalendarCache = {}
+    cache = compose.CalendarCache()
     a, b = SNAP.attendees
     args = dict(message_id_domain="t.example", now=NOW, dtstamp=STAMP)
     for to in (a, b):
@@ -142,4 +142,51 @@ def test_shared_calendar_is_the_same_text(monkeypatch: pytest.MonkeyPatch) -> No
         monkeypatch.setattr(compose, "_boundary", lambda c=counter: f"=_b{next(c)}")
         shared = compose.render_invitation(SNAP, itip.REQUEST, to, calendars=cache, **args)
         assert shared.text == alone
-    assert len(cache) == 1
+    assert len(cache.calendars) == 1 and len(cache.texts) == 1
+
+
+ZONES = st.sampled_from([None, "Europe/Oslo", "America/New_York", "Nowhere/Else"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+          HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    snapshots(),
+    st.sampled_from([itip.REQUEST, itip.CANCEL]),
+    st.sampled_from(["en", "no", "da"]),
+    st.lists(ZONES, min_size=2, max_size=4),
+    st.sampled_from([frozenset(), frozenset({"title"}), frozenset({"time", "attendees"})]),
+)
+def test_shared_texts_are_the_same_text_for_every_recipient(
+    monkeypatch: pytest.MonkeyPatch,
+    case: tuple[EventSnapshot, Attendee],
+    method: str,
+    lang: str,
+    zones: list[str | None],
+    changes: frozenset[str],
+) -> None:
+    """One cache for all recipients of a change (zones, links, recipients differ) gives
+    each the text it gets alone; a reference text with other links is not reused."""
+    snap, recipient = case
+    monkeypatch.setattr(compose, "make_msgid", lambda domain: f"<m@{domain}>")
+    cache = compose.CalendarCache()
+    people = [recipient, Attendee(email="zoe@elsewhere.example", name="Zoë Ærø")]
+    for i, zone in enumerate(zones):
+        to = people[i % 2]
+        links = {PartStat.ACCEPTED: f"https://x.example/reply/a?t={i}"} if i % 3 else None
+        kw = dict(organizer_language=lang, recipient_tz=zone, changes=changes,
+                  reply_links=links, message_id_domain="t.example", now=NOW,
+                  dtstamp=STAMP)  # fmt: skip
+        counter = itertools.count()
+        monkeypatch.setattr(compose, "_boundary", lambda c=counter: f"=_b{next(c)}")
+        alone = compose.render_invitation(snap, method, to, **kw)
+        counter = itertools.count()
+        monkeypatch.setattr(compose, "_boundary", lambda c=counter: f"=_b{next(c)}")
+        shared = compose.render_invitation(snap, method, to, calendars=cache, **kw)
+        assert shared == alone
+        ref, _ = both(monkeypatch, snap, method, to, organizer_language=lang,
+                      recipient_tz=zone, changes=changes, reply_links=links)  # fmt: skip
+        counter = itertools.count()
+        monkeypatch.setattr(compose, "_boundary", lambda c=counter: f"=_b{next(c)}")
+        again = compose.render_invitation(snap, method, to, calendars=cache, **kw)
+        assert again.text == ref
