@@ -21,7 +21,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from orm.live_models import LiveChange, LiveKind, LiveParty, PartyKind
-from orm.models import Associate, FollowUp
+from orm.models import Associate, FollowUp, Participant
 from orm.occurrences import occurrence_key
 from orm.outbox import utcnow
 from resolvers import visibility
@@ -197,15 +197,22 @@ async def _with_parties(
 async def with_rows(found: list[LiveEvent], db: BaseDBAsyncClient | None = None) -> list[LiveEvent]:
     """The events with their follow-ups read once (one statement for the batch, on ``db``
     if given), each with the ``EventShare`` its subscribers use (its loaders primed with
-    that row)."""
+    that row; on ``db``, a private one's participants too, which its sights read)."""
     keys = {e.followup_id for e in found if e.shows_followup}
     rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys)).using_db(db)} if keys else {}
+    private = [k for k, r in rows.items() if r.private] if db is not None else []
+    people: dict[int, list[Participant]] = {k: [] for k in private}
+    if private:  # on the feed's own connection: the sights need no pool
+        for p in await Participant.filter(followup_id__in=private).order_by("id").using_db(db):
+            people[p.followup_id].append(p)
     out = []
     for event in found:
         share = EventShare()
         row = rows.get(event.followup_id) if event.followup_id is not None else None
         if row is not None:
             share.loaders.prime([row])
+            if row.id in people:  # as ``visibility.sight`` would load them
+                share.loaders.by_parent(Participant, "followup_id").prime(row.id, people[row.id])
         out.append(replace(event, row=row, share=share))
     return out
 

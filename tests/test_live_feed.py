@@ -68,12 +68,20 @@ async def test_the_feed_delivers_while_the_shared_pool_is_exhausted(db: str) -> 
     from tortoise.transactions import in_transaction
 
     from orm.live_models import LiveChange
-    from orm.models import FollowUp, Kind
+    from orm.models import FollowUp, Kind, Participant
+    from resolvers.visibility import Sight
 
-    ann = await associate("Ann")
+    ann, pat, una = await associate("Ann"), await associate("Pat"), await associate("Una")
     meeting = await FollowUp.create(
-        owner=ann, title="Board", kind=Kind.TASK, deadline=utcnow(), sort_at=utcnow(), uid="b1"
+        owner=ann,
+        title="Board",
+        kind=Kind.TASK,
+        deadline=utcnow(),
+        sort_at=utcnow(),
+        uid="b1",
+        private=True,
     )
+    await Participant.create(followup=meeting, associate=pat)
     feed = Feed(Settings(database_url=db))
     await feed.start()
     release = asyncio.Event()
@@ -111,6 +119,9 @@ async def test_the_feed_delivers_while_the_shared_pool_is_exhausted(db: str) -> 
         got = await _next(sub, timeout=2.0)
         assert isinstance(got, LiveEvent) and got.change_id == change
         assert got.row is not None and got.row.title == "Board"  # its follow-up read too
+        # and what the subscribers' sights read (a private one's participants)
+        assert await asyncio.wait_for(got.sight(pat), 0.5) is Sight.READER
+        assert await asyncio.wait_for(got.sight(una), 0.5) is Sight.REDACTED
         assert time.monotonic() - began < 1.0
         assert held == size and not any(h.done() for h in holders)  # still all held
     finally:
