@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 from tortoise import Tortoise
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
@@ -125,6 +126,21 @@ async def close() -> None:
     await Tortoise.close_connections()
     await Tortoise._reset_apps()
     EXECUTOR_CACHE.clear()
+
+
+async def dedicated_client(database_url: str, name: str) -> BaseDBAsyncClient | None:
+    """On PostgreSQL, a client of its own with one connection, outside the pool the
+    requests and workers share (None on SQLite, whose readers do not queue behind the
+    writers' transactions).  Queries use it with ``using_db``; the caller closes it."""
+    if database_url.startswith("sqlite://"):
+        return None
+    from tortoise.backends.asyncpg import AsyncpgDBClient
+
+    credentials = dict(expand_db_url(database_url)["credentials"])
+    credentials.update(minsize=1, maxsize=1, connection_class=PooledConnection)
+    client = AsyncpgDBClient(connection_name=name, **credentials)
+    await client.create_connection(with_db=True)
+    return client
 
 
 TORTOISE_ORM = tortoise_config(os.environ.get("DATABASE_URL", "sqlite://followups.sqlite3"))

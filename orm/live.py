@@ -176,15 +176,18 @@ async def sync_failed(
     )
 
 
-async def prune(retention_hours: float, now: datetime | None = None) -> int:
-    """Delete the changes older than the retention; return how many."""
+async def prune(
+    retention_hours: float, now: datetime | None = None, db: BaseDBAsyncClient | None = None
+) -> int:
+    """Delete the changes older than the retention; return how many (on ``db``, a client
+    of its own, if given; else the shared pool)."""
     cutoff = (now or utcnow()) - timedelta(hours=retention_hours)
-    async with in_transaction():
-        old = await LiveChange.filter(at__lt=cutoff).order_by("-id").first()
+    async with db._in_transaction() if db is not None else in_transaction() as tx:
+        old = await LiveChange.filter(at__lt=cutoff).order_by("-id").using_db(tx).first()
         if old is None:
             return 0
-        await LiveParty.filter(change_id__lte=old.id).delete()
-        return await LiveChange.filter(id__lte=old.id).delete()
+        await LiveParty.filter(change_id__lte=old.id).using_db(tx).delete()
+        return await LiveChange.filter(id__lte=old.id).using_db(tx).delete()
 
 
 async def oldest_kept(retention_hours: float, now: datetime | None = None) -> int | None:

@@ -18,8 +18,10 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from orm.live_models import LiveChange, LiveKind, LiveParty, PartyKind
-from orm.models import Associate, FollowUp
+from orm.models import Associate, FollowUp, Participant
 from orm.occurrences import occurrence_key
 from orm.outbox import utcnow
 from resolvers import visibility
@@ -155,18 +157,25 @@ async def events(change_ids: Iterable[int]) -> list[LiveEvent]:
     return await _with_parties(rows)
 
 
-async def events_after(last: int, limit: int) -> list[LiveEvent]:
-    """The next changes after ``last`` (the feed's read), each with its parties."""
-    rows = await LiveChange.filter(id__gt=last).order_by("id").limit(limit)
-    return await _with_parties(rows)
+async def events_after(
+    last: int, limit: int, db: BaseDBAsyncClient | None = None
+) -> list[LiveEvent]:
+    """The next changes after ``last`` (the feed's read), each with its parties; ``db``:
+    the feed's own connection (``orm.db.dedicated_client``), else the shared pool."""
+    rows = await LiveChange.filter(id__gt=last).order_by("id").limit(limit).using_db(db)
+    return await _with_parties(rows, db)
 
 
-async def _with_parties(rows: list[LiveChange]) -> list[LiveEvent]:
+async def _with_parties(
+    rows: list[LiveChange], db: BaseDBAsyncClient | None = None
+) -> list[LiveEvent]:
     people: dict[int, set[int]] = {r.id: set() for r in rows}
     rooms: dict[int, set[int]] = {r.id: set() for r in rows}
     if rows:
-        found = await LiveParty.filter(change_id__in=list(people)).values_list(
-            "change_id", "party", "party_id"
+        found = (
+            await LiveParty.filter(change_id__in=list(people))
+            .using_db(db)
+            .values_list("change_id", "party", "party_id")
         )
         for change_id, party, party_id in found:
             (people if party == PartyKind.ASSOCIATE else rooms)[change_id].add(party_id)
@@ -185,24 +194,32 @@ async def _with_parties(rows: list[LiveChange]) -> list[LiveEvent]:
     ]
 
 
-async def with_rows(found: list[LiveEvent]) -> list[LiveEvent]:
-    """The events with their follow-ups read once (one statement for the batch), each with
-    the ``EventShare`` its subscribers use (its loaders primed with that row)."""
+async def with_rows(found: list[LiveEvent], db: BaseDBAsyncClient | None = None) -> list[LiveEvent]:
+    """The events with their follow-ups read once (one statement for the batch, on ``db``
+    if given), each with the ``EventShare`` its subscribers use (its loaders primed with
+    that row; on ``db``, a private one's participants too, which its sights read)."""
     keys = {e.followup_id for e in found if e.shows_followup}
-    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys))} if keys else {}
+    rows = {r.id: r for r in await FollowUp.filter(id__in=list(keys)).using_db(db)} if keys else {}
+    private = [k for k, r in rows.items() if r.private] if db is not None else []
+    people: dict[int, list[Participant]] = {k: [] for k in private}
+    if private:  # on the feed's own connection: the sights need no pool
+        for p in await Participant.filter(followup_id__in=private).order_by("id").using_db(db):
+            people[p.followup_id].append(p)
     out = []
     for event in found:
         share = EventShare()
         row = rows.get(event.followup_id) if event.followup_id is not None else None
         if row is not None:
             share.loaders.prime([row])
+            if row.id in people:  # as ``visibility.sight`` would load them
+                share.loaders.by_parent(Participant, "followup_id").prime(row.id, people[row.id])
         out.append(replace(event, row=row, share=share))
     return out
 
 
-async def current_cursor() -> Cursor:
+async def current_cursor(db: BaseDBAsyncClient | None = None) -> Cursor:
     """Where a client that knows everything now continues from."""
-    row = await LiveChange.all().order_by("-id").first()
+    row = await LiveChange.all().order_by("-id").using_db(db).first()
     return Cursor(row.id if row else 0, utcnow())
 
 

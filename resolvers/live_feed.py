@@ -9,6 +9,11 @@ whose diaries it concerns (``LiveEvent.heard_by``), each through its own bounded
 (LIVE_QUEUE_SIZE): a subscriber whose queue is full loses it and gets one RESYNC marker
 instead, so a slow consumer never holds up the feed or the others.  The feed also prunes
 the log (LIVE_RETENTION_HOURS) every ``PRUNE_SECONDS``.
+
+On PostgreSQL the feed's reads (the new rows, their parties and follow-ups, the pruning)
+go through a connection of its own (``orm.db.dedicated_client``), beside the LISTEN one:
+never through the pool the requests share, whose connections may all be held by
+mutations waiting on the log's write lock, so the feed never falls behind them.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from config.settings import Settings
+from orm import db as orm_db
 from orm import live
 from orm.models import Associate
 from orm.outbox import utcnow
@@ -88,6 +94,7 @@ class Feed:
         self.wake = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
         self.listener: Any = None
+        self.reader: Any = None  # PostgreSQL: the feed's own client (one connection)
         self.read_count = 0
 
     @property
@@ -95,7 +102,8 @@ class Feed:
         return not self.settings.database_url.startswith("sqlite://")
 
     async def start(self) -> None:
-        self.last = (await current_cursor()).change_id
+        self.reader = await orm_db.dedicated_client(self.settings.database_url, "live_feed")
+        self.last = (await current_cursor(self.reader)).change_id
         self.task = asyncio.create_task(self.run(), name="live-feed")
 
     async def stop(self) -> None:
@@ -104,6 +112,10 @@ class Feed:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self.task
         await self._unlisten()
+        reader, self.reader = self.reader, None
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                await reader.close()
 
     def subscribe(
         self, viewer: Associate, token: str, associate_ids: list[int], resource_ids: list[int]
@@ -143,14 +155,14 @@ class Feed:
         """Read and hand out what is new; return how many changes."""
         total = 0
         while True:
-            found = await events_after(self.last, READ_BATCH)
+            found = await events_after(self.last, READ_BATCH, self.reader)
             if not found:
                 return total
             self.last = found[-1].change_id
             self.read_count += 1
             total += len(found)
             if self.subscribers:
-                self.dispatch(await with_rows(found))
+                self.dispatch(await with_rows(found, self.reader))
             if len(found) < READ_BATCH:
                 return total
 
@@ -163,7 +175,7 @@ class Feed:
                     await self._listen()
                 if time.monotonic() - pruned > PRUNE_SECONDS:
                     pruned = time.monotonic()
-                    await live.prune(self.settings.live_retention_hours)
+                    await live.prune(self.settings.live_retention_hours, db=self.reader)
                 await self.read()
             except asyncio.CancelledError:
                 raise

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
 from config.settings import Settings
 from orm import live
 from orm.live_models import LiveKind
+from orm.outbox import utcnow
 from resolvers.live import LiveEvent
 from resolvers.live_feed import Feed, Resync, TooManySubscriptions
 from tests.helpers import associate
@@ -53,3 +55,77 @@ async def test_subscription_limits(db: str) -> None:
     feed.subscribe(ann, "b", [ann.id], [])
     with pytest.raises(TooManySubscriptions, match="LIVE_MAX_SUBSCRIPTIONS"):
         feed.subscribe(ann, "c", [ann.id], [])
+
+
+async def test_the_feed_delivers_while_the_shared_pool_is_exhausted(db: str) -> None:
+    """PostgreSQL: every pooled connection is held by a transaction (as by mutations waiting
+    on the log's write lock); a change committed on another connection still reaches the
+    subscriber at once, since the feed reads over connections of its own."""
+    if db.startswith("sqlite://"):
+        pytest.skip("the shared pool and the feed's own connections are PostgreSQL's")
+    import asyncpg
+    from tortoise.connection import get_connection
+    from tortoise.transactions import in_transaction
+
+    from orm.live_models import LiveChange
+    from orm.models import FollowUp, Kind, Participant
+    from resolvers.visibility import Sight
+
+    ann, pat, una = await associate("Ann"), await associate("Pat"), await associate("Una")
+    meeting = await FollowUp.create(
+        owner=ann,
+        title="Board",
+        kind=Kind.TASK,
+        deadline=utcnow(),
+        sort_at=utcnow(),
+        uid="b1",
+        private=True,
+    )
+    await Participant.create(followup=meeting, associate=pat)
+    feed = Feed(Settings(database_url=db))
+    await feed.start()
+    release = asyncio.Event()
+    held = 0
+
+    async def hold() -> None:
+        nonlocal held
+        async with in_transaction() as tx:
+            await tx.execute_query("SELECT 1")
+            held += 1
+            await release.wait()
+
+    size = get_connection("default").pool_maxsize  # type: ignore[attr-defined]
+    holders = [asyncio.create_task(hold()) for _ in range(size)]
+    writer = await asyncpg.connect(db.replace("postgres://", "postgresql://", 1))
+    try:
+        sub = feed.subscribe(ann, "t", [ann.id], [])
+        while held < size:
+            await asyncio.sleep(0.01)
+        with pytest.raises(TimeoutError):  # the premise: the pool has no connection left
+            await asyncio.wait_for(LiveChange.all().count(), 0.5)
+        async with writer.transaction():  # what orm.live.record writes, on its own connection
+            change = await writer.fetchval(
+                "INSERT INTO live_change (at, kind, followup_id) VALUES (now(), 'UPDATED', $1)"
+                " RETURNING id",
+                meeting.id,
+            )
+            await writer.execute(
+                "INSERT INTO live_change_party (change_id, party, party_id) VALUES ($1, 'A', $2)",
+                change,
+                ann.id,
+            )
+            await writer.execute(f"SELECT pg_notify('{live.CHANNEL}', '')")
+        began = time.monotonic()
+        got = await _next(sub, timeout=2.0)
+        assert isinstance(got, LiveEvent) and got.change_id == change
+        assert got.row is not None and got.row.title == "Board"  # its follow-up read too
+        # and what the subscribers' sights read (a private one's participants)
+        assert await asyncio.wait_for(got.sight(pat), 0.5) is Sight.READER
+        assert await asyncio.wait_for(got.sight(una), 0.5) is Sight.REDACTED
+        assert time.monotonic() - began < 1.0
+        assert held == size and not any(h.done() for h in holders)  # still all held
+    finally:
+        release.set()
+        await asyncio.gather(*holders)
+        await writer.close()
+        await feed.stop()
