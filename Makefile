@@ -22,8 +22,13 @@ run: $(STAMP)
 servers:
 	@for s in tests/servers/install-*.sh; do [ -e "$$s" ] || continue; bash "$$s" || exit 1; done
 
+# The suite runs in TEST_WORKERS parallel processes (pytest-xdist; 0: one process). Most of
+# its time is spent waiting on real servers and subprocesses, so more workers than cores pay;
+# worksteal hands a finished worker tests queued for a busy one (the slow ones cluster).
+TEST_WORKERS ?= 3
+
 test: $(STAMP) servers
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -7,6 +7,7 @@ carriage returns.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import TextIO
@@ -22,7 +23,7 @@ class Progress:
         self.stream = stream or sys.stderr
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.every = 0.1 if self.tty else every
-        self._shown = -1.0
+        self._shown = -math.inf  # the first call draws, whatever the monotonic clock reads
         self._done = 0
 
     def __call__(self, done: int) -> None:

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from app.graphiql import ASSETS
+from tests.templates import migrated_sqlite
 
 BIN = Path(sys.executable).parent
 
@@ -47,12 +48,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def served(tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The real service on a loopback port with demo data; yields the printed link and log."""
     port = _free_port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite://{tmp_path / 'demo.sqlite3'}",
+        "DATABASE_URL": migrated_sqlite(tmp_path_factory, tmp_path / "demo.sqlite3"),
         "PORT": str(port),
         "BASE_URL": f"http://127.0.0.1:{port}",
         "SMTP_HOST": "",

@@ -22,6 +22,7 @@ from mail.reply_links import reply_links
 from orm import models as m
 from resolvers.auth import create_token
 from tests.helpers import Gql, QueryCounter, associate
+from tests.templates import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -151,8 +152,11 @@ async def test_tokens_per_associate_are_capped(db: str) -> None:
         assert not (await gql(CREATE, {"days": 1}))["createApiToken"]["errors"]
 
 
-def test_cli_token_days_must_be_positive(tmp_path: Path) -> None:
-    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path / 'cli.sqlite3'}"}
+def test_cli_token_days_must_be_positive(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    url = migrated_sqlite(tmp_path_factory, tmp_path / "cli.sqlite3")
+    env = {**os.environ, "DATABASE_URL": url}
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "demo"], env=env, cwd=ROOT, check=True, capture_output=True)
     for days in ("0", "-3"):

@@ -22,6 +22,7 @@ import pytest
 
 from orm.migrator import split_statements
 from tests.conftest import POSTGRES_URL, _postgres_admin
+from tests.templates import migrated_postgres, migrated_sqlite
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "orm" / "migrations"
 FOLLOWUPS = str(Path(sys.executable).parent / "followups")
@@ -61,6 +62,26 @@ async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIter
     await admin.execute(f'CREATE DATABASE "{name}"')
     try:
         yield POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def migrated_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """The URL of a new database at the latest migration (a copy of the run's template,
+    ``tests/templates.py``) that no connection of this process holds."""
+    if request.param == "sqlite":
+        yield migrated_sqlite(tmp_path_factory, tmp_path / "migrated.sqlite3")
+        return
+    admin = await _postgres_admin()
+    name = f"followups_mig_{uuid.uuid4().hex[:10]}"
+    server = POSTGRES_URL.rsplit("/", 1)[0]
+    await migrated_postgres(tmp_path_factory, admin, server, name)
+    try:
+        yield f"{server}/{name}"
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
@@ -132,27 +153,27 @@ class Migration(migrations.Migration):
 
 
 async def test_a_failed_migration_changes_nothing_and_says_why(
-    empty_url: str, tmp_path: Path
+    migrated_url: str, tmp_path: Path
 ) -> None:
     """A new migration whose second statement fails: its first is rolled back too."""
-    assert (await _migrate(empty_url)).returncode == 0
+    assert (await _migrate(migrated_url)).returncode == 0  # up to date
     scratch = tmp_path / "pkg" / "scratch_migrations"
     shutil.copytree(MIGRATIONS, scratch, ignore=shutil.ignore_patterns("__pycache__"))
     latest = max(p.stem for p in MIGRATIONS.glob("0*.py"))
     (scratch / "9999_failing.py").write_text(FAILING.replace("{latest}", latest))
     for _ in range(2):  # a retry meets the same clean state, not "already exists" of its own
-        failed = await _migrate(empty_url, tmp_path / "pkg")
+        failed = await _migrate(migrated_url, tmp_path / "pkg")
         assert failed.returncode != 0
         message = failed.stderr.strip()
         assert "\n" not in message and "Traceback" not in message, message
         assert message.startswith("followups migrate: migration models.9999_failing failed")
         assert "followup_person_sort" in message
-        assert not await _index_exists(empty_url, "scratch_title")  # rolled back
+        assert not await _index_exists(migrated_url, "scratch_title")  # rolled back
         rows = await _sql(
-            empty_url, "SELECT 1 FROM tortoise_migrations WHERE name = '9999_failing'"
+            migrated_url, "SELECT 1 FROM tortoise_migrations WHERE name = '9999_failing'"
         )
         assert rows == []
-    await _sql(empty_url, "DROP INDEX followup_person_sort")
-    assert (await _migrate(empty_url, tmp_path / "pkg")).returncode == 0
-    assert await _index_exists(empty_url, "scratch_title")
-    assert await _index_exists(empty_url, "followup_person_sort")
+    await _sql(migrated_url, "DROP INDEX followup_person_sort")
+    assert (await _migrate(migrated_url, tmp_path / "pkg")).returncode == 0
+    assert await _index_exists(migrated_url, "scratch_title")
+    assert await _index_exists(migrated_url, "followup_person_sort")

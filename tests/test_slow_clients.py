@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.templates import migrated_sqlite
+
 HEADER_SECONDS = BODY_SECONDS = 2
 INBOUND_SECRET = "inbound-secret"
 CLI = [sys.executable, "-m", "app.cli"]
@@ -41,7 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     db = tmp_path_factory.mktemp("serve") / "serve.sqlite3"
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite://{db}",
+        "DATABASE_URL": migrated_sqlite(tmp_path_factory, db),
         "REQUEST_HEADER_TIMEOUT_SECONDS": str(HEADER_SECONDS),
         "REQUEST_BODY_TIMEOUT_SECONDS": str(BODY_SECONDS),
         "INBOUND_MAIL_SECRET": INBOUND_SECRET,

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.mail.flow.smtp_server import SmtpServer, free_port
+from tests.templates import migrated_sqlite
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "followups"
@@ -60,10 +62,13 @@ async def _wait_up(url: str) -> None:
     raise AssertionError("serve did not start")
 
 
-async def test_serve_and_mail_worker_share_one_sqlite_file(tmp_path: Path) -> None:
+async def test_serve_and_mail_worker_share_one_sqlite_file(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     smtp = SmtpServer()
     smtp.start()
     port = free_port()
+    migrated_sqlite(tmp_path_factory, tmp_path / "shared.sqlite3")
     env = _env(tmp_path / "shared.sqlite3", smtp.port, port)
     demo = subprocess.run(
         [str(BIN), "demo"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
