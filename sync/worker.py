@@ -30,11 +30,14 @@ import os
 import socket
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
 from orm import live, outbox
+from orm import models as m
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import (
     AccountState,
@@ -45,7 +48,7 @@ from orm.sync_models import (
     ObjectState,
     SyncJob,
 )
-from sync import address_policy, jobs
+from sync import address_policy, jobs, scheduling
 from sync.account_client import client_for
 from sync.adopt import adoptable
 from sync.client import CalendarClient
@@ -102,6 +105,23 @@ class _Batch:
     errors: list[tuple[SyncJob, CalDAVError, bool]] = field(default_factory=list)
     down: dict[int, CalDAVError] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
+
+
+async def _delivered(followup_id: int) -> set[str]:
+    """Addresses (lower case) of the follow-up's participants and rooms whose copy we write."""
+    people = await m.Participant.filter(
+        followup_id=followup_id, associate_id__isnull=False, organiser=False
+    ).values_list("associate_id", "email")
+    booking = m.ResourceBooking.filter(followup_id=followup_id)
+    rooms: list[Any] = await booking.values_list("resource_id", flat=True)
+    cond = Q(associate_id__in=[a for a, _ in people] or [0]) | Q(resource_id__in=rooms or [0])
+    with_calendar = await CalendarAccount.filter(cond).values_list("associate_id", "resource_id")
+    who = {a for a, _ in with_calendar if a is not None}
+    booked = {r for _, r in with_calendar if r is not None}
+    emails = [e for a, e in people if a in who]
+    emails += await m.Associate.filter(id__in=sorted(who) or [0]).values_list("email", flat=True)
+    emails += await m.Resource.filter(id__in=sorted(booked) or [0]).values_list("email", flat=True)
+    return {str(e).lower() for e in emails if e}
 
 
 def worker_name() -> str:
@@ -246,6 +266,7 @@ class SyncWorker:
                 )
             if not account.supports_vtodo:
                 raise Unsupported("the calendar does not accept tasks (VTODO)", url=client.url)
+        data = await self._server_scheduling(client, account, job, obj, data)
         etag = obj.etag if obj is not None else None
         base = obj.pushed_ics if obj is not None else None
         body, name, adopted = data, job.name, False
@@ -276,6 +297,31 @@ class SyncWorker:
                     log.info("412 on %s: merging into the server copy", name)
                     body, etag = merge(data, exc.server_ics, base), exc.server_etag
         raise TransientError("the object kept changing on the server", url=client.url)
+
+    async def _server_scheduling(
+        self,
+        client: CalendarClient,
+        account: CalendarAccount,
+        job: SyncJob,
+        obj: CalendarObject | None,
+        data: bytes,
+    ) -> bytes:
+        """Our object for the owner's calendar, the attendees the server schedules kept its.
+
+        ``sync.scheduling``: in the owner's calendar on a server that schedules itself, an
+        attendee the calendar's copy (the last synced state) leaves to the server and to
+        whom we write no copy ourselves keeps no SCHEDULE-AGENT, so the server does not
+        take our write for a cancellation and keeps delivering the changes to them.
+        """
+        if obj is None or not obj.pushed_ics or b"SCHEDULE-AGENT=CLIENT" not in data:
+            return data
+        left = scheduling.left_to_server(obj.pushed_ics)
+        if not left or account.associate_id is None:
+            return data
+        owner = await m.FollowUp.filter(id=job.followup_id).values_list("owner_id", flat=True)
+        if account.associate_id not in owner or not await client.auto_schedules():
+            return data
+        return scheduling.keep_server_agent(data, left - await _delivered(job.followup_id))
 
     async def _adoptable(
         self,

@@ -389,13 +389,6 @@ async def test_a_copy_with_another_organizer_is_not_adopted(
         httpx.delete(ann.calendar_url + object_name(uid), auth=ann.auth(), timeout=10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (push): our first write of an imported, server-scheduled meeting marks "
-    "ORGANIZER/ATTENDEE SCHEDULE-AGENT=CLIENT; Cyrus takes that for the attendees leaving "
-    "its scheduling and sends them a CANCEL, which marks the copy of an attendee we do not "
-    "write (no account with us) CANCELLED",
-)
 async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
     http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
 ) -> None:
