@@ -107,6 +107,30 @@ class _Batch:
     refused: dict[int, str] = field(default_factory=dict)
 
 
+async def _organisers(
+    rows: list[SyncJob], accounts: dict[int, CalendarAccount]
+) -> dict[int, tuple[int, asyncio.Event]]:
+    """Follow-up id -> (its owner's account, set once that account's jobs are done) for
+    the follow-ups of the batch whose organiser's calendar is written in it."""
+    fids = sorted({r.followup_id for r in rows})
+    owners = dict(await m.FollowUp.filter(id__in=fids or [0]).values_list("id", "owner_id"))
+    out: dict[int, tuple[int, asyncio.Event]] = {}
+    for r in rows:
+        account = accounts.get(r.account_id)
+        who = account.associate_id if account is not None else None
+        if account is not None and who is not None and owners.get(r.followup_id) == who:
+            out.setdefault(r.followup_id, (account.id, asyncio.Event()))
+    return out
+
+
+def _organiser_done(
+    organisers: dict[int, tuple[int, asyncio.Event]], account: CalendarAccount, job: SyncJob
+) -> None:
+    waiting = organisers.get(job.followup_id)
+    if waiting is not None and waiting[0] == account.id:
+        waiting[1].set()
+
+
 async def _delivered(followup_id: int) -> set[str]:
     """Addresses (lower case) of the follow-up's participants and rooms whose copy we write."""
     people = await m.Participant.filter(
@@ -171,9 +195,10 @@ class SyncWorker:
             for row in rows:
                 groups.setdefault(row.account_id, []).append(row)
             accounts = {a.id: a for a in await CalendarAccount.filter(id__in=list(groups))}
+            organisers = await _organisers(rows, accounts)
             await asyncio.gather(
                 *(
-                    self._account(accounts[aid], group, token, result)
+                    self._account(accounts[aid], group, token, result, organisers)
                     for aid, group in groups.items()
                     if aid in accounts
                 )
@@ -203,13 +228,24 @@ class SyncWorker:
         return total
 
     async def _account(
-        self, account: CalendarAccount, rows: list[SyncJob], token: str, result: BatchResult
+        self,
+        account: CalendarAccount,
+        rows: list[SyncJob],
+        token: str,
+        result: BatchResult,
+        organisers: dict[int, tuple[int, asyncio.Event]] | None = None,
     ) -> None:
         """Deliver one account's jobs in order and record them (no other account waits)."""
-        batch = await self._work(account, rows)
+        organisers = organisers if organisers is not None else {}
+        batch = await self._work(account, rows, organisers)
         await self._record(batch, token, result)
 
-    async def _work(self, account: CalendarAccount, rows: list[SyncJob]) -> _Batch:
+    async def _work(
+        self,
+        account: CalendarAccount,
+        rows: list[SyncJob],
+        organisers: dict[int, tuple[int, asyncio.Event]],
+    ) -> _Batch:
         objects = {
             o.name: o
             for o in await CalendarObject.filter(
@@ -228,11 +264,12 @@ class SyncWorker:
                 client = await self._client(account)
                 name = job.name
                 if job.op is JobOp.PUT:
-                    etag, ics, name = await self._put(client, account, job, obj)
+                    etag, ics, name = await self._put(client, account, job, obj, organisers)
                 else:
                     await self._delete(client, job, obj)
                     etag, ics = None, None
                 batch.done.append(_Done(job, etag, ics, name))
+                _organiser_done(organisers, account, job)
             except (AuthError, AddressRefused, SecretUnavailable) as exc:
                 batch.refused[account.id] = str(exc)[:2000]
             except ServerUnreachable as exc:
@@ -242,6 +279,10 @@ class SyncWorker:
                 batch.errors.append((job, exc, True))
             except CalDAVError as exc:  # this object only (a 5xx, a 400...): bounded tries
                 batch.errors.append((job, exc, False))
+            _organiser_done(organisers, account, job)
+        for account_id, done in organisers.values():
+            if account_id == account.id:
+                done.set()
         return batch
 
     async def _put(
@@ -250,6 +291,7 @@ class SyncWorker:
         account: CalendarAccount,
         job: SyncJob,
         obj: CalendarObject | None,
+        organisers: dict[int, tuple[int, asyncio.Event]] | None = None,
     ) -> tuple[str, str, str]:
         """Write the job's object; return its new ETag, the content and its name there.
 
@@ -283,6 +325,7 @@ class SyncWorker:
                 found = await self._adoptable(client, account, job.followup_id, data, name)
                 if found is None:
                     raise
+                await self._after_organiser(account, job, organisers or {})
                 log.info("%s: adopting the server's copy %s of the meeting", job.name, found[0])
                 (name, etag), adopted = found, True
             except PreconditionFailed as exc:
@@ -297,6 +340,24 @@ class SyncWorker:
                     log.info("412 on %s: merging into the server copy", name)
                     body, etag = merge(data, exc.server_ics, base), exc.server_etag
         raise TransientError("the object kept changing on the server", url=client.url)
+
+    async def _after_organiser(
+        self,
+        account: CalendarAccount,
+        job: SyncJob,
+        organisers: dict[int, tuple[int, asyncio.Event]],
+    ) -> None:
+        """Wait until this batch's write of the organiser's object is done (bounded).
+
+        The server's copy we adopt is the server's doing: the organiser's write (ours)
+        can make the server change it again (a CANCEL when an attendee leaves its
+        scheduling, ``sync.scheduling``), so ours is written over it after that write.
+        """
+        waiting = organisers.get(job.followup_id)
+        if waiting is None or waiting[0] == account.id:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiting[1].wait(), timeout=self.settings.caldav_timeout)
 
     async def _server_scheduling(
         self,
@@ -319,9 +380,12 @@ class SyncWorker:
         if not left or account.associate_id is None:
             return data
         owner = await m.FollowUp.filter(id=job.followup_id).values_list("owner_id", flat=True)
-        if account.associate_id not in owner or not await client.auto_schedules():
+        if account.associate_id not in owner:
             return data
-        return scheduling.keep_server_agent(data, left - await _delivered(job.followup_id))
+        left -= await _delivered(job.followup_id)
+        if not left or not await client.auto_schedules():
+            return data
+        return scheduling.keep_server_agent(data, left)
 
     async def _adoptable(
         self,
