@@ -14,7 +14,10 @@ account is updated; a precondition refusal
 (``PreconditionRefused``) or an unsupported component is FAILED at once - except a
 create refused for its UID where the calendar's object with that UID is the server's
 own scheduling copy of our meeting (same UID and ORGANIZER, ``sync.adopt``): ours is
-written over it (``If-Match`` on its ETag) and the object keeps that name; every other
+written over it (``If-Match`` on its ETag), after the same batch's write of the
+organiser's object, and the object keeps that name; in the owner's calendar on a server
+that schedules itself, attendees the calendar's copy leaves to the server keep no
+SCHEDULE-AGENT (``sync.scheduling``); every other
 failure (a 5xx on one object, ...) concerns that object only and ends FAILED after
 SYNC_MAX_ATTEMPTS.  The accounts of a batch are worked in parallel (one stuck server
 delays no other account) and each account's outcomes are written in one transaction as
