@@ -31,6 +31,7 @@ import contextlib
 import logging
 import os
 import socket
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -72,6 +73,10 @@ log = logging.getLogger("followups.sync")
 MAX_MERGES = 5
 MAX_BATCHES = 4
 NEVER = 1 << 30
+#: the batch's organiser writes (``_organisers``), for the account task working its jobs
+_ORGANISERS: ContextVar[dict[int, tuple[int, asyncio.Event]] | None] = ContextVar(
+    "organisers", default=None
+)
 
 
 class Unsupported(CalDAVError):
@@ -240,6 +245,7 @@ class SyncWorker:
     ) -> None:
         """Deliver one account's jobs in order and record them (no other account waits)."""
         organisers = organisers if organisers is not None else {}
+        _ORGANISERS.set(organisers)  # this account's task only (``_put`` reads it)
         batch = await self._work(account, rows, organisers)
         await self._record(batch, token, result)
 
@@ -267,7 +273,7 @@ class SyncWorker:
                 client = await self._client(account)
                 name = job.name
                 if job.op is JobOp.PUT:
-                    etag, ics, name = await self._put(client, account, job, obj, organisers)
+                    etag, ics, name = await self._put(client, account, job, obj)
                 else:
                     await self._delete(client, job, obj)
                     etag, ics = None, None
@@ -294,7 +300,6 @@ class SyncWorker:
         account: CalendarAccount,
         job: SyncJob,
         obj: CalendarObject | None,
-        organisers: dict[int, tuple[int, asyncio.Event]] | None = None,
     ) -> tuple[str, str, str]:
         """Write the job's object; return its new ETag, the content and its name there.
 
@@ -328,7 +333,7 @@ class SyncWorker:
                 found = await self._adoptable(client, account, job.followup_id, data, name)
                 if found is None:
                     raise
-                await self._after_organiser(account, job, organisers or {})
+                await self._after_organiser(account, job, _ORGANISERS.get() or {})
                 log.info("%s: adopting the server's copy %s of the meeting", job.name, found[0])
                 (name, etag), adopted = found, True
             except PreconditionFailed as exc:
