@@ -123,6 +123,7 @@ class CalendarClient:
             max_response_bytes=max_response_bytes,
             policy=policy,
         )
+        self._auto_schedule: bool | None = None
 
     def __repr__(self) -> str:
         return f"CalendarClient(url={self.url!r}, username={self.username!r}, password=***)"
@@ -201,6 +202,26 @@ class CalendarClient:
         return True
 
     # -- objects -----------------------------------------------------------------------
+
+    async def auto_schedules(self) -> bool:
+        """Tell whether the server schedules itself: ``calendar-auto-schedule`` in the DAV
+        header of OPTIONS on the calendar (RFC 6638 section 2); asked once per client.
+
+        A refusal (4xx) is "no"; a server error or no answer is raised (tried again).
+        """
+        if self._auto_schedule is None:
+            response, raw = await self._session.request("OPTIONS", self.calendar_url)
+            if response.status_code >= 500:
+                raise error_for_response(response, raw, "OPTIONS")
+            features = {
+                f.strip().lower()
+                for value in response.headers.get_list("DAV")
+                for f in value.split(",")
+            }
+            self._auto_schedule = (
+                response.status_code < 300 and "calendar-auto-schedule" in features
+            )
+        return self._auto_schedule
 
     def object_url(self, name: str) -> str:
         """Return the absolute URL of an object name in the calendar."""

@@ -14,7 +14,10 @@ account is updated; a precondition refusal
 (``PreconditionRefused``) or an unsupported component is FAILED at once - except a
 create refused for its UID where the calendar's object with that UID is the server's
 own scheduling copy of our meeting (same UID and ORGANIZER, ``sync.adopt``): ours is
-written over it (``If-Match`` on its ETag) and the object keeps that name; every other
+written over it (``If-Match`` on its ETag), after the same batch's write of the
+organiser's object, and the object keeps that name; in the owner's calendar on a server
+that schedules itself, attendees the calendar's copy leaves to the server keep no
+SCHEDULE-AGENT (``sync.scheduling``); every other
 failure (a 5xx on one object, ...) concerns that object only and ends FAILED after
 SYNC_MAX_ATTEMPTS.  The accounts of a batch are worked in parallel (one stuck server
 delays no other account) and each account's outcomes are written in one transaction as
@@ -28,13 +31,17 @@ import contextlib
 import logging
 import os
 import socket
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
+from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
 from config.settings import Settings
 from orm import live, outbox
+from orm import models as m
 from orm.outbox_models import OutboxStatus
 from orm.sync_models import (
     AccountState,
@@ -45,7 +52,7 @@ from orm.sync_models import (
     ObjectState,
     SyncJob,
 )
-from sync import address_policy, jobs
+from sync import address_policy, jobs, scheduling
 from sync.account_client import client_for
 from sync.adopt import adoptable
 from sync.client import CalendarClient
@@ -66,6 +73,10 @@ log = logging.getLogger("followups.sync")
 MAX_MERGES = 5
 MAX_BATCHES = 4
 NEVER = 1 << 30
+#: the batch's organiser writes (``_organisers``), for the account task working its jobs
+_ORGANISERS: ContextVar[dict[int, tuple[int, asyncio.Event]] | None] = ContextVar(
+    "organisers", default=None
+)
 
 
 class Unsupported(CalDAVError):
@@ -102,6 +113,47 @@ class _Batch:
     errors: list[tuple[SyncJob, CalDAVError, bool]] = field(default_factory=list)
     down: dict[int, CalDAVError] = field(default_factory=dict)
     refused: dict[int, str] = field(default_factory=dict)
+
+
+async def _organisers(
+    rows: list[SyncJob], accounts: dict[int, CalendarAccount]
+) -> dict[int, tuple[int, asyncio.Event]]:
+    """Follow-up id -> (its owner's account, set once that account's jobs are done) for
+    the follow-ups of the batch whose organiser's calendar is written in it."""
+    fids = sorted({r.followup_id for r in rows})
+    owners = dict(await m.FollowUp.filter(id__in=fids or [0]).values_list("id", "owner_id"))
+    out: dict[int, tuple[int, asyncio.Event]] = {}
+    for r in rows:
+        account = accounts.get(r.account_id)
+        who = account.associate_id if account is not None else None
+        if account is not None and who is not None and owners.get(r.followup_id) == who:
+            out.setdefault(r.followup_id, (account.id, asyncio.Event()))
+    return out
+
+
+def _organiser_done(
+    organisers: dict[int, tuple[int, asyncio.Event]], account: CalendarAccount, job: SyncJob
+) -> None:
+    waiting = organisers.get(job.followup_id)
+    if waiting is not None and waiting[0] == account.id:
+        waiting[1].set()
+
+
+async def _delivered(followup_id: int) -> set[str]:
+    """Addresses (lower case) of the follow-up's participants and rooms whose copy we write."""
+    people = await m.Participant.filter(
+        followup_id=followup_id, associate_id__isnull=False, organiser=False
+    ).values_list("associate_id", "email")
+    booking = m.ResourceBooking.filter(followup_id=followup_id)
+    rooms: list[Any] = await booking.values_list("resource_id", flat=True)
+    cond = Q(associate_id__in=[a for a, _ in people] or [0]) | Q(resource_id__in=rooms or [0])
+    with_calendar = await CalendarAccount.filter(cond).values_list("associate_id", "resource_id")
+    who = {a for a, _ in with_calendar if a is not None}
+    booked = {r for _, r in with_calendar if r is not None}
+    emails = [e for a, e in people if a in who]
+    emails += await m.Associate.filter(id__in=sorted(who) or [0]).values_list("email", flat=True)
+    emails += await m.Resource.filter(id__in=sorted(booked) or [0]).values_list("email", flat=True)
+    return {str(e).lower() for e in emails if e}
 
 
 def worker_name() -> str:
@@ -151,9 +203,10 @@ class SyncWorker:
             for row in rows:
                 groups.setdefault(row.account_id, []).append(row)
             accounts = {a.id: a for a in await CalendarAccount.filter(id__in=list(groups))}
+            organisers = await _organisers(rows, accounts)
             await asyncio.gather(
                 *(
-                    self._account(accounts[aid], group, token, result)
+                    self._account(accounts[aid], group, token, result, organisers)
                     for aid, group in groups.items()
                     if aid in accounts
                 )
@@ -183,13 +236,25 @@ class SyncWorker:
         return total
 
     async def _account(
-        self, account: CalendarAccount, rows: list[SyncJob], token: str, result: BatchResult
+        self,
+        account: CalendarAccount,
+        rows: list[SyncJob],
+        token: str,
+        result: BatchResult,
+        organisers: dict[int, tuple[int, asyncio.Event]] | None = None,
     ) -> None:
         """Deliver one account's jobs in order and record them (no other account waits)."""
-        batch = await self._work(account, rows)
+        organisers = organisers if organisers is not None else {}
+        _ORGANISERS.set(organisers)  # this account's task only (``_put`` reads it)
+        batch = await self._work(account, rows, organisers)
         await self._record(batch, token, result)
 
-    async def _work(self, account: CalendarAccount, rows: list[SyncJob]) -> _Batch:
+    async def _work(
+        self,
+        account: CalendarAccount,
+        rows: list[SyncJob],
+        organisers: dict[int, tuple[int, asyncio.Event]],
+    ) -> _Batch:
         objects = {
             o.name: o
             for o in await CalendarObject.filter(
@@ -213,6 +278,7 @@ class SyncWorker:
                     await self._delete(client, job, obj)
                     etag, ics = None, None
                 batch.done.append(_Done(job, etag, ics, name))
+                _organiser_done(organisers, account, job)
             except (AuthError, AddressRefused, SecretUnavailable) as exc:
                 batch.refused[account.id] = str(exc)[:2000]
             except ServerUnreachable as exc:
@@ -222,6 +288,10 @@ class SyncWorker:
                 batch.errors.append((job, exc, True))
             except CalDAVError as exc:  # this object only (a 5xx, a 400...): bounded tries
                 batch.errors.append((job, exc, False))
+            _organiser_done(organisers, account, job)
+        for account_id, done in organisers.values():
+            if account_id == account.id:
+                done.set()
         return batch
 
     async def _put(
@@ -246,6 +316,7 @@ class SyncWorker:
                 )
             if not account.supports_vtodo:
                 raise Unsupported("the calendar does not accept tasks (VTODO)", url=client.url)
+        data = await self._server_scheduling(client, account, job, obj, data)
         etag = obj.etag if obj is not None else None
         base = obj.pushed_ics if obj is not None else None
         body, name, adopted = data, job.name, False
@@ -262,6 +333,7 @@ class SyncWorker:
                 found = await self._adoptable(client, account, job.followup_id, data, name)
                 if found is None:
                     raise
+                await self._after_organiser(account, job, _ORGANISERS.get() or {})
                 log.info("%s: adopting the server's copy %s of the meeting", job.name, found[0])
                 (name, etag), adopted = found, True
             except PreconditionFailed as exc:
@@ -276,6 +348,52 @@ class SyncWorker:
                     log.info("412 on %s: merging into the server copy", name)
                     body, etag = merge(data, exc.server_ics, base), exc.server_etag
         raise TransientError("the object kept changing on the server", url=client.url)
+
+    async def _after_organiser(
+        self,
+        account: CalendarAccount,
+        job: SyncJob,
+        organisers: dict[int, tuple[int, asyncio.Event]],
+    ) -> None:
+        """Wait until this batch's write of the organiser's object is done (bounded).
+
+        The server's copy we adopt is the server's doing: the organiser's write (ours)
+        can make the server change it again (a CANCEL when an attendee leaves its
+        scheduling, ``sync.scheduling``), so ours is written over it after that write.
+        """
+        waiting = organisers.get(job.followup_id)
+        if waiting is None or waiting[0] == account.id:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(waiting[1].wait(), timeout=self.settings.caldav_timeout)
+
+    async def _server_scheduling(
+        self,
+        client: CalendarClient,
+        account: CalendarAccount,
+        job: SyncJob,
+        obj: CalendarObject | None,
+        data: bytes,
+    ) -> bytes:
+        """Our object for the owner's calendar, the attendees the server schedules kept its.
+
+        ``sync.scheduling``: in the owner's calendar on a server that schedules itself, an
+        attendee the calendar's copy (the last synced state) leaves to the server and to
+        whom we write no copy ourselves keeps no SCHEDULE-AGENT, so the server does not
+        take our write for a cancellation and keeps delivering the changes to them.
+        """
+        if obj is None or not obj.pushed_ics or b"SCHEDULE-AGENT=CLIENT" not in data:
+            return data
+        left = scheduling.left_to_server(obj.pushed_ics)
+        if not left or account.associate_id is None:
+            return data
+        owner = await m.FollowUp.filter(id=job.followup_id).values_list("owner_id", flat=True)
+        if account.associate_id not in owner:
+            return data
+        left -= await _delivered(job.followup_id)
+        if not left or not await client.auto_schedules():
+            return data
+        return scheduling.keep_server_agent(data, left)
 
     async def _adoptable(
         self,

@@ -389,13 +389,6 @@ async def test_a_copy_with_another_organizer_is_not_adopted(
         httpx.delete(ann.calendar_url + object_name(uid), auth=ann.auth(), timeout=10)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap (push): our first write of an imported, server-scheduled meeting marks "
-    "ORGANIZER/ATTENDEE SCHEDULE-AGENT=CLIENT; Cyrus takes that for the attendees leaving "
-    "its scheduling and sends them a CANCEL, which marks the copy of an attendee we do not "
-    "write (no account with us) CANCELLED",
-)
 async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
     http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
 ) -> None:
@@ -426,6 +419,89 @@ async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
         found = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
         assert len(found) == 1, found
         assert str(h.master(found[0][1]).get("STATUS", "CONFIRMED")) != "CANCELLED"  # type: ignore[index]
+    finally:
+        dav.remove_calendars()
+        cyrus_server.clear_defaults()
+
+
+def _methods(server: CyrusServer, user: CyrusUser, uid: str) -> dict[str, str]:
+    """The iTIP messages about ``uid`` in the user's scheduling Inbox: name -> METHOD."""
+    return {
+        name: str(cal.get("METHOD", ""))
+        for name, cal in objects_with_uid(server, user, user.inbox_url, uid)  # type: ignore[misc]
+    }
+
+
+@pytest.mark.parametrize("settings", [sync_settings(smtp_host="smtp.invalid")])
+async def test_a_move_of_an_imported_meeting_reaches_the_servers_attendee_once(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    """The server schedules the imported meeting for Bob (no account with us): our writes
+    keep it so (no SCHEDULE-AGENT on him, our first write sends him nothing), a move in
+    the CRM reaches his copy as one update from the server, and we send him nothing of
+    our own (no mail, no copy)."""
+    from orm import models as m
+    from orm.outbox_models import MailOutbox
+    from tests.sync.test_sync_pull import pull
+    from tests.sync.test_sync_pull_new import event, put, set_account
+
+    ann_gql = await client_for(http, await associate("Ann"))
+    ann, bob = cyrus_server.user("ann"), cyrus_server.user("bob")
+    dav = cyrus_server.dav("ann")
+    cal = dav.make_calendar("import")
+    try:
+        await h.add_account(ann_gql, ann, cal)  # type: ignore[arg-type]
+        await set_account(ann_gql, importNewEvents=True)
+        await pull(settings)
+        uid = f"team-{uuid.uuid4().hex[:6]}@app"
+        data = event(
+            uid,
+            "SUMMARY:Team",
+            f"ORGANIZER:mailto:{ann.email}",
+            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ann.email}",
+            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{bob.email}",
+        )
+        assert put(dav, cal, "team.ics", data) < 300
+        invited = _methods(cyrus_server, bob, uid)
+        assert sorted(invited.values()) == ["REQUEST"], invited  # the app's invitation
+        (_, app_copy), *_ = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)  # type: ignore[misc]
+        assert {k for r in await pull(settings) for k in r.applied} == {"IMPORTED"}
+        assert (await h.drain(settings)).failed == 0
+        # our first write changed nothing for Bob: no second invitation, no CANCEL
+        assert _methods(cyrus_server, bob, uid) == invited
+        (_, copy), *_ = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)  # type: ignore[misc]
+        assert copy.to_ical() == app_copy.to_ical()
+        (_, mine), *_ = objects_with_uid(cyrus_server, ann, cal, uid)  # type: ignore[misc]
+        ev = h.master(mine)
+        (him,) = [a for a in ev["ATTENDEE"] if bob.email in str(a)]
+        assert "SCHEDULE-AGENT" not in him.params and "SCHEDULE-AGENT" not in ev["ORGANIZER"].params
+        row = await m.FollowUp.get(uid=uid)
+        (p,) = await m.Participant.filter(followup_id=row.id, organiser=False)
+        assert (p.email, p.email_invitation) == (bob.email, False)
+
+        later = T0 + timedelta(days=1, hours=2)
+        moved = await ann_gql(
+            h.UPDATE,
+            {"id": gid("FollowUp", row.id), "v": row.version, "input": {"start": z(later)}},
+        )
+        assert not moved["updateFollowUp"]["errors"], moved
+        result = await h.drain(settings)
+        assert (result.synced, result.failed, result.retrying) == (1, 0, 0), result
+        found = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
+        assert len(found) == 1, found
+        copy = h.master(found[0][1])  # type: ignore[index,arg-type]
+        assert copy.decoded("DTSTART") == later
+        assert str(copy.get("STATUS", "CONFIRMED")) == "CONFIRMED"
+        # delivered by the server, once: its status on Ann's object says so (1.2,
+        # delivered), Bob's copy is that delivery (the SEQUENCE of our write) and his
+        # Inbox holds no CANCEL; no copy of ours was written beside it
+        (_, mine), *_ = objects_with_uid(cyrus_server, ann, cal, uid)  # type: ignore[misc]
+        (him,) = [a for a in h.master(mine)["ATTENDEE"] if bob.email in str(a)]
+        assert str(him.params.get("SCHEDULE-STATUS", "")).startswith("1.2"), him.params
+        assert copy["SEQUENCE"] == h.master(mine)["SEQUENCE"] == 1
+        assert set(_methods(cyrus_server, bob, uid).values()) == {"REQUEST"}
+        assert await MailOutbox.all().count() == 0  # the server invited him, not our mail
+        assert await CalendarObject.filter(followup_id=row.id).count() == 1  # Ann's only
     finally:
         dav.remove_calendars()
         cyrus_server.clear_defaults()
