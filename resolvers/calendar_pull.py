@@ -609,6 +609,7 @@ async def create(new: NewObject) -> str:
                 all_day_busy=s.all_day_busy_default,
                 uid=snap.uid,
                 tzid=_zone_of(snap, zone),
+                sequence=snap.sequence,
             )
             left_out, booked = await _invite(owner, row, people, s)
             changed = await _occurrences(owner, row.id, snap, length)

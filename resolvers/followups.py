@@ -134,6 +134,10 @@ def _columns(data: dict[str, Any], timing: rules.Timing, owner: m.Associate) -> 
     return columns
 
 
+#: the highest SEQUENCE taken over from outside: room below the 32-bit column for updates
+MAX_SEQUENCE = 2**31 - 1 - 1_000_000
+
+
 async def create(
     viewer: m.Associate,
     data: dict[str, Any],
@@ -142,11 +146,14 @@ async def create(
     all_day_busy: bool = False,
     uid: str | None = None,
     tzid: str | None = None,
+    sequence: int = 0,
 ) -> m.FollowUp:
     """Create a follow-up from the fields given; defaults from the owner's preferences.
 
     ``all_day_busy``: whether an all-day item is busy when no availability is given.
     ``uid``: the iCalendar UID to keep (an event made in a calendar app); else a new one.
+    ``sequence``: the iCalendar SEQUENCE to go on from (that event's), so that our
+    updates of it are newer than what its attendees already hold.
     ``tzid``: the IANA zone its times and rule are in (that event's TZID); else the
     owner's (all-day dates are always the owner's)."""
     if "title" not in data:
@@ -174,6 +181,7 @@ async def create(
     spec = data.pop("recurrence", None)
     fields = _columns(data, timing, owner)
     fields.update(uid=uid or f"{uuid.uuid4()}@followups", tzid=zone if whole_days else tzid or zone)
+    fields["sequence"] = min(max(sequence, 0), MAX_SEQUENCE)
     if spec is not None:
         fields.update(_series_columns(spec, timing, fields["tzid"], limit, whole_days))
     if fields.get("done"):

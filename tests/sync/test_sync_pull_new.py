@@ -112,6 +112,7 @@ async def test_new_event_imported_only_when_on_once_and_our_writes_go_to_it(
         "LOCATION:Main Street 5",
         "DESCRIPTION:Bring the card",
         "RRULE:FREQ=WEEKLY;COUNT=3",
+        "SEQUENCE:3",
         "BEGIN:VALARM",
         "ACTION:DISPLAY",
         "DESCRIPTION:Reminder",
@@ -140,6 +141,7 @@ async def test_new_event_imported_only_when_on_once_and_our_writes_go_to_it(
     assert (row.start_at, row.end_at, row.alarm_minutes) == (T0, T0 + timedelta(hours=1), 10)
     assert row.rrule is not None and "WEEKLY" in row.rrule and "COUNT=3" in row.rrule
     assert row.series_end == T0 + timedelta(days=14, hours=1)
+    assert row.sequence == 3  # our updates go on from the app's SEQUENCE
     record = await CalendarPull.get()
     assert (record.outcome, record.followup_id, record.name) == ("IMPORTED", row.id, NAME)
     obj = await CalendarObject.get(followup_id=row.id)
@@ -159,6 +161,7 @@ async def test_new_event_imported_only_when_on_once_and_our_writes_go_to_it(
     on_server = await objects(dav_server, cal)
     assert list(on_server) == [NAME]  # one object, the app's, not a second one of ours
     assert b"SUMMARY:Dentist!" in on_server[NAME] and UID.encode() in on_server[NAME]
+    assert b"SEQUENCE:3" in on_server[NAME]  # a new title is no significant change
     assert (await pull(settings))[0].changed == 0  # our write does not come back
     assert await CalendarPull.all().count() == 1
 
