@@ -47,13 +47,9 @@ COMPANIES = 20
 PAGE = 50
 
 
-def _ph(pg: bool, i: int) -> str:
-    return f"${i}" if pg else "?"
-
-
 async def bare_page(conn: Any, pg: bool, viewer: int, company: int) -> str:
     """The page, its count and the names it shows, by hand; JSON."""
-    ph = [_ph(pg, i) for i in range(1, 5)]
+    ph = [fb._ph(pg, i) for i in range(1, 5)]
     listed = (
         f"f.company_id = {ph[0]} AND (f.private = {ph[1]} OR f.owner_id = {ph[2]} OR f.id IN "
         f"(SELECT p.followup_id FROM participant p WHERE p.associate_id = {ph[3]}))"
@@ -71,7 +67,7 @@ async def bare_page(conn: Any, pg: bool, viewer: int, company: int) -> str:
     names: dict[str, dict[Any, Any]] = {}
     for table, column in (("associate", "owner_id"), ("activity_type", "type_id")):
         keys = sorted({r[column] for r in rows if r[column] is not None}) or [0]
-        marks = ", ".join(_ph(pg, i + 1) for i in range(len(keys)))
+        marks = ", ".join(fb._ph(pg, i + 1) for i in range(len(keys)))
         found = await conn.execute_query_dict(
             f"SELECT id, name FROM {table} WHERE id IN ({marks})", keys
         )
@@ -88,7 +84,7 @@ async def _setup(conn: Any, pg: bool) -> tuple[int, list[int]]:
     """A non-administrator viewer and the companies to page through (seeded choice among
     those with more than a page of follow-ups)."""
     viewer = (await conn.execute_query_dict(
-        f"SELECT id FROM associate WHERE is_admin = {_ph(pg, 1)} ORDER BY id LIMIT 1", [False]
+        f"SELECT id FROM associate WHERE is_admin = {fb._ph(pg, 1)} ORDER BY id LIMIT 1", [False]
     ))[0]["id"]  # fmt: skip
     big = await conn.execute_query_dict(
         "SELECT company_id FROM followup WHERE company_id IS NOT NULL GROUP BY company_id "

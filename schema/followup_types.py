@@ -10,7 +10,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, NamedTuple, Self
 
 import strawberry
 from strawberry import relay
@@ -67,6 +67,18 @@ class Availability(Enum):
         "FREE",
         description="Shown, but leaves the time free (TRANSPARENT): never counts as busy. "
         "The default of all-day items unless ALL_DAY_BUSY_DEFAULT is set.",
+    )
+
+
+def _reference_field(name: str, kind: Any, description: str) -> Any:
+    """The field of a record a follow-up refers to (``_REFERENCES``): what the list's
+    prefetch loaded, else loaded through the request's loaders."""
+
+    def resolve(self: FollowUp, info: Info) -> Any:
+        return self._loaded_or(name, lambda: self._reference(info, name))
+
+    return strawberry.field(
+        resolver=resolve, graphql_type=kind, description=description, metadata=LOADABLE
     )
 
 
@@ -295,16 +307,16 @@ class FollowUp(relay.Node):
             for item in items:
                 rows = found.get(item.row.id, []) if item.visible else []
                 item.loaded["participants"] = [Participant.from_rows(*row) for row in rows]
-        for name, (table, column, kind) in _REFERENCES.items():
+        for name, reference in _REFERENCES.items():
             if not asked(name):
                 continue
-            shown_ref = name == "owner"  # the owner is shown also when redacted
-            keys = [getattr(i.row, column) if shown_ref or i.visible else None for i in items]
+            keys = [reference.key(i) for i in items]
+            records_of = await reference.table.many(info, keys, whole_list=True)
             built: dict[int, Any] = {}
-            for item, row in zip(items, await table.many(info, keys, whole_list=True), strict=True):
-                if row is not None and row.id not in built:
-                    built[row.id] = kind.from_model(row)
-                item.loaded[name] = built[row.id] if row is not None else None
+            for item, record in zip(items, records_of, strict=True):
+                if record is not None and record.id not in built:
+                    built[record.id] = reference.kind.from_model(record)
+                item.loaded[name] = built[record.id] if record is not None else None
 
     @classmethod
     def from_model(cls, row: FollowUpRow, visible: bool) -> Self:
@@ -410,9 +422,6 @@ class FollowUp(relay.Node):
         days = [RecurrenceDay(weekday=w, ordinal=n) for n, w in fields.pop("weekdays")]
         return Recurrence(**fields, weekdays=days)
 
-    def _detail(self, value: Any) -> Any:
-        return value if self.visible else None
-
     def _loaded_or(self, name: str, load: Callable[[], Awaitable[Any]]) -> Any:
         """What the list's prefetch loaded for field ``name``, else ``load()`` (a coroutine
         the executor awaits: an item built alone loads through the request's loaders)."""
@@ -421,59 +430,31 @@ class FollowUp(relay.Node):
         return load()
 
     async def _reference(self, info: Info, name: str) -> Any:
-        table, column, kind = _REFERENCES[name]
-        key = getattr(self.row, column)
-        row = await table.one(info, key if name == "owner" else self._detail(key))
-        return kind.from_model(row) if row else None
+        reference = _REFERENCES[name]
+        row = await reference.table.one(info, reference.key(self))
+        return reference.kind.from_model(row) if row else None
 
-    @strawberry.field(
-        graphql_type=Associate,
-        description="Whose follow-up it is: the associate whose diary and to-do list it is "
-        "in, whose time zone and durations it follows. Shown also when redacted.",
-        metadata=LOADABLE,
+    owner = _reference_field(
+        "owner",
+        Associate,
+        "Whose follow-up it is: the associate whose diary and to-do list it is in, whose "
+        "time zone and durations it follows. Shown also when redacted.",
     )
-    def owner(self, info: Info) -> Any:
-        return self._loaded_or("owner", lambda: self._reference(info, "owner"))
-
-    @strawberry.field(
-        graphql_type=ActivityType | None,
-        description="Its activity type; null when none or redacted.",
-        metadata=LOADABLE,
+    type = _reference_field(
+        "type", ActivityType | None, "Its activity type; null when none or redacted."
     )
-    def type(self, info: Info) -> Any:
-        return self._loaded_or("type", lambda: self._reference(info, "type"))
-
-    @strawberry.field(
-        graphql_type=Company | None,
-        description="The company it is about; null when none or redacted.",
-        metadata=LOADABLE,
+    company = _reference_field(
+        "company", Company | None, "The company it is about; null when none or redacted."
     )
-    def company(self, info: Info) -> Any:
-        return self._loaded_or("company", lambda: self._reference(info, "company"))
-
-    @strawberry.field(
-        graphql_type=Person | None,
-        description="The person it is about; null when none or redacted.",
-        metadata=LOADABLE,
+    person = _reference_field(
+        "person", Person | None, "The person it is about; null when none or redacted."
     )
-    def person(self, info: Info) -> Any:
-        return self._loaded_or("person", lambda: self._reference(info, "person"))
-
-    @strawberry.field(
-        graphql_type=Sale | None,
-        description="The sale it is about; null when none or redacted.",
-        metadata=LOADABLE,
+    sale = _reference_field(
+        "sale", Sale | None, "The sale it is about; null when none or redacted."
     )
-    def sale(self, info: Info) -> Any:
-        return self._loaded_or("sale", lambda: self._reference(info, "sale"))
-
-    @strawberry.field(
-        graphql_type=Project | None,
-        description="The project it is about; null when none or redacted.",
-        metadata=LOADABLE,
+    project = _reference_field(
+        "project", Project | None, "The project it is about; null when none or redacted."
     )
-    def project(self, info: Info) -> Any:
-        return self._loaded_or("project", lambda: self._reference(info, "project"))
 
     @strawberry.field(
         graphql_type=list[Participant],
@@ -534,12 +515,25 @@ class FollowUp(relay.Node):
         return bool(not self.done and due and due < datetime.now(UTC))
 
 
-#: the records a follow-up refers to: field name -> (table, column on the row, type)
-_REFERENCES: dict[str, tuple[records.Table, str, Any]] = {
-    "owner": (records.associates, "owner_id", Associate),
-    "type": (records.activity_types, "type_id", ActivityType),
-    "company": (records.companies, "company_id", Company),
-    "person": (records.persons, "person_id", Person),
-    "sale": (records.sales, "sale_id", Sale),
-    "project": (records.projects, "project_id", Project),
+class _Reference(NamedTuple):
+    """A record a follow-up refers to: its table, the row's column and its type."""
+
+    table: records.Table
+    column: str
+    kind: Any
+    redacted_too: bool = False  # shown also when the follow-up is redacted
+
+    def key(self, item: FollowUp) -> int | None:
+        """The record's key on ``item``, None when the viewer may not see it."""
+        return getattr(item.row, self.column) if self.redacted_too or item.visible else None  # type: ignore[no-any-return]
+
+
+#: the records a follow-up refers to, by field name (``_reference_field``)
+_REFERENCES: dict[str, _Reference] = {
+    "owner": _Reference(records.associates, "owner_id", Associate, redacted_too=True),
+    "type": _Reference(records.activity_types, "type_id", ActivityType),
+    "company": _Reference(records.companies, "company_id", Company),
+    "person": _Reference(records.persons, "person_id", Person),
+    "sale": _Reference(records.sales, "sale_id", Sale),
+    "project": _Reference(records.projects, "project_id", Project),
 }

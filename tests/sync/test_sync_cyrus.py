@@ -12,7 +12,10 @@ over it and it stays ours under the server's name.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -278,24 +281,28 @@ async def test_pull_owner_edit_and_participant_answer(
         assert [r.changed for r in echo] == [0, 0], echo
 
 
-async def test_imported_meeting_reaches_a_participant_cyrus_already_invited(
-    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
-) -> None:
-    """An event with ATTENDEEs made in Ann's app (no SCHEDULE-AGENT: the server schedules)
-    is imported; Bob, whose calendar Cyrus already put its invitation in, gets ours there:
-    one object with the UID, synced."""
-    from orm import models as m
+@asynccontextmanager
+async def _team_meeting(
+    http: httpx.AsyncClient,
+    settings: Settings,
+    cyrus_server: CyrusServer,
+    bob_row: Any = None,
+) -> AsyncIterator[tuple[Any, CyrusUser, CyrusUser, str, str]]:
+    """Ann (an account of hers with importNewEvents on) makes "Team" with Bob as attendee
+    in her app on Cyrus, which schedules it itself; ``bob_row``: Bob has an account with
+    us too. Yields Ann's GraphQL client, Ann, Bob, Ann's calendar and the UID; the
+    calendars go afterwards."""
     from tests.sync.test_sync_pull import pull
     from tests.sync.test_sync_pull_new import event, put, set_account
 
-    ann_row, bob_row = await associate("Ann"), await associate("Bob")
-    ann_gql = await client_for(http, ann_row)
+    ann_gql = await client_for(http, await associate("Ann"))
     ann, bob = cyrus_server.user("ann"), cyrus_server.user("bob")
     dav = cyrus_server.dav("ann")
     cal = dav.make_calendar("import")
     try:
         await h.add_account(ann_gql, ann, cal)  # type: ignore[arg-type]
-        await h.add_account(await client_for(http, bob_row), bob, bob.calendar_url)  # type: ignore[arg-type]
+        if bob_row is not None:
+            await h.add_account(await client_for(http, bob_row), bob, bob.calendar_url)  # type: ignore[arg-type]
         await set_account(ann_gql, importNewEvents=True)
         await pull(settings)
         uid = f"team-{uuid.uuid4().hex[:6]}@app"
@@ -307,6 +314,23 @@ async def test_imported_meeting_reaches_a_participant_cyrus_already_invited(
             f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{bob.email}",
         )
         assert put(dav, cal, "team.ics", data) < 300
+        yield ann_gql, ann, bob, cal, uid
+    finally:
+        dav.remove_calendars()
+        cyrus_server.clear_defaults()
+
+
+async def test_imported_meeting_reaches_a_participant_cyrus_already_invited(
+    http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
+) -> None:
+    """An event with ATTENDEEs made in Ann's app (no SCHEDULE-AGENT: the server schedules)
+    is imported; Bob, whose calendar Cyrus already put its invitation in, gets ours there:
+    one object with the UID, synced."""
+    from orm import models as m
+    from tests.sync.test_sync_pull import pull
+
+    bob_row = await associate("Bob")
+    async with _team_meeting(http, settings, cyrus_server, bob_row) as (ann_gql, _, bob, _, uid):
         # Cyrus's own doing: the invitation is in Bob's calendar before we wrote anything
         invited = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
         assert len(invited) == 1, invited
@@ -351,9 +375,6 @@ async def test_imported_meeting_reaches_a_participant_cyrus_already_invited(
         assert objects_with_uid(cyrus_server, bob, bob.calendar_url, uid) == []
         # our update and deletion of the adopted copy scheduled nothing
         assert {n for n, _ in objects_with_uid(cyrus_server, bob, bob.inbox_url, uid)} == inbox  # type: ignore[misc]
-    finally:
-        dav.remove_calendars()
-        cyrus_server.clear_defaults()
 
 
 async def test_a_copy_with_another_organizer_is_not_adopted(
@@ -393,25 +414,8 @@ async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
     http: httpx.AsyncClient, settings: Settings, cyrus_server: CyrusServer
 ) -> None:
     from tests.sync.test_sync_pull import pull
-    from tests.sync.test_sync_pull_new import event, put, set_account
 
-    ann_gql = await client_for(http, await associate("Ann"))
-    ann, bob = cyrus_server.user("ann"), cyrus_server.user("bob")
-    dav = cyrus_server.dav("ann")
-    cal = dav.make_calendar("import")
-    try:
-        await h.add_account(ann_gql, ann, cal)  # type: ignore[arg-type]
-        await set_account(ann_gql, importNewEvents=True)
-        await pull(settings)
-        uid = f"team-{uuid.uuid4().hex[:6]}@app"
-        data = event(
-            uid,
-            "SUMMARY:Team",
-            f"ORGANIZER:mailto:{ann.email}",
-            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ann.email}",
-            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{bob.email}",
-        )
-        assert put(dav, cal, "team.ics", data) < 300
+    async with _team_meeting(http, settings, cyrus_server) as (_, _, bob, _, uid):
         imported = await pull(settings)
         assert {k for r in imported for k in r.applied} == {"IMPORTED"}, imported
         result = await h.drain(settings)
@@ -419,9 +423,6 @@ async def test_imported_meeting_stays_confirmed_for_an_attendee_we_do_not_write(
         found = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)
         assert len(found) == 1, found
         assert str(h.master(found[0][1]).get("STATUS", "CONFIRMED")) != "CANCELLED"  # type: ignore[index]
-    finally:
-        dav.remove_calendars()
-        cyrus_server.clear_defaults()
 
 
 def _methods(server: CyrusServer, user: CyrusUser, uid: str) -> dict[str, str]:
@@ -443,25 +444,8 @@ async def test_a_move_of_an_imported_meeting_reaches_the_servers_attendee_once(
     from orm import models as m
     from orm.outbox_models import MailOutbox
     from tests.sync.test_sync_pull import pull
-    from tests.sync.test_sync_pull_new import event, put, set_account
 
-    ann_gql = await client_for(http, await associate("Ann"))
-    ann, bob = cyrus_server.user("ann"), cyrus_server.user("bob")
-    dav = cyrus_server.dav("ann")
-    cal = dav.make_calendar("import")
-    try:
-        await h.add_account(ann_gql, ann, cal)  # type: ignore[arg-type]
-        await set_account(ann_gql, importNewEvents=True)
-        await pull(settings)
-        uid = f"team-{uuid.uuid4().hex[:6]}@app"
-        data = event(
-            uid,
-            "SUMMARY:Team",
-            f"ORGANIZER:mailto:{ann.email}",
-            f"ATTENDEE;PARTSTAT=ACCEPTED:mailto:{ann.email}",
-            f"ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:{bob.email}",
-        )
-        assert put(dav, cal, "team.ics", data) < 300
+    async with _team_meeting(http, settings, cyrus_server) as (ann_gql, ann, bob, cal, uid):
         invited = _methods(cyrus_server, bob, uid)
         assert sorted(invited.values()) == ["REQUEST"], invited  # the app's invitation
         (_, app_copy), *_ = objects_with_uid(cyrus_server, bob, bob.calendar_url, uid)  # type: ignore[misc]
@@ -502,6 +486,3 @@ async def test_a_move_of_an_imported_meeting_reaches_the_servers_attendee_once(
         assert set(_methods(cyrus_server, bob, uid).values()) == {"REQUEST"}
         assert await MailOutbox.all().count() == 0  # the server invited him, not our mail
         assert await CalendarObject.filter(followup_id=row.id).count() == 1  # Ann's only
-    finally:
-        dav.remove_calendars()
-        cyrus_server.clear_defaults()
